@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ablate",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ablate", targets: ["ablate"]),
+        .library(name: "AblateCore", targets: ["AblateCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // The spec language, sweep expansion, DAG compilation and plan exports: pure values,
+        // no processes, no terminal.
+        .target(
+            name: "AblateCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The command-line interface: the only target that imports ArgumentParser or prints.
+        .target(
+            name: "AblateCLI",
+            dependencies: [
+                "AblateCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "ablate", dependencies: ["AblateCLI"]),
+        .testTarget(
+            name: "AblateCoreTests",
+            dependencies: ["AblateCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "AblateCLITests",
+            dependencies: ["AblateCLI", "AblateCore"],
+            resources: [.copy("Snapshots")]
+        ),
+    ]
+)

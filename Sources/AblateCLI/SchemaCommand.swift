@@ -1,0 +1,17 @@
+import AblateCore
+import ArgumentParser
+import Foundation
+
+/// `ablate schema`: the spec language as a JSON Schema, for editors.
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema",
+        abstract: "Print a JSON Schema (draft 2020-12) of the spec language for editors.",
+        discussion: "For example, with the YAML language server: '# yaml-language-server: $schema=ablate.schema.json'."
+    )
+
+    func run() throws {
+        FileHandle.standardOutput.write(try SpecSchema.json())
+        print()
+    }
+}

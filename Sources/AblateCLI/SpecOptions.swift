@@ -1,0 +1,32 @@
+import AblateCore
+import ArgumentParser
+import Foundation
+
+/// The spec argument shared by commands that read a study.
+struct SpecOptions: ParsableArguments {
+    @Argument(help: "The study spec, e.g. Experiments/data-impact.yaml.", completion: .file(extensions: ["yaml", "yml"]))
+    var spec: String
+
+    /// Loads and compiles the spec, printing every diagnostic to standard error; exits 1 when
+    /// any of them is an error.
+    func compile() throws -> Plan {
+        let files = DiskFiles()
+        let loaded = SpecLoader(files: files).load(path: spec)
+        var diagnostics = loaded.diagnostics
+        var plan: Plan?
+        if let spec = loaded.spec, !diagnostics.hasErrors {
+            plan = PlanCompiler(spec: spec, files: files).compile(&diagnostics)
+        }
+        report(diagnostics)
+        guard let plan, !diagnostics.hasErrors else { throw ExitCode.failure }
+        return plan
+    }
+
+    private func report(_ diagnostics: DiagnosticLog) {
+        guard !diagnostics.diagnostics.isEmpty else { return }
+        var text = diagnostics.sorted.map(\.description).joined(separator: "\n") + "\n"
+        let errors = diagnostics.diagnostics.filter { $0.severity == .error }.count
+        if errors > 0 { text += "\(errors) error\(errors == 1 ? "" : "s") in \(spec)\n" }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,26 @@
+/// The plan as a person reads it in a terminal: a summary, then every task with its
+/// dependencies, resources and exact command line.
+public struct PlanTreeRenderer {
+    public init() {}
+
+    public func render(_ plan: Plan) -> String {
+        let counts = plan.counts
+        var lines: [String] = []
+        lines.append("study \(plan.study): \(counts.variants) variant\(counts.variants == 1 ? "" : "s"), \(counts.tasks) task\(counts.tasks == 1 ? "" : "s") (\(counts.stageInstances) stage runs, \(counts.sharedTasks) shared task\(counts.sharedTasks == 1 ? "" : "s"))")
+        for task in plan.tasks {
+            lines.append("")
+            lines.append("\(task.id)  [\(task.kind.rawValue)]  \(task.fingerprint.short)")
+            let dependencies = task.dependencies
+            for (index, dependency) in dependencies.enumerated() {
+                lines.append("  \(index == dependencies.count - 1 ? "└─" : "├─") needs \(dependency)")
+            }
+            lines.append("  resources: \(task.resources.summary)\(task.retries > 0 ? " retries=\(task.retries)" : "")")
+            lines.append("  variants:  \(task.variants.count)")
+            if !task.command.environment.isEmpty {
+                lines.append("  env:       " + task.command.environment.map { "\($0.name)=\($0.value.display.shellQuotedForDisplay)" }.joined(separator: " "))
+            }
+            lines.append("  command:   \(task.command.displayText)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

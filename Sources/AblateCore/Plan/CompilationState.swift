@@ -1,0 +1,73 @@
+/// The tasks compiled so far and the lookups that merge equal tasks.
+struct CompilationState {
+    let spec: Spec
+    let files: any LocalFiles
+    var tasks: [PlannedTask] = []
+    var taskByFingerprint: [String: Int] = [:]
+    var taskIDs: Set<String> = []
+    var fingerprintByID: [String: Fingerprint] = [:]
+    /// Content digests of the local models and datasets, by absolute path.
+    var fileDigests: [String: String] = [:]
+
+    init(spec: Spec, files: any LocalFiles) {
+        self.spec = spec
+        self.files = files
+    }
+
+    mutating func digestLocalFiles(_ diagnostics: inout DiagnosticLog) {
+        let sources = spec.models.map { ($0.source, $0.location) } + spec.datasets.map { ($0.source, $0.location) }
+        for (source, location) in sources {
+            guard case .local(let path, let written) = source, fileDigests[path] == nil else { continue }
+            do {
+                fileDigests[path] = try files.contentDigest(of: path)
+            } catch {
+                diagnostics.error(at: location, "cannot read '\(written)' to fingerprint it: \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Resolves one stage for one variant into a (possibly shared) task.
+    mutating func resolve(
+        _ stage: StageSpec, in variant: Variant, outcomes: [String: PlanCompiler.StageOutcome],
+        relevantAxes: [Int], _ diagnostics: inout DiagnosticLog
+    ) -> PlanCompiler.StageOutcome {
+        let resolver = ReferenceResolver(spec: spec, variant: variant, outcomes: outcomes, tasks: tasks)
+        guard resolver.isActive(stage) else { return .absent }
+        guard let inputs = resolver.inputs(of: stage, &diagnostics),
+            let settings = SettingsResolver(spec: spec, resolver: resolver).settings(of: stage, &diagnostics),
+            let command = CommandBuilder(stage: stage, resolver: resolver).command(settings: settings.result, inputs: inputs, &diagnostics)
+        else { return .failed }
+
+        let environment = stage.kind == .command ? "system" : (RecipeBook.recipe(for: stage.kind)?.environment ?? "system")
+        let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(kind: stage.kind, settings: settings.result, command: command, environment: environment, inputs: inputs)
+        if let existing = taskByFingerprint[fingerprint.value] { return .task(existing) }
+
+        let axisValues = relevantAxes.map { AxisValue(axis: spec.sweep.axes[$0].name, value: variant.values[$0]) }
+        var id = stage.name
+        if !axisValues.isEmpty {
+            id += "[" + axisValues.map { "\($0.axis)=\(Name.sanitized($0.value.text))" }.joined(separator: ",") + "]"
+        }
+        if taskIDs.contains(id) { id += "~" + fingerprint.short }
+        let task = PlannedTask(
+            id: id, stage: stage.name, kind: stage.kind, fingerprint: fingerprint, axisValues: axisValues,
+            inputs: InputRole.allCases.compactMap { role in inputs[role].map { TaskInput(role: role.rawValue, source: $0.source) } },
+            settings: settings.result, command: command, environment: environment,
+            resources: settings.resources, retries: settings.retries,
+            outputs: stage.outputNames, metricFiles: stage.metricFiles, variants: [])
+        taskIDs.insert(id)
+        fingerprintByID[id] = fingerprint
+        taskByFingerprint[fingerprint.value] = tasks.count
+        tasks.append(task)
+        return .task(tasks.count - 1)
+    }
+}
+
+extension ResolvedInput {
+    var source: TaskInput.Source {
+        switch self {
+        case .model(let model): return .model(name: model.name)
+        case .dataset(let dataset): return .dataset(name: dataset.name)
+        case .taskOutput(let task, let output): return .task(id: task, output: output)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+/// Compiles a checked spec into a plan: expands the sweep, resolves every stage of every
+/// variant into a task, and merges tasks with equal fingerprints.
+///
+/// A task is determined by the values of the axes its stage depends on (directly or through
+/// the stages it reads), so each stage is resolved once per distinct combination of those
+/// values, however many variants share it.
+public struct PlanCompiler {
+    let spec: Spec
+    let files: any LocalFiles
+
+    public init(spec: Spec, files: any LocalFiles = DiskFiles()) {
+        self.spec = spec
+        self.files = files
+    }
+
+    /// The outcome of one stage in one variant.
+    enum StageOutcome {
+        case task(Int)
+        /// Left out by `when:` / `unless:`.
+        case absent
+        /// Could not be resolved; the problem was reported.
+        case failed
+    }
+
+    /// Checks the spec's cross-references, then compiles it. Returns nil when any error was
+    /// found; every error is in `diagnostics`.
+    public func compile(_ diagnostics: inout DiagnosticLog) -> Plan? {
+        SpecValidator(spec: spec).validate(&diagnostics)
+        guard !diagnostics.hasErrors else { return nil }
+        let variants = SweepExpander(sweep: spec.sweep).expand()
+        guard !variants.isEmpty else {
+            diagnostics.error(
+                at: spec.sweep.location ?? .start(of: spec.file),
+                "the sweep has no variants left after 'exclude:'; remove an exclusion or add an 'include:' entry")
+            return nil
+        }
+        var state = CompilationState(spec: spec, files: files)
+        state.digestLocalFiles(&diagnostics)
+        let order = StageGraph(spec: spec).topologicalOrder().compactMap { spec.stage(named: $0) }
+        let relevant = relevantAxes(order)
+        let axisNames = spec.sweep.axisNames
+        var plannedVariants: [PlannedVariant] = []
+        plannedVariants.reserveCapacity(variants.count)
+        var memo: [[[SettingValue]: StageOutcome]] = Array(repeating: [:], count: order.count)
+        for variant in variants {
+            let variantName = variant.name(axes: axisNames)
+            var outcomes: [String: StageOutcome] = [:]
+            var stageTasks: [PlannedVariant.StageTask] = []
+            for (index, stage) in order.enumerated() {
+                let key = relevant[index].map { variant.values[$0] }
+                let outcome: StageOutcome
+                if let known = memo[index][key] {
+                    outcome = known
+                } else {
+                    outcome = state.resolve(stage, in: variant, outcomes: outcomes, relevantAxes: relevant[index], &diagnostics)
+                    memo[index][key] = outcome
+                }
+                outcomes[stage.name] = outcome
+                if case .task(let taskIndex) = outcome {
+                    state.tasks[taskIndex].variants.append(variantName)
+                    stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: state.tasks[taskIndex].id))
+                }
+            }
+            plannedVariants.append(PlannedVariant(
+                name: variantName,
+                values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
+                tasks: stageTasks))
+        }
+        guard !diagnostics.hasErrors else { return nil }
+        return Plan(
+            formatVersion: Plan.formatVersion, study: spec.name, specFile: spec.file, axes: axisNames,
+            variants: plannedVariants, tasks: state.tasks)
+    }
+
+    /// For each stage (in `order`), the indices of the axes that can change its task: those it
+    /// references or tests, and those of every stage it reads.
+    private func relevantAxes(_ order: [StageSpec]) -> [[Int]] {
+        let axisIndex = Dictionary(uniqueKeysWithValues: spec.sweep.axisNames.enumerated().map { ($1, $0) })
+        var byStage: [String: Set<Int>] = [:]
+        var result: [[Int]] = []
+        for stage in order {
+            var axes: Set<Int> = []
+            for template in stage.allTemplates {
+                for expression in template.references {
+                    for reference in expression.alternatives {
+                        switch reference {
+                        case .sweep(let axis): axisIndex[axis].map { _ = axes.insert($0) }
+                        case .stage(let name, _): axes.formUnion(byStage[name] ?? [])
+                        default: break
+                        }
+                    }
+                }
+            }
+            for condition in stage.when + stage.unless {
+                axisIndex[condition.axis].map { _ = axes.insert($0) }
+            }
+            if stage.settings["seed"] == nil, let seedAxis = axisIndex[SweepSpec.seedAxis] {
+                axes.insert(seedAxis)
+            }
+            byStage[stage.name] = axes
+            result.append(axes.sorted())
+        }
+        return result
+    }
+}

@@ -1,0 +1,84 @@
+/// One node of the DAG: a stage with fully resolved settings, shared by every variant that
+/// needs exactly this computation.
+public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
+    /// The readable, directory-safe name: the stage and the axis values it depends on,
+    /// `sft[sft_data=lima]`.
+    public var id: String
+    public var stage: String
+    public var kind: StageKind
+    public var fingerprint: Fingerprint
+    /// The sweep values this task depends on, in axis order.
+    public var axisValues: [AxisValue]
+    public var inputs: [TaskInput]
+    /// Settings after defaults, with durations in seconds and memory in megabytes.
+    public var settings: [String: SettingValue]
+    public var command: TaskCommand
+    /// The software environment the command runs in (a runner environment, or `system`).
+    public var environment: String
+    public var resources: TaskResources
+    public var retries: Int
+    public var outputs: [String]
+    public var metricFiles: [String]
+    /// The variants that use this task.
+    public var variants: [String]
+
+    /// The tasks this task needs, in input order: derived from the inputs, never stored.
+    public var dependencies: [String] {
+        var seen: Set<String> = []
+        var result: [String] = []
+        let fromInputs = inputs.compactMap(\.task)
+        let fromCommand = (command.arguments + command.environment.map(\.value)).flatMap(\.referencedTasks)
+        for id in fromInputs + fromCommand where seen.insert(id).inserted { result.append(id) }
+        return result
+    }
+}
+
+/// One axis and the value a task or variant has on it.
+public struct AxisValue: Codable, Hashable, Sendable {
+    public var axis: String
+    public var value: SettingValue
+}
+
+/// A task's named input and where it comes from.
+public struct TaskInput: Codable, Hashable, Sendable {
+    /// Where an input comes from.
+    public enum Source: Codable, Hashable, Sendable {
+        case task(id: String, output: String)
+        case model(name: String)
+        case dataset(name: String)
+    }
+
+    public var role: String
+    public var source: Source
+
+    public var task: String? {
+        if case .task(let id, _) = source { return id }
+        return nil
+    }
+}
+
+/// What a task asks of the machine while it runs.
+public struct TaskResources: Codable, Hashable, Sendable {
+    public var gpus: Int = 0
+    public var cpus: Int = 1
+    public var memoryMB: Int?
+    public var timeLimitSeconds: Int?
+
+    public var summary: String {
+        var parts = ["gpus=\(gpus)", "cpus=\(cpus)"]
+        if let memoryMB { parts.append("mem=\(memoryMB >= 1024 && memoryMB % 1024 == 0 ? "\(memoryMB / 1024)G" : "\(memoryMB)M")") }
+        if let timeLimitSeconds { parts.append("time=\(Self.formatDuration(timeLimitSeconds))") }
+        return parts.joined(separator: " ")
+    }
+
+    static func formatDuration(_ seconds: Int) -> String {
+        let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
+        var rest = seconds
+        var text = ""
+        for (size, unit) in units where rest >= size {
+            text += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return text.isEmpty ? "0s" : text
+    }
+}

@@ -1,0 +1,85 @@
+/// Resolves a stage's settings for one variant: defaults merged under the stage's own values,
+/// sweep references substituted, types checked.
+struct SettingsResolver {
+    let spec: Spec
+    let resolver: ReferenceResolver
+
+    /// The resolved settings, split into what changes the result and how the task runs.
+    struct Resolved {
+        var result: [String: SettingValue]
+        var resources: TaskResources
+        var retries: Int
+    }
+
+    func settings(of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Resolved? {
+        var resolved = Resolved(result: [:], resources: TaskResources(), retries: 0)
+        var complete = true
+        for name in SettingCatalog.names(for: stage.kind) {
+            guard let definition = SettingCatalog.definition(named: name), let node = mergedNode(name, stage) else { continue }
+            guard let value = SettingChecker.resolve(
+                node, as: definition, path: name, substitute: { substitute($0, at: $1, stage: stage, &$2) }, &diagnostics)
+            else {
+                complete = false
+                continue
+            }
+            switch name {
+            case "resources": resolved.resources = resources(from: value)
+            case "retries": if case .int(let retries) = value { resolved.retries = retries }
+            default: resolved.result[name] = value
+            }
+        }
+        // With `sweep.seeds`, every stage that does not pin its own seed follows the axis.
+        if stage.settings["seed"] == nil, let seed = resolver.axisValue(SweepSpec.seedAxis) {
+            resolved.result["seed"] = seed
+        }
+        for name in SettingCatalog.required(for: stage.kind) where resolved.result[name] == nil && complete {
+            diagnostics.error(at: stage.location, "stage '\(stage.name)' (kind '\(stage.kind.rawValue)') needs '\(name):', in the stage or in 'defaults:'")
+            complete = false
+        }
+        return complete ? resolved : nil
+    }
+
+    /// The stage's node merged over the default's, so `lora: {r: 16}` in a stage keeps the
+    /// default alpha.
+    private func mergedNode(_ name: String, _ stage: StageSpec) -> SpecNode? {
+        switch (spec.defaults[name], stage.settings[name]) {
+        case (let base?, let own?): return SpecLoader.merge(base: base, override: own)
+        case (let base?, nil): return base
+        case (nil, let own): return own
+        }
+    }
+
+    private func substitute(_ text: String, at location: SourceLocation, stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> SettingValue? {
+        var ignored = DiagnosticLog()
+        let template = Template.parse(text, at: location, diagnostics: &ignored)
+        var pieces: [SettingValue] = []
+        for part in template.parts {
+            switch part {
+            case .literal(let literal): pieces.append(.string(literal))
+            case .reference(let expression):
+                switch resolver.resolve(expression) {
+                case .value(.axis(let value)): pieces.append(value)
+                case .value(.model(let model)): pieces.append(.string(ResolvedInput.model(model).argument.display))
+                case .value(.dataset(let dataset)): pieces.append(.string(ResolvedInput.dataset(dataset).argument.display))
+                case .value(.taskOutput), .absent:
+                    diagnostics.error(at: location, "settings cannot use another stage's output (\(expression)); pass paths with 'args:' or an input such as 'model:'")
+                    return nil
+                case .failed: return nil
+                }
+            }
+        }
+        // A value that is exactly one reference keeps the referenced value's type.
+        if pieces.count == 1, let only = pieces.first { return only }
+        return .string(pieces.map(\.text).joined())
+    }
+
+    private func resources(from value: SettingValue) -> TaskResources {
+        var resources = TaskResources()
+        guard case .map(let fields) = value else { return resources }
+        if case .int(let gpus)? = fields["gpus"] { resources.gpus = gpus }
+        if case .int(let cpus)? = fields["cpus"] { resources.cpus = cpus }
+        if case .int(let memory)? = fields["memory"] { resources.memoryMB = memory }
+        if case .int(let time)? = fields["time"] { resources.timeLimitSeconds = time }
+        return resources
+    }
+}

@@ -1,0 +1,103 @@
+/// The exact program and arguments a task runs, with paths kept symbolic.
+///
+/// Paths to a task's own output directory and to its inputs' outputs are not known until a run
+/// directory exists, and they must not enter the fingerprint (the cache is shared by all runs),
+/// so they stay as parts that the executor fills in.
+public struct TaskCommand: Codable, Hashable, Sendable {
+    public var arguments: [CommandArgument]
+    public var environment: [EnvironmentVariable]
+
+    public init(arguments: [CommandArgument], environment: [EnvironmentVariable] = []) {
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    /// The command line as a person reads it, with paths shown symbolically.
+    public var displayText: String {
+        arguments.map { $0.display.shellQuotedForDisplay }.joined(separator: " ")
+    }
+}
+
+/// One `NAME=value` the task's process receives.
+public struct EnvironmentVariable: Codable, Hashable, Sendable {
+    public var name: String
+    public var value: CommandArgument
+}
+
+/// One argument: literal text and symbolic paths, joined.
+public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringLiteral {
+    /// A piece of an argument.
+    public enum Part: Codable, Hashable, Sendable {
+        case literal(String)
+        /// The task's own output directory.
+        case outputDirectory
+        /// An output of another task (by task id): `<its output directory>/<output>`.
+        case taskOutput(task: String, output: String)
+        /// A local file or directory named by the spec, as an absolute path.
+        case localPath(String)
+    }
+
+    public var parts: [Part]
+
+    public init(_ parts: [Part]) {
+        self.parts = Self.coalesced(parts)
+    }
+
+    public init(stringLiteral value: String) {
+        parts = [.literal(value)]
+    }
+
+    public static func literal(_ text: String) -> CommandArgument { CommandArgument([.literal(text)]) }
+
+    /// `{out}/model`-style paths below the task's own output directory.
+    public static func output(_ relative: String) -> CommandArgument {
+        CommandArgument([.outputDirectory, .literal("/" + relative)])
+    }
+
+    public static func + (lhs: CommandArgument, rhs: CommandArgument) -> CommandArgument {
+        CommandArgument(lhs.parts + rhs.parts)
+    }
+
+    /// The argument with paths shown as `{out}` and `{task/output}`.
+    public var display: String {
+        parts.map { part in
+            switch part {
+            case .literal(let text): return text
+            case .outputDirectory: return "{out}"
+            case .taskOutput(let task, let output): return "{\(task)/\(output)}"
+            case .localPath(let path): return path
+            }
+        }.joined()
+    }
+
+    /// The tasks whose outputs this argument reads.
+    public var referencedTasks: [String] {
+        parts.compactMap {
+            if case .taskOutput(let task, _) = $0 { return task }
+            return nil
+        }
+    }
+
+    private static func coalesced(_ parts: [Part]) -> [Part] {
+        var result: [Part] = []
+        for part in parts {
+            if case .literal(let text) = part, text.isEmpty { continue }
+            if case .literal(let next) = part, case .literal(let previous)? = result.last {
+                result[result.count - 1] = .literal(previous + next)
+            } else {
+                result.append(part)
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    /// Quotes an argument for display when it holds characters a shell would interpret; the
+    /// command itself is never run through a shell.
+    var shellQuotedForDisplay: String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%{}[]")
+        if !isEmpty, allSatisfy({ safe.contains($0) }) { return self }
+        return "'" + replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+
+/// SHA-256 helpers for fingerprints and local file content.
+public enum Digest {
+    public static func sha256Hex(of bytes: some Sequence<UInt8>) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(bytes))
+        return hex(hasher.finalize())
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        var result = ""
+        result.reserveCapacity(64)
+        for byte in digest {
+            result += String(byte, radix: 16).leftPadded(to: 2)
+        }
+        return result
+    }
+
+    /// Hashes a file's bytes, or a directory's relative file names and their bytes in sorted
+    /// order, so that a renamed or edited file changes the digest.
+    static func contentDigest(ofPath path: String) throws -> String {
+        var hasher = SHA256()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        if isDirectory.boolValue {
+            let files = try FileManager.default.subpathsOfDirectory(atPath: path).sorted()
+            for relative in files {
+                let full = (path as NSString).appendingPathComponent(relative)
+                var childIsDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: full, isDirectory: &childIsDirectory),
+                    !childIsDirectory.boolValue
+                else { continue }
+                hasher.update(data: Array("\(relative)\0".utf8))
+                try hashFile(full, into: &hasher)
+            }
+        } else {
+            try hashFile(path, into: &hasher)
+        }
+        return hex(hasher.finalize())
+    }
+
+    private static func hashFile(_ path: String, into hasher: inout SHA256) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CocoaError(.fileReadNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

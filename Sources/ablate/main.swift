@@ -1,0 +1,3 @@
+import AblateCLI
+
+AblateCommand.main()
