@@ -10,13 +10,9 @@ struct SpecOptions: ParsableArguments {
     /// Loads and compiles the spec, printing every diagnostic to standard error; exits 1 when
     /// any of them is an error.
     func compile() throws -> Plan {
-        let files = DiskFiles()
-        let loaded = SpecLoader(files: files).load(path: spec)
-        var diagnostics = loaded.diagnostics
-        var plan: Plan?
-        if let spec = loaded.spec, !diagnostics.hasErrors {
-            plan = PlanCompiler(spec: spec, files: files).compile(&diagnostics)
-        }
+        let outcome = StudyCompiler().compile(path: spec)
+        let diagnostics = outcome.diagnostics
+        let plan = outcome.plan
         report(diagnostics)
         guard let plan, !diagnostics.hasErrors else { throw ExitCode.failure }
         return plan

@@ -26,6 +26,22 @@ struct CompilationState {
         }
     }
 
+    /// Digests the local paths a command names that the registries did not (settings such as
+    /// `task_dir`), so that the fingerprint follows their content.
+    private mutating func digestLocalPaths(in command: TaskCommand, of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Bool {
+        for argument in command.arguments + command.environment.map(\.value) {
+            for case .localPath(let path) in argument.parts where fileDigests[path] == nil {
+                do {
+                    fileDigests[path] = try files.contentDigest(of: path)
+                } catch {
+                    diagnostics.error(at: stage.location, "stage '\(stage.name)' reads '\(path)', which cannot be read to fingerprint it: \(error.localizedDescription)")
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
     /// Resolves one stage for one variant into a (possibly shared) task.
     mutating func resolve(
         _ stage: StageSpec, in variant: Variant, outcomes: [String: PlanCompiler.StageOutcome],
@@ -34,10 +50,11 @@ struct CompilationState {
         let resolver = ReferenceResolver(spec: spec, variant: variant, outcomes: outcomes, tasks: tasks)
         guard resolver.isActive(stage) else { return .absent }
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
-            let settings = SettingsResolver(spec: spec, resolver: resolver).settings(of: stage, &diagnostics),
+            let settings = SettingsResolver(spec: spec, files: files, resolver: resolver).settings(of: stage, &diagnostics),
             let command = CommandBuilder(stage: stage, resolver: resolver).command(settings: settings.result, inputs: inputs, &diagnostics)
         else { return .failed }
 
+        guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return .failed }
         let environment = stage.kind == .command ? "system" : (RecipeBook.recipe(for: stage.kind)?.environment ?? "system")
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(kind: stage.kind, settings: settings.result, command: command, environment: environment, inputs: inputs)
         if let existing = taskByFingerprint[fingerprint.value] { return .task(existing) }

@@ -12,6 +12,7 @@ struct ReferenceResolver {
         case taskOutput(task: String, output: String)
         case model(ModelEntry)
         case dataset(DatasetEntry)
+        case ownOutput(String)
     }
 
     /// The result of resolving an expression with alternatives.
@@ -55,6 +56,8 @@ struct ReferenceResolver {
             case .dataset(let name):
                 guard let dataset = spec.dataset(named: name) else { continue }
                 return .value(.dataset(dataset))
+            case .output(let name):
+                return .value(.ownOutput(name))
             case .stage(let name, let output):
                 switch outcomes[name] {
                 case .task(let index)?: return .value(.taskOutput(task: tasks[index].id, output: output))
@@ -111,6 +114,9 @@ struct ReferenceResolver {
         switch resolved {
         case .model(let model): return .model(model)
         case .taskOutput(let task, let output): return .taskOutput(task: task, output: output)
+        case .ownOutput:
+            diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' cannot be the stage's own output")
+            return nil
         case .dataset(let dataset):
             return checked(dataset, for: role, of: stage, at: template.location, &diagnostics)
         case .axis(let value):
@@ -175,6 +181,7 @@ extension ReferenceResolver.Value {
         case .taskOutput(let task, let output): return ResolvedInput.taskOutput(task: task, output: output).argument
         case .model(let model): return ResolvedInput.model(model).argument
         case .dataset(let dataset): return ResolvedInput.dataset(dataset).argument
+        case .ownOutput(let name): return .output(name)
         }
     }
 }

@@ -2,6 +2,7 @@
 /// sweep references substituted, types checked.
 struct SettingsResolver {
     let spec: Spec
+    let files: any LocalFiles
     let resolver: ReferenceResolver
 
     /// The resolved settings, split into what changes the result and how the task runs.
@@ -20,6 +21,16 @@ struct SettingsResolver {
                 node, as: definition, path: name, substitute: { substitute($0, at: $1, stage: stage, &$2) }, &diagnostics)
             else {
                 complete = false
+                continue
+            }
+            if case .path = definition.type, case .string(let written) = value {
+                let path = SpecPath.resolve(written, relativeTo: node.location.file)
+                guard files.kind(of: path) != nil else {
+                    diagnostics.error(at: node.location, "'\(name)' of stage '\(stage.name)' names '\(written.truncatedForMessage)', which does not exist (looked for \(path)); fix the path")
+                    complete = false
+                    continue
+                }
+                resolved.result[name] = .string(path)
                 continue
             }
             switch name {
@@ -61,7 +72,7 @@ struct SettingsResolver {
                 case .value(.axis(let value)): pieces.append(value)
                 case .value(.model(let model)): pieces.append(.string(ResolvedInput.model(model).argument.display))
                 case .value(.dataset(let dataset)): pieces.append(.string(ResolvedInput.dataset(dataset).argument.display))
-                case .value(.taskOutput), .absent:
+                case .value(.taskOutput), .value(.ownOutput), .absent:
                     diagnostics.error(at: location, "settings cannot use another stage's output (\(expression)); pass paths with 'args:' or an input such as 'model:'")
                     return nil
                 case .failed: return nil

@@ -14,7 +14,14 @@ struct TaskFingerprinter {
         builder.add(.kind, kindEncoding)
 
         var settingsEncoding = CanonicalEncoding()
-        settingsEncoding.value(.map(settings))
+        // A path setting is identified by its content, not by where the checkout lives.
+        var identifiedSettings = settings
+        for (name, value) in settings {
+            if case .path? = SettingCatalog.definition(named: name)?.type, case .string(let path) = value {
+                identifiedSettings[name] = .string("file:\(fileDigests[path] ?? path)")
+            }
+        }
+        settingsEncoding.value(.map(identifiedSettings))
         builder.add(.settings, settingsEncoding)
 
         var commandEncoding = CanonicalEncoding()

@@ -18,7 +18,7 @@ struct LMEvalRecipe: Recipe {
         arguments += context.flag("--batch_size", "batch_size")
         arguments += context.flag("--limit", "limit")
         arguments += context.flag("--seed", "seed")
-        arguments += context.flag("--include_path", "task_dir")
+        arguments += context.pathFlag("--include_path", "task_dir")
         arguments += ["--output_path", .output("results"), "--log_samples"]
         return arguments
     }

@@ -31,6 +31,12 @@ struct RecipeContext {
         return [.literal(flag)] + items.map { .literal($0.text) }
     }
 
+    /// `[flag, path]` for a path setting, as a local path.
+    func pathFlag(_ flag: String, _ setting: String) -> [CommandArgument] {
+        guard case .string(let path)? = settings[setting] else { return [] }
+        return [.literal(flag), CommandArgument([.localPath(path)])]
+    }
+
     /// `[flag, path]` for an input role the stage names.
     func inputFlag(_ flag: String, _ role: InputRole) -> [CommandArgument] {
         guard let input = inputs[role] else { return [] }

@@ -132,6 +132,7 @@ public enum SpecSchema {
         case .fraction: return typed(["type": "number", "minimum": 0, "exclusiveMaximum": 1])
         case .bool: return typed(["type": "boolean"])
         case .string: return .map(["type": .list(["string", "number"]), "description": .string(definition.summary)])
+        case .path: return typed(["type": "string"])
         case .stringList: return typed(["type": "array", "items": .map(["type": .list(["string", "number"])])])
         case .duration: return typed(["anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^([0-9]+[dhms])+$"])])])
         case .memory: return typed(["anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?[KMGTkmgt]([iI]?[bB])?$"])])])

@@ -51,7 +51,7 @@ public enum SettingCatalog {
         SettingDefinition(name: "tasks", type: .stringList, kinds: [.lmEval], summary: "lm-evaluation-harness task names"),
         SettingDefinition(name: "num_fewshot", type: .nonNegativeInteger, kinds: [.lmEval], summary: "few-shot examples per item"),
         SettingDefinition(name: "limit", type: .positiveInteger, kinds: [.lmEval], summary: "items per task (for quick runs)"),
-        SettingDefinition(name: "task_dir", type: .string, kinds: [.lmEval], summary: "directory of local task YAMLs (--include_path)"),
+        SettingDefinition(name: "task_dir", type: .path, kinds: [.lmEval], summary: "directory of local task YAMLs (--include_path)"),
         SettingDefinition(name: "metrics", type: .choiceList(DiversityMetric.allNames), kinds: [.diversity], summary: "diversity metrics to compute"),
         SettingDefinition(name: "nli_model", type: .string, kinds: [.diversity], summary: "NLI model for logical diversity"),
         SettingDefinition(name: "judge", type: .choice(["reward-model", "endpoint"]), kinds: [.judge], summary: "who judges: a reward model or an OpenAI-compatible endpoint"),

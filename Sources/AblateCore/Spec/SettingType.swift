@@ -8,6 +8,8 @@ public indirect enum SettingType: Sendable {
     case fraction
     case bool
     case string
+    /// A local file or directory, relative to the spec file that names it.
+    case path
     case stringList
     /// A time limit: `90m`, `8h`, `1d12h`, `45s`, or a bare number of minutes.
     case duration
@@ -28,6 +30,7 @@ public indirect enum SettingType: Sendable {
         case .fraction: return "a number from 0 up to (not including) 1"
         case .bool: return "true or false"
         case .string: return "a string"
+        case .path: return "a path to a local file or directory"
         case .stringList: return "a list of strings"
         case .duration: return "a duration such as 90m, 8h or 1d12h"
         case .memory: return "an amount of memory such as 512M, 64G or 1T"
@@ -57,7 +60,7 @@ public indirect enum SettingType: Sendable {
         case .bool:
             guard case .bool = value else { return .failure(mismatch) }
             return .success(value)
-        case .string:
+        case .string, .path:
             switch value {
             case .string: return .success(value)
             case .int, .double, .bool: return .success(.string(value.text))

@@ -24,9 +24,10 @@ struct SpecParser {
             let location = entries.first?.keyLocation ?? .start(of: file)
             diagnostics.error(at: location, "the spec has no 'stages:'; add at least one stage, e.g. 'stages: {sft: {kind: sft, model: base, data: lima}}'")
         }
-        guard let version, let name else { return nil }
+        // A spec with a bad version or name is still returned, so that the cross-reference
+        // checks can report their problems in the same pass; the errors above stop any plan.
         return Spec(
-            version: version, name: name, description: description, file: file, files: chain,
+            version: version ?? Spec.currentVersion, name: name ?? "unnamed", description: description, file: file, files: chain,
             models: models, datasets: datasets, defaults: defaults, sweep: sweep, stages: stages)
     }
 
@@ -107,7 +108,7 @@ struct SpecParser {
                 if let text = formatNode.stringValue("the format of \(context)", &diagnostics) {
                     format = DatasetFormat(rawValue: text)
                     if format == nil {
-                        diagnostics.error(at: formatNode.location, "unknown dataset format '\(text.truncatedForMessage)'\(Suggestion.hint(for: text, in: formats)); use \(formats.quotedList)")
+                        diagnostics.error(at: formatNode.location, "unknown dataset format '\(text.truncatedForMessage)'\(Suggestion.hint(for: text, in: formats).nonEmpty ?? "; use \(formats.quotedList)")")
                     }
                 }
             } else {

@@ -51,6 +51,10 @@ struct SpecValidator {
             if spec.model(named: name) == nil {
                 diagnostics.error(at: location, "'${models.\(name)}' names a model that 'models:' does not declare\(Suggestion.hint(for: name, in: spec.models.map(\.name)))")
             }
+        case .output(let name):
+            if !stage.outputNames.contains(name) {
+                diagnostics.error(at: location, "stage '\(stage.name)' has no output '\(name)'\(Suggestion.hint(for: name, in: stage.outputNames).nonEmpty ?? "; its outputs are \(stage.outputNames.quotedList)")")
+            }
         case .dataset(let name):
             if spec.dataset(named: name) == nil {
                 diagnostics.error(at: location, "'${datasets.\(name)}' names a dataset that 'datasets:' does not declare\(Suggestion.hint(for: name, in: spec.datasets.map(\.name)))")
@@ -77,8 +81,9 @@ struct SpecValidator {
                 case (.data, .model(let name)):
                     diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects data, but '${models.\(name)}' is a model")
                 case (.model, .stage(let name, let output)) where output != "model" && spec.stage(named: name)?.kind != .command:
-                    if spec.stage(named: name)?.outputNames.contains(output) == true {
-                        diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${stages.\(name).\(output)}' is not one; use '${stages.\(name).model}'")
+                    if let target = spec.stage(named: name), target.outputNames.contains(output) {
+                        let fix = target.outputNames.contains("model") ? "use '${stages.\(name).model}'" : "stage '\(name)' (kind '\(target.kind.rawValue)') produces no model"
+                        diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${stages.\(name).\(output)}' is not one; \(fix)")
                     }
                 case (.data, .stage(let name, let output)) where output != "samples" && spec.stage(named: name)?.kind != .command:
                     if spec.stage(named: name)?.outputNames.contains(output) == true {

@@ -8,6 +8,8 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     case model(name: String)
     /// `${datasets.name}`: a dataset from the registry.
     case dataset(name: String)
+    /// `${outputs.name}`: one of the stage's own output directories.
+    case output(name: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
         case .stage(let name, let output): return "stages.\(name).\(output)"
         case .model(let name): return "models.\(name)"
         case .dataset(let name): return "datasets.\(name)"
+        case .output(let name): return "outputs.\(name)"
         }
     }
 }
@@ -122,7 +125,7 @@ extension Template {
         return ReferenceExpression(alternatives: alternatives, location: location)
     }
 
-    static let roots = ["sweep", "stages", "models", "datasets"]
+    static let roots = ["sweep", "stages", "models", "datasets", "outputs"]
 
     private static func parseReference(
         _ path: String, at location: SourceLocation, diagnostics: inout DiagnosticLog
@@ -132,7 +135,7 @@ extension Template {
         guard let root = segments.first, !path.isEmpty, validSegment else {
             diagnostics.error(
                 at: location,
-                "'${\(path)}' is not a reference; write '${sweep.AXIS}', '${stages.STAGE.OUTPUT}', '${models.NAME}' or '${datasets.NAME}'"
+                "'${\(path)}' is not a reference; write '${sweep.AXIS}', '${stages.STAGE.OUTPUT}', '${models.NAME}', '${datasets.NAME}' or '${outputs.NAME}'"
             )
             return nil
         }
@@ -144,7 +147,8 @@ extension Template {
             return nil
         case ("models", 2): return .model(name: segments[1])
         case ("datasets", 2): return .dataset(name: segments[1])
-        case ("sweep", _), ("models", _), ("datasets", _), ("stages", _):
+        case ("outputs", 2): return .output(name: segments[1])
+        case ("sweep", _), ("models", _), ("datasets", _), ("stages", _), ("outputs", _):
             diagnostics.error(at: location, "'${\(path)}' has the wrong number of parts; '\(root)' references are written '${\(root == "stages" ? "stages.STAGE.OUTPUT" : root + ".NAME")}'")
             return nil
         default:
