@@ -35,12 +35,12 @@ let package = Package(
         .testTarget(
             name: "AblateCoreTests",
             dependencies: ["AblateCore"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures", "Snapshots"]
         ),
         .testTarget(
             name: "AblateCLITests",
-            dependencies: ["AblateCLI", "AblateCore"],
-            resources: [.copy("Snapshots")]
+            dependencies: ["AblateCLI", "AblateCore", "ablate"],
+            exclude: ["Snapshots"]
         ),
     ]
 )

@@ -51,6 +51,11 @@ public struct TaskInput: Codable, Hashable, Sendable {
     public var role: String
     public var source: Source
 
+    public init(role: String, source: Source) {
+        self.role = role
+        self.source = source
+    }
+
     public var task: String? {
         if case .task(let id, _) = source { return id }
         return nil

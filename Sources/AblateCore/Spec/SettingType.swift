@@ -164,7 +164,11 @@ public enum SettingTypeError: Error, Sendable {
     func message(for setting: String) -> String {
         switch self {
         case .mismatch(let expected, let got):
-            return "'\(setting)' must be \(expected), not \(got.messageDescription)"
+            var message = "'\(setting)' must be \(expected), not \(got.messageDescription)"
+            if case .string(let text) = got, Double(text) != nil {
+                message += "; remove the quotes to write a number"
+            }
+            return message
         case .notAChoice(let value, let values):
             return "'\(setting)' must be one of \(values.quotedList), not '\(value.truncatedForMessage)'\(Suggestion.hint(for: value, in: values))"
         }

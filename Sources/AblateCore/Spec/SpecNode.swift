@@ -75,7 +75,8 @@ public struct SpecNode: Sendable {
 extension String {
     /// Long values are cut in messages so that one bad line does not flood the terminal.
     var truncatedForMessage: String {
-        count > 60 ? String(prefix(57)) + "..." : self
+        let visible = replacingOccurrences(of: "\0", with: "\\0")
+        return visible.count > 60 ? String(visible.prefix(57)) + "..." : visible
     }
 }
 

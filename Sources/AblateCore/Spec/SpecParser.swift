@@ -157,9 +157,9 @@ struct SpecParser {
                 return nil
             }
             let absolute = SpecPath.resolve(written, relativeTo: path.location.file)
-            guard files.kind(of: absolute) != nil else {
+            // The entry stays registered so that stages using it are not reported again.
+            if files.kind(of: absolute) == nil {
                 diagnostics.error(at: path.location, "\(context) names the local path '\(written.truncatedForMessage)', which does not exist (looked for \(absolute)); fix the path or use 'hub:' for a hub id")
-                return nil
             }
             return .local(path: absolute, written: written)
         case (_?, _?):

@@ -10,7 +10,8 @@ struct StageGraph {
         var dependencies: [String: [String]] = [:]
         for stage in spec.stages {
             var names: [String] = []
-            for reference in stage.referencedStages where known.contains(reference) && !names.contains(reference) {
+            // A stage naming itself is reported on its own, not as a cycle.
+            for reference in stage.referencedStages where known.contains(reference) && reference != stage.name && !names.contains(reference) {
                 names.append(reference)
             }
             dependencies[stage.name] = names

@@ -154,7 +154,7 @@ extension Template {
         default:
             diagnostics.error(
                 at: location,
-                "unknown reference root '\(root)' in '${\(path)}'\(Suggestion.hint(for: root, in: roots)); references start with \(roots.quotedList)"
+                "unknown reference root '\(root)' in '${\(path)}'\(Suggestion.hint(for: root, in: roots).nonEmpty ?? "; references start with \(roots.quotedList)")"
             )
             return nil
         }

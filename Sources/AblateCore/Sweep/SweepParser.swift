@@ -7,21 +7,19 @@ struct SweepParser {
         guard let node, node.mappingEntries("'sweep'", &diagnostics) != nil else { return sweep }
         sweep.location = node.location
         node.reportUnknownKeys(allowed: Self.keys, in: "'sweep'", &diagnostics)
-        if let grid = node["grid"], let entries = grid.mappingEntries("'sweep.grid'", &diagnostics) {
-            for entry in entries {
-                addAxis(entry, zipGroup: nil, to: &sweep, &diagnostics)
-            }
-        }
-        if let zip = node["zip"] {
-            parseZip(zip, into: &sweep, &diagnostics)
-        }
-        if let seeds = node["seeds"] {
-            let entry = SpecNode.Entry(key: SweepSpec.seedAxis, keyLocation: seeds.location, value: seeds)
-            addAxis(entry, zipGroup: nil, to: &sweep, &diagnostics)
-            if let axis = sweep.axes.last, axis.name == SweepSpec.seedAxis,
-                axis.values.contains(where: { SettingType.nonNegativeInteger.check($0).isFailure })
-            {
-                diagnostics.error(at: seeds.location, "'sweep.seeds' must be a list of integers of 0 or more, e.g. [1, 2, 3]")
+        // Axes are declared in the order written, which is the order of variant names.
+        for entry in node.entries ?? [] {
+            switch entry.key {
+            case "grid":
+                for axis in entry.value.mappingEntries("'sweep.grid'", &diagnostics) ?? [] {
+                    addAxis(axis, zipGroup: nil, to: &sweep, &diagnostics)
+                }
+            case "zip":
+                parseZip(entry.value, into: &sweep, &diagnostics)
+            case "seeds":
+                parseSeeds(entry.value, into: &sweep, &diagnostics)
+            default:
+                break
             }
         }
         if let include = node["include"] {
@@ -33,6 +31,14 @@ struct SweepParser {
             checkExcludedValuesOccur(sweep, &diagnostics)
         }
         return sweep
+    }
+
+    private func parseSeeds(_ seeds: SpecNode, into sweep: inout SweepSpec, _ diagnostics: inout DiagnosticLog) {
+        let entry = SpecNode.Entry(key: SweepSpec.seedAxis, keyLocation: seeds.location, value: seeds)
+        guard addAxis(entry, zipGroup: nil, to: &sweep, &diagnostics), let axis = sweep.axes.last else { return }
+        if axis.values.contains(where: { SettingType.nonNegativeInteger.check($0).isFailure }) {
+            diagnostics.error(at: seeds.location, "'sweep.seeds' must be a list of integers of 0 or more, e.g. [1, 2, 3]")
+        }
     }
 
     private func parseZip(_ zip: SpecNode, into sweep: inout SweepSpec, _ diagnostics: inout DiagnosticLog) {

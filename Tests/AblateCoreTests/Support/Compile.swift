@@ -1,0 +1,33 @@
+import AblateCore
+import Foundation
+
+/// Shorthands for compiling specs in tests.
+enum Compile {
+    /// Compiles YAML text written to a temporary file (so relative paths resolve there).
+    static func text(_ yaml: String, files: [String: String] = [:]) throws -> StudyCompiler.Outcome {
+        let directory = NSTemporaryDirectory() + "ablate-spec-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (name, content) in files {
+            let path = directory + "/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try content.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let path = directory + "/spec.yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return StudyCompiler().compile(path: path)
+    }
+
+    /// The plan, or a failure listing the diagnostics.
+    static func plan(_ yaml: String, files: [String: String] = [:]) throws -> Plan {
+        let outcome = try text(yaml, files: files)
+        guard let plan = outcome.plan else {
+            throw CompileFailure(diagnostics: outcome.diagnostics.sorted.map(\.description))
+        }
+        return plan
+    }
+
+    struct CompileFailure: Error, CustomStringConvertible {
+        var diagnostics: [String]
+        var description: String { diagnostics.joined(separator: "\n") }
+    }
+}

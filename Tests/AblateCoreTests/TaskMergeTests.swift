@@ -1,0 +1,85 @@
+import AblateCore
+import Testing
+
+/// Identical tasks in different variants become one task.
+@Suite struct TaskMergeTests {
+    static let grid = """
+        ablate: 1
+        name: grid
+        models:
+          base: {hub: org/base}
+        datasets:
+          shp-sft: {hub: stanfordnlp/SHP, format: prompt-completion}
+          lima: {hub: GAIR/lima, format: messages}
+          orca: {hub: Open-Orca/OpenOrca, format: prompt-completion, sample: 100000}
+          shp: {hub: stanfordnlp/SHP, format: preference}
+          hh-rlhf: {hub: Anthropic/hh-rlhf, format: preference}
+          ultra: {hub: HuggingFaceH4/ultrafeedback_binarized, format: preference}
+        sweep:
+          grid:
+            sft_data: [shp-sft, lima, orca]
+            dpo_data: [shp, hh-rlhf, ultra]
+        stages:
+          sft: {kind: sft, model: base, data: "${sweep.sft_data}", learning_rate: 2e-4}
+          dpo: {kind: dpo, model: "${stages.sft.model}", data: "${sweep.dpo_data}", learning_rate: 5e-7}
+          eval: {kind: lm-eval, model: "${stages.dpo.model}", tasks: [arc_challenge]}
+
+        """
+
+    @Test func aThreeByThreeGridTrainsThreeSFTModels() throws {
+        let plan = try Compile.plan(Self.grid)
+        #expect(plan.counts.variants == 9)
+        #expect(plan.tasks.filter { $0.stage == "sft" }.count == 3)
+        #expect(plan.tasks.filter { $0.stage == "dpo" }.count == 9)
+        #expect(plan.counts.tasks == 21)
+        #expect(plan.counts.stageInstances == 27)
+        #expect(plan.counts.sharedTasks == 3)
+        let sft = try #require(plan.task(id: "sft[sft_data=lima]"))
+        #expect(sft.variants.count == 3)
+        #expect(plan.task(id: "dpo[sft_data=lima,dpo_data=hh-rlhf]")?.dependencies == ["sft[sft_data=lima]"])
+    }
+
+    @Test func stagesLeftOutFallBackAndShareTheBaseEvaluation() throws {
+        let plan = try Compile.plan("""
+            ablate: 1
+            name: fallback
+            models:
+              base: {hub: org/base}
+            datasets:
+              lima: {hub: GAIR/lima, format: messages}
+              shp: {hub: stanfordnlp/SHP, format: preference}
+            sweep:
+              grid:
+                sft_data: [none, lima]
+                dpo_data: [none, shp]
+            stages:
+              sft: {kind: sft, model: base, data: "${sweep.sft_data}", unless: {sft_data: none}}
+              dpo: {kind: dpo, model: "${stages.sft.model ?? models.base}", data: "${sweep.dpo_data}", unless: {dpo_data: none}}
+              eval: {kind: lm-eval, model: "${stages.dpo.model ?? stages.sft.model ?? models.base}", tasks: [piqa]}
+            """)
+        #expect(plan.counts.variants == 4)
+        let baseEval = try #require(plan.task(id: "eval[sft_data=none,dpo_data=none]"))
+        #expect(baseEval.dependencies.isEmpty)
+        #expect(baseEval.inputs == [TaskInput(role: "model", source: .model(name: "base"))])
+        #expect(plan.variants[0].tasks.map(\.stage) == ["eval"])
+        #expect(plan.variants[3].tasks.map(\.stage) == ["sft", "dpo", "eval"])
+    }
+
+    @Test func taskNamesAreReadableAndSafeAsDirectoryNames() throws {
+        let plan = try Compile.plan("""
+            ablate: 1
+            name: names
+            sweep:
+              grid:
+                model: ["meta-llama/Llama-2-7b-hf", "../../etc", "a b"]
+            stages:
+              echo: {kind: command, command: [echo, "${sweep.model}"]}
+            """)
+        for task in plan.tasks {
+            #expect(!task.id.contains("/"))
+            #expect(!task.id.hasPrefix("."))
+            #expect(!task.id.contains(" "))
+        }
+        #expect(Set(plan.tasks.map(\.id)).count == 3)
+    }
+}
