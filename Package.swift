@@ -34,13 +34,13 @@ let package = Package(
         .executableTarget(name: "ablate", dependencies: ["AblateCLI"]),
         .testTarget(
             name: "AblateCoreTests",
-            dependencies: ["AblateCore"],
+            dependencies: ["AblateCore", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures", "Snapshots"]
         ),
         .testTarget(
             name: "AblateCLITests",
             dependencies: ["AblateCLI", "AblateCore", "ablate"],
-            exclude: ["Snapshots"]
+            exclude: ["Fixtures", "Snapshots"]
         ),
     ]
 )

@@ -46,6 +46,32 @@ public struct TaskInput: Codable, Hashable, Sendable {
         case task(id: String, output: String)
         case model(name: String)
         case dataset(name: String)
+
+        private enum CodingKeys: String, CodingKey {
+            case task, output, model, dataset
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let task = try container.decodeIfPresent(String.self, forKey: .task) {
+                self = .task(id: task, output: try container.decode(String.self, forKey: .output))
+            } else if let model = try container.decodeIfPresent(String.self, forKey: .model) {
+                self = .model(name: model)
+            } else {
+                self = .dataset(name: try container.decode(String.self, forKey: .dataset))
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .task(let id, let output):
+                try container.encode(id, forKey: .task)
+                try container.encode(output, forKey: .output)
+            case .model(let name): try container.encode(name, forKey: .model)
+            case .dataset(let name): try container.encode(name, forKey: .dataset)
+            }
+        }
     }
 
     public var role: String

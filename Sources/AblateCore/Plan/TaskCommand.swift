@@ -35,6 +35,43 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
         case taskOutput(task: String, output: String)
         /// A local file or directory named by the spec, as an absolute path.
         case localPath(String)
+
+        private enum CodingKeys: String, CodingKey {
+            case task, output, path
+        }
+
+        public init(from decoder: Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                self = .literal(text)
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let path = try container.decodeIfPresent(String.self, forKey: .path) {
+                self = .localPath(path)
+            } else if let task = try container.decodeIfPresent(String.self, forKey: .task) {
+                self = .taskOutput(task: task, output: try container.decode(String.self, forKey: .output))
+            } else {
+                self = .outputDirectory
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            switch self {
+            case .literal(let text):
+                var container = encoder.singleValueContainer()
+                try container.encode(text)
+            case .outputDirectory:
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode("{out}", forKey: .output)
+            case .taskOutput(let task, let output):
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(task, forKey: .task)
+                try container.encode(output, forKey: .output)
+            case .localPath(let path):
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(path, forKey: .path)
+            }
+        }
     }
 
     public var parts: [Part]
@@ -75,6 +112,26 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
         parts.compactMap {
             if case .taskOutput(let task, _) = $0 { return task }
             return nil
+        }
+    }
+
+    /// An argument of literal text alone is written as a JSON string; others as a list of
+    /// parts, each a string or a `{"output": …}` / `{"task": …, "output": …}` / `{"path": …}` object.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            parts = [.literal(text)]
+        } else {
+            parts = try container.decode([Part].self)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if parts.count == 1, case .literal(let text) = parts[0] {
+            try container.encode(text)
+        } else {
+            try container.encode(parts)
         }
     }
 

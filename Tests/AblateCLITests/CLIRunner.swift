@@ -1,0 +1,50 @@
+import Foundation
+
+/// Runs the built `ablate` executable as a user would.
+enum CLIRunner {
+    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+    static let fixtures = testsDirectory + "/Fixtures"
+    static let snapshots = testsDirectory + "/Snapshots"
+
+    /// The `ablate` binary beside the test bundle in the build directory.
+    static var executable: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path,
+            Bundle.main.bundleURL.path,
+            Bundle.main.bundleURL.deletingLastPathComponent().path,
+        ]
+        for directory in candidates where FileManager.default.isExecutableFile(atPath: directory + "/ablate") {
+            return directory + "/ablate"
+        }
+        return candidates[0] + "/ablate"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in directory: String = fixtures) throws -> Result {
+        // Output goes to files rather than pipes, so that a large plan can never block the child.
+        let base = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        try process.run()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: try String(contentsOfFile: base + ".out", encoding: .utf8),
+            stderr: try String(contentsOfFile: base + ".err", encoding: .utf8))
+    }
+}

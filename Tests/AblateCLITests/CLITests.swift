@@ -1,0 +1,62 @@
+@testable import AblateCLI
+import Foundation
+import Testing
+
+/// The command line as a user meets it: help texts, exit codes and every plan format.
+@Suite struct CLITests {
+    @Test(arguments: ["ablate", "validate", "plan", "schema"])
+    func helpText(_ command: String) {
+        let help: String
+        switch command {
+        case "validate": help = AblateCommand.helpMessage(for: ValidateCommand.self, columns: 100)
+        case "plan": help = AblateCommand.helpMessage(for: PlanCommand.self, columns: 100)
+        case "schema": help = AblateCommand.helpMessage(for: SchemaCommand.self, columns: 100)
+        default: help = AblateCommand.helpMessage(columns: 100)
+        }
+        Snapshot.assertMatches(help, named: "help-\(command).txt")
+    }
+
+    @Test(arguments: ["tree", "json", "dot", "mermaid"])
+    func planFormats(_ format: String) throws {
+        let result = try CLIRunner.run(["plan", "diamond.yaml", "--format", format])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        Snapshot.assertMatches(result.stdout, named: "plan-diamond.\(format == "tree" ? "txt" : format)")
+    }
+
+    @Test func validateSaysWhatItFound() throws {
+        let result = try CLIRunner.run(["validate", "diamond.yaml"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "diamond.yaml: valid: 2 variants, 7 tasks\n")
+    }
+
+    @Test func anInvalidSpecExitsOneWithLocatedErrors() throws {
+        let directory = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "ablate: 1\nname: broken\nstages:\n  sft:\n    kind: stf\n".write(toFile: directory + "/broken.yaml", atomically: true, encoding: .utf8)
+        for command in ["validate", "plan"] {
+            let result = try CLIRunner.run([command, "broken.yaml"], in: directory)
+            #expect(result.status == 1)
+            #expect(result.stdout.isEmpty)
+            #expect(result.stderr == "broken.yaml:5:11: error: unknown stage kind 'stf'; did you mean 'sft'?\n1 error in broken.yaml\n")
+        }
+        let missing = try CLIRunner.run(["validate", "nowhere.yaml"], in: directory)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("nowhere.yaml:1:1: error: cannot read the spec: no such file"))
+    }
+
+    @Test func fingerprintsAreTheSameInTwoProcesses() throws {
+        let first = try CLIRunner.run(["plan", "diamond.yaml", "--format", "json"])
+        let second = try CLIRunner.run(["plan", "diamond.yaml", "--format", "json"])
+        #expect(first.status == 0 && second.status == 0)
+        #expect(first.stdout.contains("\"fingerprint\""))
+        #expect(first.stdout == second.stdout)
+    }
+
+    @Test func schemaIsJSON() throws {
+        let result = try CLIRunner.run(["schema"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
+    }
+}

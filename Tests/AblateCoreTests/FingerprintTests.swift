@@ -1,0 +1,102 @@
+import AblateCore
+import Testing
+
+/// Fingerprints are stable under formatting and sensitive to exactly what changes a result.
+@Suite struct FingerprintTests {
+    static let pipeline = """
+        ablate: 1
+        name: pipeline
+        models:
+          base: {hub: org/base}
+        datasets:
+          lima: {path: lima.jsonl, format: messages}
+          shp: {hub: stanfordnlp/SHP, format: preference}
+        defaults:
+          lora: {r: 8, alpha: 16}
+          learning_rate: 2e-4
+          resources: {gpus: 1, time: 8h}
+        stages:
+          sft: {kind: sft, model: base, data: lima}
+          dpo: {kind: dpo, model: "${stages.sft.model}", data: shp, learning_rate: 5e-7}
+          eval: {kind: lm-eval, model: "${stages.dpo.model}", tasks: [piqa]}
+
+        """
+    static let data = ["lima.jsonl": "{\"messages\": []}\n"]
+
+    private func fingerprints(_ yaml: String, files: [String: String] = data) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try Compile.plan(yaml, files: files).tasks.map { ($0.stage, $0.fingerprint.value) })
+    }
+
+    @Test func keyOrderFormattingAndCommentsDoNotMatter() throws {
+        let reordered = """
+            # the same study, written differently
+            name: pipeline
+            ablate: 1
+            stages:
+              sft:
+                data: lima
+                model: base
+                kind: sft
+              dpo:
+                learning_rate: 0.0000005
+                data: shp
+                kind: dpo
+                model: ${stages.sft.model}
+              eval:
+                tasks:
+                  - piqa
+                model: ${stages.dpo.model}
+                kind: lm-eval
+            defaults:
+              resources: {time: 8h, gpus: 1}
+              learning_rate: 0.0002
+              lora:
+                alpha: 16.0
+                r: 8
+            datasets:
+              shp: {format: preference, hub: stanfordnlp/SHP}
+              lima: {format: messages, path: ./lima.jsonl}
+            models:
+              base:
+                hub: org/base
+            """
+        #expect(try fingerprints(Self.pipeline) == fingerprints(reordered))
+    }
+
+    @Test func changingDPOLearningRateChangesDPOAndItsDependantsOnly() throws {
+        let before = try fingerprints(Self.pipeline)
+        let after = try fingerprints(Self.pipeline.replacingOccurrences(of: "learning_rate: 5e-7", with: "learning_rate: 1e-6"))
+        #expect(before["sft"] == after["sft"])
+        #expect(before["dpo"] != after["dpo"])
+        #expect(before["eval"] != after["eval"])
+    }
+
+    @Test func editingALocalDatasetChangesEveryTaskThatReadsIt() throws {
+        let before = try fingerprints(Self.pipeline)
+        let after = try fingerprints(Self.pipeline, files: ["lima.jsonl": "{\"messages\": [\"changed\"]}\n"])
+        #expect(Set(before.keys) == Set(after.keys))
+        for stage in ["sft", "dpo", "eval"] { #expect(before[stage] != after[stage]) }
+    }
+
+    @Test func resourcesAndRetriesDoNotChangeTheResult() throws {
+        let before = try fingerprints(Self.pipeline)
+        let after = try fingerprints(Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 4, time: 1d}\n  retries: 3"))
+        #expect(before == after)
+    }
+
+    @Test func theChangedKeyIsNamed() throws {
+        let before = try Compile.plan(Self.pipeline, files: Self.data)
+        let after = try Compile.plan(Self.pipeline.replacingOccurrences(of: "learning_rate: 5e-7", with: "learning_rate: 1e-6"), files: Self.data)
+        let dpoBefore = try #require(before.tasks.first { $0.stage == "dpo" })
+        let dpoAfter = try #require(after.tasks.first { $0.stage == "dpo" })
+        #expect(dpoAfter.fingerprint.changedKeys(since: dpoBefore.fingerprint) == [.settings, .command])
+        let evalBefore = try #require(before.tasks.first { $0.stage == "eval" })
+        let evalAfter = try #require(after.tasks.first { $0.stage == "eval" })
+        #expect(evalAfter.fingerprint.changedKeys(since: evalBefore.fingerprint) == [.command, .inputs])
+    }
+
+    @Test func theCheckoutLocationDoesNotMatter() throws {
+        // Each compilation writes the spec and its data to a different temporary directory.
+        #expect(try fingerprints(Self.pipeline) == fingerprints(Self.pipeline))
+    }
+}
