@@ -1,6 +1,7 @@
-@testable import AblateCLI
 import Foundation
 import Testing
+
+@testable import AblateCLI
 
 /// The command line as a user meets it: help texts, exit codes and every plan format.
 @Suite struct CLITests {

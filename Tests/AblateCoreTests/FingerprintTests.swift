@@ -80,7 +80,8 @@ import Testing
 
     @Test func resourcesAndRetriesDoNotChangeTheResult() throws {
         let before = try fingerprints(Self.pipeline)
-        let after = try fingerprints(Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 4, time: 1d}\n  retries: 3"))
+        let after = try fingerprints(
+            Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 4, time: 1d}\n  retries: 3"))
         #expect(before == after)
     }
 

@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func excludeDropsEveryMatchingVariant() throws {
-        let names = try variantNames("""
+        let names = try variantNames(
+            """
             sweep:
               grid:
                 a: [1, 2]
@@ -34,7 +35,8 @@ import Testing
     }
 
     @Test func includeAddsVariantsOnceEvenWhenExcluded() throws {
-        let names = try variantNames("""
+        let names = try variantNames(
+            """
             sweep:
               grid:
                 a: [1, 2]
@@ -49,7 +51,8 @@ import Testing
     }
 
     @Test func zippedAxesVaryTogetherAndMultiplyWithTheGrid() throws {
-        let names = try variantNames("""
+        let names = try variantNames(
+            """
             sweep:
               zip:
                 a: [1, 2]
@@ -61,7 +64,8 @@ import Testing
     }
 
     @Test func seedsAreAnAxisEveryStageFollows() throws {
-        let plan = try Compile.plan("""
+        let plan = try Compile.plan(
+            """
             ablate: 1
             name: seeds
             sweep:

@@ -40,7 +40,8 @@ import Testing
     }
 
     @Test func stagesLeftOutFallBackAndShareTheBaseEvaluation() throws {
-        let plan = try Compile.plan("""
+        let plan = try Compile.plan(
+            """
             ablate: 1
             name: fallback
             models:
@@ -66,7 +67,8 @@ import Testing
     }
 
     @Test func taskNamesAreReadableAndSafeAsDirectoryNames() throws {
-        let plan = try Compile.plan("""
+        let plan = try Compile.plan(
+            """
             ablate: 1
             name: names
             sweep:

@@ -6,7 +6,10 @@ public struct PlanTreeRenderer {
     public func render(_ plan: Plan) -> String {
         let counts = plan.counts
         var lines: [String] = []
-        lines.append("study \(plan.study): \(counts.variants) variant\(counts.variants == 1 ? "" : "s"), \(counts.tasks) task\(counts.tasks == 1 ? "" : "s") (\(counts.stageInstances) stage runs, \(counts.sharedTasks) shared task\(counts.sharedTasks == 1 ? "" : "s"))")
+        lines.reserveCapacity(plan.tasks.count * 7 + 1)
+        lines.append(
+            "study \(plan.study): \(counts.variants) variant\(counts.variants == 1 ? "" : "s"), \(counts.tasks) task\(counts.tasks == 1 ? "" : "s") (\(counts.stageInstances) stage runs, \(counts.sharedTasks) shared task\(counts.sharedTasks == 1 ? "" : "s"))"
+        )
         for task in plan.tasks {
             lines.append("")
             lines.append("\(task.id)  [\(task.kind.rawValue)]  \(task.fingerprint.short)")

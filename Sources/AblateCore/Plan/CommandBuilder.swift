@@ -12,8 +12,11 @@ struct CommandBuilder {
             let context = RecipeContext(kind: stage.kind, settings: settings, inputs: inputs)
             return TaskCommand(arguments: recipe.arguments(for: context) + passThrough, environment: environment)
         }
-        guard let inputVariables = variables(stage.commandInputs.map { ("ABLATE_INPUT_" + Self.variableName($0.name), $0.template) }, &diagnostics) else { return nil }
-        environment = [EnvironmentVariable(name: "ABLATE_OUTPUT_DIR", value: CommandArgument([.outputDirectory]))]
+        guard let inputVariables = variables(stage.commandInputs.map { ("ABLATE_INPUT_" + Self.variableName($0.name), $0.template) }, &diagnostics) else {
+            return nil
+        }
+        environment =
+            [EnvironmentVariable(name: "ABLATE_OUTPUT_DIR", value: CommandArgument([.outputDirectory]))]
             + stage.outputs.map { EnvironmentVariable(name: "ABLATE_OUTPUT_" + Self.variableName($0), value: .output($0)) }
             + inputVariables + environment
         if let argv = stage.command {

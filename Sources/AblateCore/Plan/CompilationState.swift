@@ -6,6 +6,7 @@ struct CompilationState {
     var taskByFingerprint: [String: Int] = [:]
     var taskIDs: Set<String> = []
     var fingerprintByID: [String: Fingerprint] = [:]
+    let settingsMemo = SettingsMemo()
     /// Content digests of the local models and datasets, by absolute path.
     var fileDigests: [String: String] = [:]
 
@@ -34,7 +35,8 @@ struct CompilationState {
                 do {
                     fileDigests[path] = try files.contentDigest(of: path)
                 } catch {
-                    diagnostics.error(at: stage.location, "stage '\(stage.name)' reads '\(path)', which cannot be read to fingerprint it: \(error.localizedDescription)")
+                    diagnostics.error(
+                        at: stage.location, "stage '\(stage.name)' reads '\(path)', which cannot be read to fingerprint it: \(error.localizedDescription)")
                     return false
                 }
             }
@@ -50,13 +52,14 @@ struct CompilationState {
         let resolver = ReferenceResolver(spec: spec, variant: variant, outcomes: outcomes, tasks: tasks)
         guard resolver.isActive(stage) else { return .absent }
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
-            let settings = SettingsResolver(spec: spec, files: files, resolver: resolver).settings(of: stage, &diagnostics),
+            let settings = SettingsResolver(spec: spec, files: files, resolver: resolver, memo: settingsMemo).settings(of: stage, &diagnostics),
             let command = CommandBuilder(stage: stage, resolver: resolver).command(settings: settings.result, inputs: inputs, &diagnostics)
         else { return .failed }
 
         guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return .failed }
         let environment = stage.kind == .command ? "system" : (RecipeBook.recipe(for: stage.kind)?.environment ?? "system")
-        let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(kind: stage.kind, settings: settings.result, command: command, environment: environment, inputs: inputs)
+        let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
+            kind: stage.kind, settings: settings.result, command: command, environment: environment, inputs: inputs)
         if let existing = taskByFingerprint[fingerprint.value] { return .task(existing) }
 
         let axisValues = relevantAxes.map { AxisValue(axis: spec.sweep.axes[$0].name, value: variant.values[$0]) }

@@ -31,7 +31,41 @@ public struct Fingerprint: Codable, Hashable, Sendable, CustomStringConvertible 
     /// The whole fingerprint as 64 hex digits.
     public var value: String
     /// Each key's own digest (16 hex digits), for explaining cache misses.
-    public var keys: [Key: String]
+    public var keys: [Key: String] {
+        var result: [Key: String] = [:]
+        for (index, key) in Key.allCases.enumerated() {
+            let start = keyDigests.utf8.index(keyDigests.utf8.startIndex, offsetBy: index * 16)
+            let end = keyDigests.utf8.index(start, offsetBy: 16)
+            result[key] = String(keyDigests.utf8[start..<end])
+        }
+        return result
+    }
+
+    /// The key digests concatenated in key order: one string per task keeps planning of large
+    /// sweeps light.
+    private var keyDigests: String
+
+    init(value: String, keys: [String]) {
+        self.value = value
+        self.keyDigests = keys.joined()
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case value, keys
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        value = try container.decode(String.self, forKey: .value)
+        let keys = try container.decode([Key: String].self, forKey: .keys)
+        keyDigests = Key.allCases.map { (keys[$0] ?? "").leftPadded(to: 16) }.joined()
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(value, forKey: .value)
+        try container.encode(keys, forKey: .keys)
+    }
 
     public var description: String { value }
 
@@ -46,61 +80,70 @@ public struct Fingerprint: Codable, Hashable, Sendable, CustomStringConvertible 
 
 /// Accumulates the keys of a fingerprint in their fixed order.
 struct FingerprintBuilder {
-    private var components: [Fingerprint.Key: [UInt8]] = [:]
+    private var digests = [String](repeating: "", count: Fingerprint.Key.allCases.count)
 
     mutating func add(_ key: Fingerprint.Key, _ encoding: CanonicalEncoding) {
-        components[key] = encoding.bytes
+        if let index = Fingerprint.Key.allCases.firstIndex(of: key) { digests[index] = encoding.digest() }
     }
 
     func finish() -> Fingerprint {
-        var whole = SHA256()
-        whole.update(data: Array("ablate-fingerprint-v\(Fingerprint.formatVersion)\n".utf8))
-        var keyDigests: [Fingerprint.Key: String] = [:]
-        for key in Fingerprint.Key.allCases {
-            let bytes = components[key] ?? []
-            var part = SHA256()
-            part.update(data: bytes)
-            let digest = Digest.hex(part.finalize())
-            keyDigests[key] = String(digest.prefix(16))
-            whole.update(data: Array("\(key.rawValue)=\(digest)\n".utf8))
+        var whole: [UInt8] = Array("ablate-fingerprint-v\(Fingerprint.formatVersion)\n".utf8)
+        var keyDigests: [String] = []
+        keyDigests.reserveCapacity(digests.count)
+        for (key, digest) in zip(Fingerprint.Key.allCases, digests) {
+            let value = digest.isEmpty ? CanonicalEncoding().digest() : digest
+            keyDigests.append(String(value.prefix(16)))
+            whole.append(contentsOf: key.rawValue.utf8)
+            whole.append(UInt8(ascii: "="))
+            whole.append(contentsOf: value.utf8)
+            whole.append(UInt8(ascii: "\n"))
         }
-        return Fingerprint(value: Digest.hex(whole.finalize()), keys: keyDigests)
+        return Fingerprint(value: whole.withUnsafeBytes { Digest.hex(SHA256.hash(data: $0)) }, keys: keyDigests)
     }
 }
 
-/// A deterministic byte encoding of plan values: maps sorted by key, strings length-prefixed,
-/// so that no two different values encode alike and YAML key order never matters.
+/// A deterministic encoding of plan values: maps sorted by key,
+/// strings length-prefixed, so that no two different values encode alike and YAML key order
+/// never matters.
 struct CanonicalEncoding {
-    private(set) var bytes: [UInt8] = []
+    /// Bytes are collected and hashed once: many tiny hash updates cost more than the copy.
+    private var bytes: [UInt8] = []
+
+    func digest() -> String {
+        bytes.withUnsafeBytes { Digest.hex(SHA256.hash(data: $0)) }
+    }
+
+    private mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
 
     mutating func string(_ text: String) {
-        let utf8 = Array(text.utf8)
-        bytes += Array("s\(utf8.count):".utf8)
-        bytes += utf8
+        raw("s\(text.utf8.count):")
+        raw(text)
     }
 
     mutating func value(_ value: SettingValue) {
         switch value {
         case .string(let text): string(text)
-        case .int(let int): bytes += Array("i\(int);".utf8)
-        case .double(let double): bytes += Array("d\(double);".utf8)
-        case .bool(let bool): bytes.append(UInt8(ascii: bool ? "T" : "F"))
+        case .int(let int): raw("i\(int);")
+        case .double(let double): raw("d\(double);")
+        case .bool(let bool): raw(bool ? "T" : "F")
         case .list(let items):
-            bytes += Array("l\(items.count)[".utf8)
+            raw("l\(items.count)[")
             for item in items { self.value(item) }
-            bytes.append(UInt8(ascii: "]"))
+            raw("]")
         case .map(let entries):
-            bytes += Array("m\(entries.count){".utf8)
+            raw("m\(entries.count){")
             for key in entries.keys.sorted() {
                 string(key)
                 if let entry = entries[key] { self.value(entry) }
             }
-            bytes.append(UInt8(ascii: "}"))
+            raw("}")
         }
     }
 
     mutating func argument(_ argument: CommandArgument, taskFingerprints: [String: Fingerprint], fileDigests: [String: String]) {
-        bytes += Array("a\(argument.parts.count)[".utf8)
+        raw("a\(argument.parts.count)[")
         for part in argument.parts {
             switch part {
             case .literal(let text): string(text)
@@ -111,6 +154,6 @@ struct CanonicalEncoding {
             case .localPath(let path): string("{file:\(fileDigests[path] ?? path)}")
             }
         }
-        bytes.append(UInt8(ascii: "]"))
+        raw("]")
     }
 }

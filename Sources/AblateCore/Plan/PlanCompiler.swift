@@ -61,10 +61,11 @@ public struct PlanCompiler {
                     stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: state.tasks[taskIndex].id))
                 }
             }
-            plannedVariants.append(PlannedVariant(
-                name: variantName,
-                values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
-                tasks: stageTasks))
+            plannedVariants.append(
+                PlannedVariant(
+                    name: variantName,
+                    values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
+                    tasks: stageTasks))
         }
         guard !diagnostics.hasErrors else { return nil }
         return Plan(

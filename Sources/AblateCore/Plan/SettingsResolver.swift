@@ -4,6 +4,7 @@ struct SettingsResolver {
     let spec: Spec
     let files: any LocalFiles
     let resolver: ReferenceResolver
+    let memo: SettingsMemo
 
     /// The resolved settings, split into what changes the result and how the task runs.
     struct Resolved {
@@ -13,30 +14,16 @@ struct SettingsResolver {
     }
 
     func settings(of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Resolved? {
-        var resolved = Resolved(result: [:], resources: TaskResources(), retries: 0)
+        let preparation = memo.preparation(for: stage.name) ?? prepare(stage, &diagnostics)
+        guard var resolved = preparation.base else { return nil }
         var complete = true
-        for name in SettingCatalog.names(for: stage.kind) {
-            guard let definition = SettingCatalog.definition(named: name), let node = mergedNode(name, stage) else { continue }
-            guard let value = SettingChecker.resolve(
-                node, as: definition, path: name, substitute: { substitute($0, at: $1, stage: stage, &$2) }, &diagnostics)
-            else {
+        for setting in preparation.varying {
+            let value = SettingChecker.resolve(
+                setting.node, as: setting.definition, path: setting.definition.name,
+                substitute: { substitute($0, at: $1, stage: stage, &$2) }, &diagnostics)
+            guard let value, apply(value, of: setting, to: &resolved, stage: stage, &diagnostics) else {
                 complete = false
                 continue
-            }
-            if case .path = definition.type, case .string(let written) = value {
-                let path = SpecPath.resolve(written, relativeTo: node.location.file)
-                guard files.kind(of: path) != nil else {
-                    diagnostics.error(at: node.location, "'\(name)' of stage '\(stage.name)' names '\(written.truncatedForMessage)', which does not exist (looked for \(path)); fix the path")
-                    complete = false
-                    continue
-                }
-                resolved.result[name] = .string(path)
-                continue
-            }
-            switch name {
-            case "resources": resolved.resources = resources(from: value)
-            case "retries": if case .int(let retries) = value { resolved.retries = retries }
-            default: resolved.result[name] = value
             }
         }
         // With `sweep.seeds`, every stage that does not pin its own seed follows the axis.
@@ -50,6 +37,31 @@ struct SettingsResolver {
         return complete ? resolved : nil
     }
 
+    /// Resolves the settings that are the same in every variant once, and lists the ones
+    /// that reference the sweep.
+    private func prepare(_ stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> SettingsMemo.Preparation {
+        var base = Resolved(result: [:], resources: TaskResources(), retries: 0)
+        var varying: [SettingsMemo.Setting] = []
+        var complete = true
+        for name in SettingCatalog.names(for: stage.kind) {
+            guard let definition = SettingCatalog.definition(named: name), let node = mergedNode(name, stage) else { continue }
+            let setting = SettingsMemo.Setting(definition: definition, node: node)
+            if node.containsReference {
+                varying.append(setting)
+                continue
+            }
+            guard let value = SettingChecker.resolve(node, as: definition, path: name, substitute: nil, &diagnostics),
+                apply(value, of: setting, to: &base, stage: stage, &diagnostics)
+            else {
+                complete = false
+                continue
+            }
+        }
+        let preparation = SettingsMemo.Preparation(base: complete ? base : nil, varying: varying)
+        memo.store(preparation, for: stage.name)
+        return preparation
+    }
+
     /// The stage's node merged over the default's, so `lora: {r: 16}` in a stage keeps the
     /// default alpha.
     private func mergedNode(_ name: String, _ stage: StageSpec) -> SpecNode? {
@@ -60,9 +72,33 @@ struct SettingsResolver {
         }
     }
 
+    /// Puts a checked value where it belongs; false after reporting a missing path.
+    private func apply(
+        _ value: SettingValue, of setting: SettingsMemo.Setting, to resolved: inout Resolved, stage: StageSpec,
+        _ diagnostics: inout DiagnosticLog
+    ) -> Bool {
+        let name = setting.definition.name
+        if case .path = setting.definition.type, case .string(let written) = value {
+            let path = SpecPath.resolve(written, relativeTo: setting.node.location.file)
+            guard files.kind(of: path) != nil else {
+                diagnostics.error(
+                    at: setting.node.location,
+                    "'\(name)' of stage '\(stage.name)' names '\(written.truncatedForMessage)', which does not exist (looked for \(path)); fix the path")
+                return false
+            }
+            resolved.result[name] = .string(path)
+            return true
+        }
+        switch name {
+        case "resources": resolved.resources = resources(from: value)
+        case "retries": if case .int(let retries) = value { resolved.retries = retries }
+        default: resolved.result[name] = value
+        }
+        return true
+    }
+
     private func substitute(_ text: String, at location: SourceLocation, stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> SettingValue? {
-        var ignored = DiagnosticLog()
-        let template = Template.parse(text, at: location, diagnostics: &ignored)
+        let template = memo.template(text, at: location)
         var pieces: [SettingValue] = []
         for part in template.parts {
             switch part {
@@ -73,7 +109,8 @@ struct SettingsResolver {
                 case .value(.model(let model)): pieces.append(.string(ResolvedInput.model(model).argument.display))
                 case .value(.dataset(let dataset)): pieces.append(.string(ResolvedInput.dataset(dataset).argument.display))
                 case .value(.taskOutput), .value(.ownOutput), .absent:
-                    diagnostics.error(at: location, "settings cannot use another stage's output (\(expression)); pass paths with 'args:' or an input such as 'model:'")
+                    diagnostics.error(
+                        at: location, "settings cannot use another stage's output (\(expression)); pass paths with 'args:' or an input such as 'model:'")
                     return nil
                 case .failed: return nil
                 }

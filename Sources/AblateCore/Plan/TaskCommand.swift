@@ -14,7 +14,12 @@ public struct TaskCommand: Codable, Hashable, Sendable {
 
     /// The command line as a person reads it, with paths shown symbolically.
     public var displayText: String {
-        arguments.map { $0.display.shellQuotedForDisplay }.joined(separator: " ")
+        var text = ""
+        for argument in arguments {
+            if !text.isEmpty { text.append(" ") }
+            text.append(argument.display.shellQuotedForDisplay)
+        }
+        return text
     }
 }
 
@@ -97,14 +102,17 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
 
     /// The argument with paths shown as `{out}` and `{task/output}`.
     public var display: String {
-        parts.map { part in
+        if parts.count == 1, case .literal(let text) = parts[0] { return text }
+        var text = ""
+        for part in parts {
             switch part {
-            case .literal(let text): return text
-            case .outputDirectory: return "{out}"
-            case .taskOutput(let task, let output): return "{\(task)/\(output)}"
-            case .localPath(let path): return path
+            case .literal(let literal): text.append(literal)
+            case .outputDirectory: text.append("{out}")
+            case .taskOutput(let task, let output): text.append("{\(task)/\(output)}")
+            case .localPath(let path): text.append(path)
             }
-        }.joined()
+        }
+        return text
     }
 
     /// The tasks whose outputs this argument reads.
@@ -150,11 +158,12 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
 }
 
 extension String {
+    private static let displaySafeBytes = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%{}[]".utf8)
+
     /// Quotes an argument for display when it holds characters a shell would interpret; the
     /// command itself is never run through a shell.
     var shellQuotedForDisplay: String {
-        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%{}[]")
-        if !isEmpty, allSatisfy({ safe.contains($0) }) { return self }
+        if !isEmpty, utf8.allSatisfy({ Self.displaySafeBytes.contains($0) }) { return self }
         return "'" + replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

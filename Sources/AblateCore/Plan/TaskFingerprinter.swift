@@ -71,7 +71,8 @@ struct TaskFingerprinter {
         switch input {
         case .model(let model): return "model:" + source(model.source)
         case .dataset(let dataset):
-            return "dataset:\(source(dataset.source))|\(dataset.format.rawValue)|\(dataset.split)|\(dataset.sample.map(String.init) ?? "all")|\(dataset.subset ?? "")"
+            return
+                "dataset:\(source(dataset.source))|\(dataset.format.rawValue)|\(dataset.split)|\(dataset.sample.map(String.init) ?? "all")|\(dataset.subset ?? "")"
         case .taskOutput(let task, let output):
             return "task:\(taskFingerprints[task]?.value ?? task)/\(output)"
         }

@@ -60,19 +60,22 @@ public enum SpecSchema {
     }
 
     static var models: JSON {
-        .map(["anyOf": .list([
-            .map(["type": "string", "description": "hub id"]),
-            object([("hub", .map(["type": "string"])), ("path", .map(["type": "string"])), ("revision", .map(["type": "string"]))]),
-        ])])
+        .map([
+            "anyOf": .list([
+                .map(["type": "string", "description": "hub id"]),
+                object([("hub", .map(["type": "string"])), ("path", .map(["type": "string"])), ("revision", .map(["type": "string"]))]),
+            ])
+        ])
     }
 
     static var datasets: JSON {
-        object([
-            ("hub", .map(["type": "string"])), ("path", .map(["type": "string"])), ("revision", .map(["type": "string"])),
-            ("format", .map(["enum": .list(DatasetFormat.allCases.map { .string($0.rawValue) })])),
-            ("split", .map(["type": "string"])), ("subset", .map(["type": "string"])),
-            ("sample", .map(["type": "integer", "minimum": 1])),
-        ], required: ["format"])
+        object(
+            [
+                ("hub", .map(["type": "string"])), ("path", .map(["type": "string"])), ("revision", .map(["type": "string"])),
+                ("format", .map(["enum": .list(DatasetFormat.allCases.map { .string($0.rawValue) })])),
+                ("split", .map(["type": "string"])), ("subset", .map(["type": "string"])),
+                ("sample", .map(["type": "integer", "minimum": 1])),
+            ], required: ["format"])
     }
 
     static var sweep: JSON {
@@ -90,10 +93,15 @@ public enum SpecSchema {
 
     static func stage(_ kind: StageKind) -> JSON {
         let stringOrList: JSON = .map(["anyOf": .list([.map(["type": "string"]), .map(["type": "array", "items": .map(["type": "string"])])])])
-        let conditions: JSON = .map(["type": "object", "additionalProperties": .map(["anyOf": .list([
-            .map(["type": .list(["string", "number", "boolean"])]),
-            .map(["type": "array", "items": .map(["type": .list(["string", "number", "boolean"])])]),
-        ])])])
+        let conditions: JSON = .map([
+            "type": "object",
+            "additionalProperties": .map([
+                "anyOf": .list([
+                    .map(["type": .list(["string", "number", "boolean"])]),
+                    .map(["type": "array", "items": .map(["type": .list(["string", "number", "boolean"])])]),
+                ])
+            ]),
+        ])
         var properties: [(String, JSON)] = [
             ("kind", .map(["const": .string(kind.rawValue)])),
             ("when", conditions), ("unless", conditions),
@@ -135,7 +143,10 @@ public enum SpecSchema {
         case .path: return typed(["type": "string"])
         case .stringList: return typed(["type": "array", "items": .map(["type": .list(["string", "number"])])])
         case .duration: return typed(["anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^([0-9]+[dhms])+$"])])])
-        case .memory: return typed(["anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?[KMGTkmgt]([iI]?[bB])?$"])])])
+        case .memory:
+            return typed([
+                "anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?[KMGTkmgt]([iI]?[bB])?$"])])
+            ])
         case .choice(let values): return typed(["enum": .list(values.map { .string($0) })])
         case .choiceList(let values): return typed(["type": "array", "items": .map(["enum": .list(values.map { .string($0) })])])
         case .record(let fields):

@@ -23,9 +23,16 @@ public enum Name {
     /// A value made safe to appear inside a task or directory name: unsafe characters become
     /// `_`, and long values are shortened with a hash so that two values never collide.
     public static func sanitized(_ value: String) -> String {
-        var result = String(value.map { character -> Character in
-            character.isASCII && (character.isLetter || character.isNumber || "._-+".contains(character)) ? character : "_"
-        })
+        var result = String(
+            decoding: value.utf8.map { byte -> UInt8 in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "+"):
+                    return byte
+                default:
+                    return UInt8(ascii: "_")
+                }
+            }, as: UTF8.self)
         if result.hasPrefix(".") { result = "_" + result.dropFirst() }
         if result != value || result.count > 40 {
             let digest = Digest.sha256Hex(of: Array(value.utf8)).prefix(8)

@@ -54,10 +54,12 @@ public enum SettingCatalog {
         SettingDefinition(name: "task_dir", type: .path, kinds: [.lmEval], summary: "directory of local task YAMLs (--include_path)"),
         SettingDefinition(name: "metrics", type: .choiceList(DiversityMetric.allNames), kinds: [.diversity], summary: "diversity metrics to compute"),
         SettingDefinition(name: "nli_model", type: .string, kinds: [.diversity], summary: "NLI model for logical diversity"),
-        SettingDefinition(name: "judge", type: .choice(["reward-model", "endpoint"]), kinds: [.judge], summary: "who judges: a reward model or an OpenAI-compatible endpoint"),
+        SettingDefinition(
+            name: "judge", type: .choice(["reward-model", "endpoint"]), kinds: [.judge], summary: "who judges: a reward model or an OpenAI-compatible endpoint"),
         SettingDefinition(name: "judge_prompt", type: .choice(["summary", "instruction"]), kinds: [.judge], summary: "the ranking prompt to use"),
         SettingDefinition(name: "endpoint_model", type: .string, kinds: [.judge], summary: "model name at the judge endpoint"),
-        SettingDefinition(name: "features", type: .choiceList(["length", "sentiment", "pos", "lemmas"]), kinds: [.linguistic], summary: "linguistic features to measure"),
+        SettingDefinition(
+            name: "features", type: .choiceList(["length", "sentiment", "pos", "lemmas"]), kinds: [.linguistic], summary: "linguistic features to measure"),
         SettingDefinition(name: "resources", type: .record(resources), kinds: allKinds, summary: "resources the task needs", affectsResult: false),
         SettingDefinition(name: "retries", type: .nonNegativeInteger, kinds: allKinds, summary: "times a failed task is retried", affectsResult: false),
     ]
@@ -69,8 +71,11 @@ public enum SettingCatalog {
 
     /// The settings a stage of `kind` accepts.
     public static func names(for kind: StageKind) -> [String] {
-        all.filter { $0.kinds.contains(kind) }.map(\.name)
+        namesByKind[kind] ?? []
     }
+
+    private static let namesByKind: [StageKind: [String]] = Dictionary(
+        uniqueKeysWithValues: StageKind.allCases.map { kind in (kind, all.filter { $0.kinds.contains(kind) }.map(\.name)) })
 
     /// Settings a stage of `kind` must have after defaults are applied.
     public static func required(for kind: StageKind) -> [String] {

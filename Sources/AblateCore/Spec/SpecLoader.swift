@@ -118,8 +118,8 @@ public struct SpecLoader: Sendable {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let while_ = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
-            return Diagnostic(at: at(mark), "not valid YAML: \(problem)\(while_)")
+            let whileParsing = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return Diagnostic(at: at(mark), "not valid YAML: \(problem)\(whileParsing)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(
                 at: at(context.mark),

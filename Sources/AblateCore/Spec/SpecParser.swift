@@ -33,7 +33,8 @@ struct SpecParser {
 
     private func parseVersion(_ document: SpecNode, file: String, _ diagnostics: inout DiagnosticLog) -> Int? {
         guard let node = document["ablate"] else {
-            diagnostics.error(at: .start(of: file), "the spec does not say which spec version it is written in; add 'ablate: \(Spec.currentVersion)' at the top")
+            diagnostics.error(
+                at: .start(of: file), "the spec does not say which spec version it is written in; add 'ablate: \(Spec.currentVersion)' at the top")
             return nil
         }
         guard case .int(let version)? = SettingValue(scalarNode: node), version == Spec.currentVersion else {
@@ -50,7 +51,8 @@ struct SpecParser {
         }
         guard let name = node.stringValue("'name'", &diagnostics) else { return nil }
         if let problem = Name.problem(with: name) {
-            diagnostics.error(at: node.location, "the study name '\(name.truncatedForMessage)' \(problem); it names the run directory, so use letters, digits, '_' and '-'")
+            diagnostics.error(
+                at: node.location, "the study name '\(name.truncatedForMessage)' \(problem); it names the run directory, so use letters, digits, '_' and '-'")
             return nil
         }
         return name
@@ -62,7 +64,9 @@ struct SpecParser {
         for entry in entries {
             guard let definition = SettingCatalog.definition(named: entry.key) else {
                 let hint = Suggestion.hint(for: entry.key, in: SettingCatalog.all.map(\.name))
-                diagnostics.error(at: entry.keyLocation, "unknown setting '\(entry.key)' in 'defaults'\(hint.isEmpty ? "; see 'ablate schema' for the settings each stage kind reads" : hint)")
+                diagnostics.error(
+                    at: entry.keyLocation,
+                    "unknown setting '\(entry.key)' in 'defaults'\(hint.isEmpty ? "; see 'ablate schema' for the settings each stage kind reads" : hint)")
                 continue
             }
             SettingChecker.check(entry.value, as: definition, path: entry.key, &diagnostics)
@@ -108,7 +112,10 @@ struct SpecParser {
                 if let text = formatNode.stringValue("the format of \(context)", &diagnostics) {
                     format = DatasetFormat(rawValue: text)
                     if format == nil {
-                        diagnostics.error(at: formatNode.location, "unknown dataset format '\(text.truncatedForMessage)'\(Suggestion.hint(for: text, in: formats).nonEmpty ?? "; use \(formats.quotedList)")")
+                        diagnostics.error(
+                            at: formatNode.location,
+                            "unknown dataset format '\(text.truncatedForMessage)'\(Suggestion.hint(for: text, in: formats).nonEmpty ?? "; use \(formats.quotedList)")"
+                        )
                     }
                 }
             } else {
@@ -123,14 +130,17 @@ struct SpecParser {
                 if case .success(.int(let count)) = SettingValue(scalarNode: sampleNode).map({ SettingType.positiveInteger.check($0) }) {
                     sample = count
                 } else {
-                    diagnostics.error(at: sampleNode.location, "the sample size of \(context) must be a positive integer (records to keep), not \(sampleNode.shapeDescription)")
+                    diagnostics.error(
+                        at: sampleNode.location,
+                        "the sample size of \(context) must be a positive integer (records to keep), not \(sampleNode.shapeDescription)")
                 }
             }
             let subset = entry.value["subset"].flatMap { $0.stringValue("the subset of \(context)", &diagnostics) }
             guard let source, let format else { continue }
-            datasets.append(DatasetEntry(
-                name: entry.key, location: entry.keyLocation, source: source, format: format,
-                split: split, sample: sample, subset: subset))
+            datasets.append(
+                DatasetEntry(
+                    name: entry.key, location: entry.keyLocation, source: source, format: format,
+                    split: split, sample: sample, subset: subset))
         }
         return datasets
     }
@@ -159,7 +169,10 @@ struct SpecParser {
             let absolute = SpecPath.resolve(written, relativeTo: path.location.file)
             // The entry stays registered so that stages using it are not reported again.
             if files.kind(of: absolute) == nil {
-                diagnostics.error(at: path.location, "\(context) names the local path '\(written.truncatedForMessage)', which does not exist (looked for \(absolute)); fix the path or use 'hub:' for a hub id")
+                diagnostics.error(
+                    at: path.location,
+                    "\(context) names the local path '\(written.truncatedForMessage)', which does not exist (looked for \(absolute)); fix the path or use 'hub:' for a hub id"
+                )
             }
             return .local(path: absolute, written: written)
         case (_?, _?):

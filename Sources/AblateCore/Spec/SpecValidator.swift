@@ -32,7 +32,8 @@ struct SpecValidator {
         case .sweep(let axis):
             if spec.sweep.axis(named: axis) == nil {
                 let known = spec.sweep.axisNames
-                let help = known.isEmpty ? "; the spec has no 'sweep:' axes" : Suggestion.hint(for: axis, in: known).nonEmpty ?? "; the axes are \(known.quotedList)"
+                let help =
+                    known.isEmpty ? "; the spec has no 'sweep:' axes" : Suggestion.hint(for: axis, in: known).nonEmpty ?? "; the axes are \(known.quotedList)"
                 diagnostics.error(at: location, "'${sweep.\(axis)}' names an axis the sweep does not declare\(help)")
             }
         case .stage(let name, let output):
@@ -42,22 +43,29 @@ struct SpecValidator {
                 return
             }
             if name == stage.name {
-                diagnostics.error(at: location, "stage '\(name)' refers to its own output '${stages.\(name).\(output)}'; a stage can only use other stages' outputs")
+                diagnostics.error(
+                    at: location, "stage '\(name)' refers to its own output '${stages.\(name).\(output)}'; a stage can only use other stages' outputs")
             } else if !target.outputNames.contains(output) {
                 let help = Suggestion.hint(for: output, in: target.outputNames).nonEmpty ?? "; it has \(target.outputNames.quotedList)"
                 diagnostics.error(at: location, "stage '\(name)' (kind '\(target.kind.rawValue)') has no output '\(output)'\(help)")
             }
         case .model(let name):
             if spec.model(named: name) == nil {
-                diagnostics.error(at: location, "'${models.\(name)}' names a model that 'models:' does not declare\(Suggestion.hint(for: name, in: spec.models.map(\.name)))")
+                diagnostics.error(
+                    at: location, "'${models.\(name)}' names a model that 'models:' does not declare\(Suggestion.hint(for: name, in: spec.models.map(\.name)))")
             }
         case .output(let name):
             if !stage.outputNames.contains(name) {
-                diagnostics.error(at: location, "stage '\(stage.name)' has no output '\(name)'\(Suggestion.hint(for: name, in: stage.outputNames).nonEmpty ?? "; its outputs are \(stage.outputNames.quotedList)")")
+                diagnostics.error(
+                    at: location,
+                    "stage '\(stage.name)' has no output '\(name)'\(Suggestion.hint(for: name, in: stage.outputNames).nonEmpty ?? "; its outputs are \(stage.outputNames.quotedList)")"
+                )
             }
         case .dataset(let name):
             if spec.dataset(named: name) == nil {
-                diagnostics.error(at: location, "'${datasets.\(name)}' names a dataset that 'datasets:' does not declare\(Suggestion.hint(for: name, in: spec.datasets.map(\.name)))")
+                diagnostics.error(
+                    at: location,
+                    "'${datasets.\(name)}' names a dataset that 'datasets:' does not declare\(Suggestion.hint(for: name, in: spec.datasets.map(\.name)))")
             }
         }
     }
@@ -71,23 +79,32 @@ struct SpecValidator {
                 continue
             }
             guard let expression = template.wholeReference else {
-                diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' must be one name or one '${…}' reference, not text around a reference")
+                diagnostics.error(
+                    at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' must be one name or one '${…}' reference, not text around a reference")
                 continue
             }
             for reference in expression.alternatives {
                 switch (role.target, reference) {
                 case (.model, .dataset(let name)):
-                    diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${datasets.\(name)}' is a dataset")
+                    diagnostics.error(
+                        at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${datasets.\(name)}' is a dataset")
                 case (.data, .model(let name)):
                     diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects data, but '${models.\(name)}' is a model")
                 case (.model, .stage(let name, let output)) where output != "model" && spec.stage(named: name)?.kind != .command:
                     if let target = spec.stage(named: name), target.outputNames.contains(output) {
-                        let fix = target.outputNames.contains("model") ? "use '${stages.\(name).model}'" : "stage '\(name)' (kind '\(target.kind.rawValue)') produces no model"
-                        diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${stages.\(name).\(output)}' is not one; \(fix)")
+                        let fix =
+                            target.outputNames.contains("model")
+                            ? "use '${stages.\(name).model}'" : "stage '\(name)' (kind '\(target.kind.rawValue)') produces no model"
+                        diagnostics.error(
+                            at: template.location,
+                            "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${stages.\(name).\(output)}' is not one; \(fix)")
                     }
                 case (.data, .stage(let name, let output)) where output != "samples" && spec.stage(named: name)?.kind != .command:
                     if spec.stage(named: name)?.outputNames.contains(output) == true {
-                        diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects data, but '${stages.\(name).\(output)}' is not data; use a 'generate' or 'bon' stage's samples")
+                        diagnostics.error(
+                            at: template.location,
+                            "'\(role.rawValue)' of stage '\(stage.name)' expects data, but '${stages.\(name).\(output)}' is not data; use a 'generate' or 'bon' stage's samples"
+                        )
                     }
                 default:
                     break
@@ -99,13 +116,19 @@ struct SpecValidator {
     private func checkRegistryName(_ name: String, role: InputRole, stage: StageSpec, at location: SourceLocation, _ diagnostics: inout DiagnosticLog) {
         switch role.target {
         case .model where spec.model(named: name) == nil:
-            let help = Suggestion.hint(for: name, in: spec.models.map(\.name)).nonEmpty
+            let help =
+                Suggestion.hint(for: name, in: spec.models.map(\.name)).nonEmpty
                 ?? "; declare it under 'models:' (e.g. '\(name): {hub: ORG/NAME}') or refer to a stage with '${stages.NAME.model}'"
-            diagnostics.error(at: location, "'\(role.rawValue)' of stage '\(stage.name)' names the model '\(name.truncatedForMessage)', which 'models:' does not declare\(help)")
+            diagnostics.error(
+                at: location,
+                "'\(role.rawValue)' of stage '\(stage.name)' names the model '\(name.truncatedForMessage)', which 'models:' does not declare\(help)")
         case .data where spec.dataset(named: name) == nil:
-            let help = Suggestion.hint(for: name, in: spec.datasets.map(\.name)).nonEmpty
+            let help =
+                Suggestion.hint(for: name, in: spec.datasets.map(\.name)).nonEmpty
                 ?? "; declare it under 'datasets:' or refer to a sweep axis with '${sweep.AXIS}'"
-            diagnostics.error(at: location, "'\(role.rawValue)' of stage '\(stage.name)' names the dataset '\(name.truncatedForMessage)', which 'datasets:' does not declare\(help)")
+            diagnostics.error(
+                at: location,
+                "'\(role.rawValue)' of stage '\(stage.name)' names the dataset '\(name.truncatedForMessage)', which 'datasets:' does not declare\(help)")
         default:
             break
         }
@@ -114,13 +137,18 @@ struct SpecValidator {
     private func checkConditions(_ conditions: [Condition], of stage: StageSpec, _ diagnostics: inout DiagnosticLog) {
         for condition in conditions {
             guard spec.sweep.axis(named: condition.axis) != nil else {
-                let help = Suggestion.hint(for: condition.axis, in: spec.sweep.axisNames).nonEmpty ?? "; conditions test sweep axes, and the axes are \(spec.sweep.axisNames.quotedList)"
+                let help =
+                    Suggestion.hint(for: condition.axis, in: spec.sweep.axisNames).nonEmpty
+                    ?? "; conditions test sweep axes, and the axes are \(spec.sweep.axisNames.quotedList)"
                 diagnostics.error(at: condition.location, "stage '\(stage.name)' tests the axis '\(condition.axis)', which the sweep does not declare\(help)")
                 continue
             }
             let possible = spec.sweep.possibleValues(of: condition.axis)
             for value in condition.values where !possible.contains(value) {
-                diagnostics.error(at: condition.location, "stage '\(stage.name)' tests '\(condition.axis)' for '\(value.text.truncatedForMessage)', a value the axis never takes\(Suggestion.hint(for: value.text, in: possible.map(\.text)))")
+                diagnostics.error(
+                    at: condition.location,
+                    "stage '\(stage.name)' tests '\(condition.axis)' for '\(value.text.truncatedForMessage)', a value the axis never takes\(Suggestion.hint(for: value.text, in: possible.map(\.text)))"
+                )
             }
         }
     }

@@ -72,7 +72,8 @@ struct StageParser {
         guard let text = kindNode.stringValue("the kind of \(context)", &diagnostics) else { return nil }
         guard let kind = StageKind(rawValue: text) else {
             let hint = Suggestion.hint(for: text, in: kinds)
-            diagnostics.error(at: kindNode.location, "unknown stage kind '\(text.truncatedForMessage)'\(hint.isEmpty ? "; use one of \(kinds.quotedList)" : hint)")
+            diagnostics.error(
+                at: kindNode.location, "unknown stage kind '\(text.truncatedForMessage)'\(hint.isEmpty ? "; use one of \(kinds.quotedList)" : hint)")
             return nil
         }
         return kind
@@ -85,10 +86,15 @@ struct StageParser {
                 let kinds = StageKind.allCases.filter { definition.kinds.contains($0) }.map(\.rawValue)
                 diagnostics.error(at: entry.keyLocation, "stages of kind '\(kind.rawValue)' do not read '\(entry.key)'; it applies to \(kinds.quotedList)")
             } else if InputRole(rawValue: entry.key) != nil || Self.commandKeys.contains(entry.key) {
-                diagnostics.error(at: entry.keyLocation, "stages of kind '\(kind.rawValue)' take no '\(entry.key):'; they take \(allowed.filter { !SettingCatalog.names(for: kind).contains($0) }.quotedList)")
+                diagnostics.error(
+                    at: entry.keyLocation,
+                    "stages of kind '\(kind.rawValue)' take no '\(entry.key):'; they take \(allowed.filter { !SettingCatalog.names(for: kind).contains($0) }.quotedList)"
+                )
             } else {
                 let hint = Suggestion.hint(for: entry.key, in: allowed)
-                diagnostics.error(at: entry.keyLocation, "unknown key '\(entry.key)' in \(context)\(hint.isEmpty ? "; a '\(kind.rawValue)' stage takes \(allowed.quotedList)" : hint)")
+                diagnostics.error(
+                    at: entry.keyLocation,
+                    "unknown key '\(entry.key)' in \(context)\(hint.isEmpty ? "; a '\(kind.rawValue)' stage takes \(allowed.quotedList)" : hint)")
             }
         }
     }
@@ -141,17 +147,23 @@ struct StageParser {
         }
         stage.commandInputs = parseNamedTemplates(node["inputs"], context: "'inputs' of \(context)", &diagnostics)
         for input in stage.commandInputs where Name.problem(with: input.name) != nil {
-            diagnostics.error(at: input.template.location, "the input name '\(input.name.truncatedForMessage)' \(Name.problem(with: input.name) ?? ""); it becomes an environment variable, so rename it")
+            diagnostics.error(
+                at: input.template.location,
+                "the input name '\(input.name.truncatedForMessage)' \(Name.problem(with: input.name) ?? ""); it becomes an environment variable, so rename it")
         }
         if let outputsNode = node["outputs"], let outputs = outputsNode.stringList("'outputs' of \(context)", &diagnostics) {
             for output in outputs where Name.problem(with: output) != nil {
-                diagnostics.error(at: outputsNode.location, "the output name '\(output.truncatedForMessage)' \(Name.problem(with: output) ?? ""); it names a directory, so rename it")
+                diagnostics.error(
+                    at: outputsNode.location,
+                    "the output name '\(output.truncatedForMessage)' \(Name.problem(with: output) ?? ""); it names a directory, so rename it")
             }
             stage.outputs = outputs
         }
         if let filesNode = node["metric_files"], let files = filesNode.stringList("'metric_files' of \(context)", &diagnostics) {
             for file in files where file.hasPrefix("/") || file.split(separator: "/").contains("..") {
-                diagnostics.error(at: filesNode.location, "the metric file '\(file.truncatedForMessage)' must be a path inside the task's output directory, without '..' or a leading '/'")
+                diagnostics.error(
+                    at: filesNode.location,
+                    "the metric file '\(file.truncatedForMessage)' must be a path inside the task's output directory, without '..' or a leading '/'")
             }
             stage.metricFiles = files
         }

@@ -149,7 +149,10 @@ extension Template {
         case ("datasets", 2): return .dataset(name: segments[1])
         case ("outputs", 2): return .output(name: segments[1])
         case ("sweep", _), ("models", _), ("datasets", _), ("stages", _), ("outputs", _):
-            diagnostics.error(at: location, "'${\(path)}' has the wrong number of parts; '\(root)' references are written '${\(root == "stages" ? "stages.STAGE.OUTPUT" : root + ".NAME")}'")
+            diagnostics.error(
+                at: location,
+                "'${\(path)}' has the wrong number of parts; '\(root)' references are written '${\(root == "stages" ? "stages.STAGE.OUTPUT" : root + ".NAME")}'"
+            )
             return nil
         default:
             diagnostics.error(

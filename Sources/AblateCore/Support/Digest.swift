@@ -9,13 +9,16 @@ public enum Digest {
         return hex(hasher.finalize())
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     static func hex(_ digest: SHA256.Digest) -> String {
-        var result = ""
-        result.reserveCapacity(64)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
         for byte in digest {
-            result += String(byte, radix: 16).leftPadded(to: 2)
+            bytes.append(hexDigits[Int(byte >> 4)])
+            bytes.append(hexDigits[Int(byte & 0x0F)])
         }
-        return result
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Hashes a file's bytes, or a directory's relative file names and their bytes in sorted

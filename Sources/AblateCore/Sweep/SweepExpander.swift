@@ -58,10 +58,11 @@ struct SweepExpander {
     /// An exclude entry matches when every axis it names has one of its values.
     private func isExcluded(_ variant: Variant) -> Bool {
         sweep.exclude.contains { entry in
-            !entry.values.isEmpty && entry.values.allSatisfy { axis, values in
-                guard let index = sweep.axes.firstIndex(where: { $0.name == axis }) else { return false }
-                return values.contains(variant.values[index])
-            }
+            !entry.values.isEmpty
+                && entry.values.allSatisfy { axis, values in
+                    guard let index = sweep.axes.firstIndex(where: { $0.name == axis }) else { return false }
+                    return values.contains(variant.values[index])
+                }
         }
     }
 

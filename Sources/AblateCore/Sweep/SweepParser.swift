@@ -99,7 +99,9 @@ struct SweepParser {
             var assignment = SweepSpec.Assignment(values: [:], keyLocations: [:], location: item.location)
             for entry in entries {
                 guard sweep.axis(named: entry.key) != nil else {
-                    diagnostics.error(at: entry.keyLocation, "'sweep.\(key)' names the axis '\(entry.key)', which the sweep does not declare\(Suggestion.hint(for: entry.key, in: sweep.axisNames))")
+                    diagnostics.error(
+                        at: entry.keyLocation,
+                        "'sweep.\(key)' names the axis '\(entry.key)', which the sweep does not declare\(Suggestion.hint(for: entry.key, in: sweep.axisNames))")
                     continue
                 }
                 guard let values = entry.value.scalarValues("the value of '\(entry.key)' in 'sweep.\(key)'", &diagnostics) else { continue }
@@ -119,7 +121,8 @@ struct SweepParser {
         for entry in sweep.include {
             let missing = sweep.axisNames.filter { entry.values[$0] == nil }
             if !missing.isEmpty, entry.values.count == entry.keyLocations.count {
-                diagnostics.error(at: entry.location, "this 'include' entry gives no value for \(missing.quotedList); an included variant needs a value on every axis")
+                diagnostics.error(
+                    at: entry.location, "this 'include' entry gives no value for \(missing.quotedList); an included variant needs a value on every axis")
             }
         }
     }

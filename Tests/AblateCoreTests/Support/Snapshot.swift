@@ -18,7 +18,8 @@ enum Snapshot {
         if recording { return }
         #expect(expected != nil, "no snapshot at \(path) yet: it was recorded now; check it in", sourceLocation: sourceLocation)
         if let expected {
-            #expect(actual == expected, "output differs from \(path); re-record with RECORD_SNAPSHOTS=1 if the change is intended", sourceLocation: sourceLocation)
+            #expect(
+                actual == expected, "output differs from \(path); re-record with RECORD_SNAPSHOTS=1 if the change is intended", sourceLocation: sourceLocation)
         }
     }
 }
