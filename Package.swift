@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // The spec language, sweep expansion, DAG compilation and plan exports: pure values,
@@ -23,11 +25,30 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The run index: an SQLite database rebuilt at will from the run directory's files.
+        .target(
+            name: "AblateStore",
+            dependencies: [
+                "AblateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Running a plan: run directories, the cache, processes, the scheduler, resume.
+        .target(
+            name: "AblateRun",
+            dependencies: [
+                "AblateCore",
+                "AblateStore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // The command-line interface: the only target that imports ArgumentParser or prints.
         .target(
             name: "AblateCLI",
             dependencies: [
                 "AblateCore",
+                "AblateRun",
+                "AblateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

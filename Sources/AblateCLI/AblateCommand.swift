@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `ablate` command: fine-tuning ablation studies run the way a build system runs a build.
-public struct AblateCommand: ParsableCommand {
+public struct AblateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ablate",
         abstract: "Run fine-tuning ablation studies the way a build system runs a build.",
@@ -11,8 +11,18 @@ public struct AblateCommand: ParsableCommand {
             command). ablate checks it, compiles it into a DAG of tasks and shows what would run.
             """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, SchemaCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self, LogsCommand.self,
+            LsCommand.self, CancelCommand.self, ReindexCommand.self, SchemaCommand.self,
+        ]
     )
 
     public init() {}
+}
+
+extension AblateCommand {
+    /// Parses the process's arguments and runs the command (the executable's whole `main`).
+    public static func runFromCommandLine() async {
+        await main()
+    }
 }

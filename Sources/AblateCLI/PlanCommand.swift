@@ -1,4 +1,5 @@
 import AblateCore
+import AblateRun
 import ArgumentParser
 import Foundation
 
@@ -15,13 +16,29 @@ struct PlanCommand: ParsableCommand {
         case tree, json, dot, mermaid
     }
 
-    @OptionGroup var options: SpecOptions
+    @Argument(help: "The study spec, e.g. Experiments/data-impact.yaml.", completion: .file(extensions: ["yaml", "yml"]))
+    var spec: String?
 
     @Option(name: .shortAndLong, help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format = .tree
 
+    @Option(help: ArgumentHelp("Instead: say for each task of this run whether resuming it runs the task, and why.", valueName: "run"))
+    var explain: String?
+
+    @OptionGroup var location: RunsLocation
+
+    func validate() throws {
+        if spec == nil && explain == nil { throw ValidationError("give a spec to plan, or --explain RUN") }
+    }
+
     func run() throws {
-        let plan = try options.compile()
+        if let explain {
+            let directory = try RunLocator.find(explain, runsDirectory: location.runsDirectory)
+            let decisions = try RunSession.explain(runDirectory: directory, specOverride: spec, cacheDirectory: location.cacheDirectory)
+            print(DecisionTable.render(decisions), terminator: "")
+            return
+        }
+        let plan = try SpecOptions(spec: spec ?? "").compile()
         switch format {
         case .tree: print(PlanTreeRenderer().render(plan), terminator: "")
         case .json:

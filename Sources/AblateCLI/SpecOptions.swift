@@ -7,6 +7,12 @@ struct SpecOptions: ParsableArguments {
     @Argument(help: "The study spec, e.g. Experiments/data-impact.yaml.", completion: .file(extensions: ["yaml", "yml"]))
     var spec: String
 
+    init() {}
+
+    init(spec: String) {
+        self.spec = spec
+    }
+
     /// Loads and compiles the spec, printing every diagnostic to standard error; exits 1 when
     /// any of them is an error.
     func compile() throws -> Plan {

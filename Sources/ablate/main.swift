@@ -1,3 +1,3 @@
 import AblateCLI
 
-AblateCommand.main()
+await AblateCommand.runFromCommandLine()

@@ -1,0 +1,78 @@
+import AblateCore
+import AblateRun
+import ArgumentParser
+import Foundation
+import Subprocess
+
+/// How a run uses the machine: shared by `run` and `resume`.
+struct ExecutionOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Tasks to run at once (default: the number of CPUs).")
+    var jobs: Int?
+
+    @Option(help: "GPU devices to hand out, e.g. 0,1 (default: those nvidia-smi lists, or none).")
+    var gpus: String?
+
+    @Option(help: "CPU cores tasks may use together (default: all).")
+    var cpus: Int?
+
+    @Option(help: "Memory tasks may use together, e.g. 64G (default: all of it).")
+    var memory: String?
+
+    @Flag(help: "After a failure, keep running the tasks that do not depend on it.")
+    var keepGoing = false
+
+    @Option(help: "Seconds before the first retry of a failed task; doubles each time.")
+    var retryDelay: Double = 2
+
+    @Option(help: "Seconds between SIGTERM and SIGKILL when a task is stopped.")
+    var killGrace: Double = 10
+
+    @Flag(help: "Print events as JSON lines instead of progress.")
+    var json = false
+
+    @OptionGroup var location: RunsLocation
+
+    func runOptions() async throws -> RunOptions {
+        let cpus = cpus ?? ProcessInfo.processInfo.activeProcessorCount
+        var memoryMB = Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)
+        if let memory {
+            guard case .success(.int(let megabytes)) = SettingType.memory.check(.string(memory)) else {
+                throw ValidationError("--memory must be an amount such as 64G or 512M, not '\(memory)'")
+            }
+            memoryMB = megabytes
+        }
+        guard (jobs ?? 1) >= 1, cpus >= 1 else { throw ValidationError("--jobs and --cpus must be at least 1") }
+        let devices = try await gpuDevices()
+        return RunOptions(
+            runsDirectory: location.runsDirectory, cacheDirectory: location.cacheDirectory,
+            limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices),
+            scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace))
+    }
+
+    private func gpuDevices() async throws -> [String] {
+        if let gpus {
+            let devices = gpus.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard Set(devices).count == devices.count else { throw ValidationError("--gpus names a device twice: \(gpus)") }
+            return devices
+        }
+        guard
+            let result = try? await run(
+                .name("nvidia-smi"), arguments: ["--query-gpu=index", "--format=csv,noheader"], output: .string(limit: 1 << 16),
+                error: .discarded),
+            result.terminationStatus.isSuccess
+        else { return [] }
+        return result.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+/// Where runs and the cache live.
+struct RunsLocation: ParsableArguments {
+    @Option(help: "Directory of run directories (default: $ABLATE_RUNS_DIR or Runs).")
+    var runsDir: String?
+
+    @Option(help: "Cache of completed task outputs shared by runs (default: <runs-dir>/.cache).")
+    var cacheDir: String?
+
+    var runsDirectory: String { RunOptions.runsDirectory(flag: runsDir) }
+    var cacheDirectory: String? { cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } }
+}

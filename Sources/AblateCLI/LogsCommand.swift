@@ -1,0 +1,46 @@
+import AblateRun
+import AblateStore
+import ArgumentParser
+import Foundation
+
+/// `ablate logs RUN TASK`: a task's output.
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a task's standard output (or error), optionally following it.")
+
+    @Argument(help: ArgumentHelp("The run.", valueName: "run"))
+    var runName: String
+
+    @Argument(help: "The task, as 'ablate status' names it.")
+    var task: String
+
+    @Flag(name: .shortAndLong, help: "Keep printing what the task writes until it ends.")
+    var follow = false
+
+    @Flag(help: "Show standard error instead of standard output.")
+    var stderr = false
+
+    @OptionGroup var location: RunsLocation
+
+    func run() throws {
+        let layout = RunLayout(runDirectory: try RunLocator.find(runName, runsDirectory: location.runsDirectory))
+        guard FileManager.default.fileExists(atPath: layout.taskDirectory(task)) else {
+            let known = RunFiles.tasks(layout).map(\.id)
+            throw ValidationError("no task '\(task)' has run in this run; its tasks are: \(known.prefix(20).joined(separator: ", "))")
+        }
+        let path = stderr ? layout.stderr(task) : layout.stdout(task)
+        var offset: UInt64 = 0
+        repeat {
+            if let handle = FileHandle(forReadingAtPath: path) {
+                try handle.seek(toOffset: offset)
+                let data = handle.readDataToEndOfFile()
+                offset += UInt64(data.count)
+                FileHandle.standardOutput.write(data)
+                try? handle.close()
+            }
+            guard follow else { return }
+            let state = (try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(task)))?.state
+            if state != .running && state != .pending { return }
+            Thread.sleep(forTimeInterval: 0.3)
+        } while true
+    }
+}

@@ -1,0 +1,55 @@
+import AblateRun
+import ArgumentParser
+import Foundation
+
+/// `ablate resume RUN`: continues a run.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Re-run exactly what failed, was interrupted, never started, or changed.",
+        discussion: """
+            Tasks that completed with the same fingerprint are kept; tasks that were running when \
+            ablate died are stopped and run again. --dry-run says, for each task, what would happen \
+            and why.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The run: a run directory, STUDY/RUN-ID, a run id, or a study (its latest run).", valueName: "run"))
+    var runName: String
+
+    @Option(help: "Resume with this (edited) spec instead of the one the run was started with.")
+    var spec: String?
+
+    @Flag(help: "Only say what would run and why.")
+    var dryRun = false
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        let directory = try RunLocator.find(runName, runsDirectory: execution.location.runsDirectory)
+        if dryRun {
+            let decisions = try RunSession.explain(runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory)
+            print(DecisionTable.render(decisions), terminator: "")
+            return
+        }
+        let observer = SessionRunner.observer(json: execution.json)
+        try await SessionRunner.execute(options: execution, observer: observer) { options in
+            try await RunSession.resume(runDirectory: directory, specOverride: spec, options: options, observer: observer)
+        }
+    }
+}
+
+/// The decisions of a run as a table: task, what happens, why.
+enum DecisionTable {
+    static func render(_ decisions: [TaskDecision]) -> String {
+        let width = min(decisions.map(\.task.count).max() ?? 4, 60)
+        var text = ""
+        for decision in decisions {
+            let action = decision.action == .keep ? "skip" : decision.action.rawValue
+            text += "\(action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(decision.task.padding(toLength: width, withPad: " ", startingAt: 0))  \(decision.reason)\n"
+        }
+        let counts = Dictionary(grouping: decisions, by: \.action).mapValues(\.count)
+        text += "\(counts[.run] ?? 0) to run, \(counts[.cached] ?? 0) from the cache, \(counts[.keep] ?? 0) already done\n"
+        return text
+    }
+}

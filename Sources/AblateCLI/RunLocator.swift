@@ -1,0 +1,34 @@
+import AblateRun
+import AblateStore
+import ArgumentParser
+import Foundation
+
+/// Finds the run a user names: a run directory, `STUDY/RUN-ID`, a run id, a study name (its
+/// latest run) or nothing at all (the latest run of any study).
+enum RunLocator {
+    static func runs(in runsDirectory: String) -> [(path: String, record: RunRecord)] {
+        let manager = FileManager.default
+        var found: [(String, RunRecord)] = []
+        for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
+            let studyPath = runsDirectory + "/" + study
+            for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] {
+                let path = studyPath + "/" + run
+                if let record = try? AtomicFile.readJSON(RunRecord.self, from: path + "/run.json") { found.append((path, record)) }
+            }
+        }
+        return found.sorted { $0.1.createdAt < $1.1.createdAt }
+    }
+
+    static func find(_ name: String?, runsDirectory: String) throws -> String {
+        let manager = FileManager.default
+        if let name, manager.fileExists(atPath: name + "/run.json") { return URL(fileURLWithPath: name).standardizedFileURL.path }
+        if let name, manager.fileExists(atPath: runsDirectory + "/" + name + "/run.json") { return runsDirectory + "/" + name }
+        let all = runs(in: runsDirectory)
+        let matching = all.filter { name == nil || $0.record.id == name || $0.record.study == name }
+        guard let latest = matching.last else {
+            let what = name.map { "no run named '\($0)'" } ?? "no runs yet"
+            throw ValidationError("\(what) in \(runsDirectory); 'ablate ls' lists the runs, and --runs-dir or ABLATE_RUNS_DIR moves them")
+        }
+        return latest.path
+    }
+}

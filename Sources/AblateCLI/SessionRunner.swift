@@ -1,0 +1,60 @@
+import AblateRun
+import AblateStore
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a session in the foreground: progress on the terminal, Ctrl-C and SIGTERM stop it
+/// cleanly (a second Ctrl-C kills at once), and the exit code says how it ended.
+enum SessionRunner {
+    static func observer(json: Bool) -> any RunObserver {
+        if json { return JSONProgress() }
+        return isatty(STDERR_FILENO) == 1 ? LiveProgress() : LineProgress()
+    }
+
+    static func execute(
+        options: ExecutionOptions, observer: any RunObserver, open: (RunOptions) async throws -> RunSession
+    ) async throws {
+        let session: RunSession
+        do {
+            session = try await open(try await options.runOptions())
+        } catch let error as RunSessionError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        } catch let error as RunLockError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let signals = watchSignals { [weak observer] in
+            observer?.warning("stopping: signalling every running task (press Ctrl-C again to kill them at once)")
+            session.registry.interrupt(grace: options.killGrace)
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let state: RunRecord.State
+        do {
+            state = try await session.execute()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        FileHandle.standardError.write(Data("run directory: \(session.layout.runDirectory)\n".utf8))
+        switch state {
+        case .completed: return
+        case .interrupted: throw ExitCode(130)
+        case .failed, .running: throw ExitCode.failure
+        }
+    }
+
+    private static func watchSignals(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            return source
+        }
+    }
+}

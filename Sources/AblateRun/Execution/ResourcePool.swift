@@ -1,0 +1,75 @@
+import AblateCore
+
+/// The machine's capacity for tasks: job slots, CPUs, memory and GPU devices. A device is
+/// handed to one task at a time.
+public struct ResourcePool: Sendable {
+    /// What may run at once.
+    public struct Limits: Sendable, Hashable {
+        public var jobs: Int
+        public var cpus: Int
+        public var memoryMB: Int
+        /// Device ids as `CUDA_VISIBLE_DEVICES` names them.
+        public var gpus: [String]
+
+        public init(jobs: Int, cpus: Int, memoryMB: Int, gpus: [String]) {
+            self.jobs = jobs
+            self.cpus = cpus
+            self.memoryMB = memoryMB
+            self.gpus = gpus
+        }
+    }
+
+    /// What one running task holds.
+    public struct Allocation: Sendable, Hashable {
+        public var cpus: Int
+        public var memoryMB: Int
+        public var gpus: [String]
+    }
+
+    public let limits: Limits
+    private var freeJobs: Int
+    private var freeCPUs: Int
+    private var freeMemoryMB: Int
+    private var freeGPUs: [String]
+
+    public init(limits: Limits) {
+        self.limits = limits
+        freeJobs = limits.jobs
+        freeCPUs = limits.cpus
+        freeMemoryMB = limits.memoryMB
+        freeGPUs = limits.gpus
+    }
+
+    /// Why a task can never run within these limits, or nil when it can.
+    public func impossibility(of resources: TaskResources) -> String? {
+        if resources.gpus > limits.gpus.count {
+            return "needs \(resources.gpus) GPU\(resources.gpus == 1 ? "" : "s") but \(limits.gpus.count) \(limits.gpus.count == 1 ? "is" : "are") available (use --gpus to name devices)"
+        }
+        if let memory = resources.memoryMB, memory > limits.memoryMB {
+            return "needs \(memory) MB of memory but the limit is \(limits.memoryMB) MB (use --memory)"
+        }
+        return nil
+    }
+
+    /// Takes what a task needs if it is free now. A task asking for more CPUs than the
+    /// machine has runs alone rather than never.
+    public mutating func acquire(_ resources: TaskResources) -> Allocation? {
+        let cpus = min(resources.cpus, limits.cpus)
+        let memory = min(resources.memoryMB ?? 0, limits.memoryMB)
+        guard freeJobs >= 1, freeCPUs >= cpus, freeMemoryMB >= memory, freeGPUs.count >= resources.gpus else { return nil }
+        freeJobs -= 1
+        freeCPUs -= cpus
+        freeMemoryMB -= memory
+        let gpus = Array(freeGPUs.prefix(resources.gpus))
+        freeGPUs.removeFirst(resources.gpus)
+        return Allocation(cpus: cpus, memoryMB: memory, gpus: gpus)
+    }
+
+    public mutating func release(_ allocation: Allocation) {
+        freeJobs += 1
+        freeCPUs += allocation.cpus
+        freeMemoryMB += allocation.memoryMB
+        freeGPUs.append(contentsOf: allocation.gpus)
+        freeGPUs.sort()
+    }
+}

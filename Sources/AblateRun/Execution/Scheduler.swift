@@ -1,0 +1,196 @@
+import AblateCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a DAG of tasks: ready tasks start in critical-path order while resources allow,
+/// failures are retried with backoff, time limits are enforced, and an interruption stops
+/// every running process group.
+public final class Scheduler: Sendable {
+    let tasks: [String: ScheduledTask]
+    let order: [String]
+    let launcher: any ProcessLauncher
+    let options: SchedulerOptions
+    let registry: ProcessRegistry
+    let limits: ResourcePool.Limits
+    let delegate: any SchedulerDelegate
+
+    public init(
+        tasks: [ScheduledTask], limits: ResourcePool.Limits, launcher: any ProcessLauncher, options: SchedulerOptions,
+        registry: ProcessRegistry, delegate: any SchedulerDelegate
+    ) {
+        self.tasks = Dictionary(uniqueKeysWithValues: tasks.map { ($0.id, $0) })
+        self.order = Self.criticalPathOrder(tasks)
+        self.limits = limits
+        self.launcher = launcher
+        self.options = options
+        self.registry = registry
+        self.delegate = delegate
+    }
+
+    /// What a child task of the scheduler reports back.
+    private enum Event: Sendable {
+        case ended(task: String, attempt: Int, result: AttemptResult, allocation: ResourcePool.Allocation)
+        case retryDue(task: String)
+    }
+
+    /// Runs until every task has an outcome or nothing more can start.
+    public func run() async -> [String: ScheduledOutcome] {
+        var outcomes: [String: ScheduledOutcome] = [:]
+        var attempts: [String: Int] = [:]
+        var waiting = Set(order)  // not started, or waiting for a retry slot
+        var retryPending: Set<String> = []
+        var pool = ResourcePool(limits: limits)
+        var failed = false
+
+        await withTaskGroup(of: Event.self) { group in
+            while true {
+                let stopping = registry.isInterrupted || (failed && !options.keepGoing)
+                if !stopping {
+                    for id in order where waiting.contains(id) && !retryPending.contains(id) {
+                        guard let task = tasks[id], task.dependencies.allSatisfy({ outcomes[$0] == .completed }) else { continue }
+                        guard let allocation = pool.acquire(task.resources) else { continue }
+                        waiting.remove(id)
+                        let attempt = (attempts[id] ?? 0) + 1
+                        attempts[id] = attempt
+                        group.addTask { await self.attempt(task, number: attempt, allocation: allocation) }
+                    }
+                }
+                guard let event = await group.next() else { break }
+                switch event {
+                case .retryDue(let id):
+                    retryPending.remove(id)
+                case .ended(let id, let attempt, let result, let allocation):
+                    pool.release(allocation)
+                    let interrupted = result.interrupted || registry.isInterrupted
+                    if result.succeeded {
+                        // The delegate may still refuse the results (say, their outputs cannot be cached).
+                        if delegate.finished(task: id, attempt: attempt, result: result, willRetry: false) != nil {
+                            outcomes[id] = .failed
+                            failed = true
+                            skipDependants(of: id, waiting: &waiting, outcomes: &outcomes)
+                        } else {
+                            outcomes[id] = .completed
+                        }
+                        continue
+                    }
+                    let retry = !interrupted && (tasks[id]?.retries ?? 0) >= attempt
+                    _ = delegate.finished(task: id, attempt: attempt, result: result, willRetry: retry)
+                    if interrupted {
+                        outcomes[id] = .interrupted
+                    } else if retry {
+                        waiting.insert(id)
+                        retryPending.insert(id)
+                        let delay = min(options.retryDelay * pow(2, Double(attempt - 1)), 60)
+                        group.addTask {
+                            try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                            return .retryDue(task: id)
+                        }
+                    } else {
+                        outcomes[id] = .failed
+                        failed = true
+                        skipDependants(of: id, waiting: &waiting, outcomes: &outcomes)
+                    }
+                }
+            }
+        }
+        for id in order where outcomes[id] == nil { outcomes[id] = .notStarted }
+        return outcomes
+    }
+
+    /// Marks every task downstream of a failed one as skipped.
+    private func skipDependants(of failed: String, waiting: inout Set<String>, outcomes: inout [String: ScheduledOutcome]) {
+        var frontier = [failed]
+        while let current = frontier.popLast() {
+            for id in order where waiting.contains(id) && (tasks[id]?.dependencies.contains(current) ?? false) {
+                waiting.remove(id)
+                outcomes[id] = .skipped
+                delegate.skipped(task: id, because: failed)
+                frontier.append(id)
+            }
+        }
+    }
+
+    /// One attempt: prepare, launch, enforce the time limit, report.
+    private func attempt(_ task: ScheduledTask, number: Int, allocation: ResourcePool.Allocation) async -> Event {
+        let request: LaunchRequest
+        do {
+            request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
+        } catch {
+            let result = AttemptResult(exit: nil, timedOut: false, interrupted: false, error: "\(error)")
+            return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
+        }
+        let timer = TimeLimit()
+        let registry = self.registry
+        let delegate = self.delegate
+        let grace = options.killGrace
+        var result = AttemptResult(exit: nil, timedOut: false, interrupted: false, error: nil)
+        do {
+            let exit = try await launcher.launch(request) { pid in
+                registry.register(task.id, group: pid)
+                delegate.started(task: task.id, attempt: number, pid: pid)
+                if let limit = task.resources.timeLimitSeconds {
+                    timer.arm(after: Double(limit), grace: grace) { signal in
+                        kill(-pid, signal)
+                    }
+                }
+                // An interruption that came while the process was starting still reaches it.
+                if registry.isInterrupted { kill(-pid, SIGTERM) }
+            }
+            result.exit = exit
+        } catch {
+            result.error = "\(error)"
+        }
+        timer.disarm()
+        registry.unregister(task.id)
+        result.timedOut = timer.fired
+        result.interrupted = registry.isInterrupted && !(result.exit?.succeeded ?? false)
+        return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
+    }
+
+    /// Tasks ordered so that those with the longest chain of dependants come first.
+    static func criticalPathOrder(_ tasks: [ScheduledTask]) -> [String] {
+        var dependants: [String: [String]] = [:]
+        for task in tasks {
+            for dependency in task.dependencies { dependants[dependency, default: []].append(task.id) }
+        }
+        var depth: [String: Int] = [:]
+        func chain(_ id: String) -> Int {
+            if let known = depth[id] { return known }
+            let value = 1 + ((dependants[id] ?? []).map(chain).max() ?? 0)
+            depth[id] = value
+            return value
+        }
+        let position = Dictionary(uniqueKeysWithValues: tasks.enumerated().map { ($1.id, $0) })
+        return tasks.map(\.id).sorted { lhs, rhs in
+            let (l, r) = (chain(lhs), chain(rhs))
+            return l != r ? l > r : (position[lhs] ?? 0) < (position[rhs] ?? 0)
+        }
+    }
+}
+
+/// A task's time limit: SIGTERM to its group when it runs out, SIGKILL after the grace.
+final class TimeLimit: @unchecked Sendable {
+    private let lock = NSLock()
+    private var work: [DispatchWorkItem] = []
+    private var didFire = false
+
+    var fired: Bool { lock.withLock { didFire } }
+
+    func arm(after seconds: Double, grace: Double, send: @escaping @Sendable (Int32) -> Void) {
+        let terminate = DispatchWorkItem { [weak self] in
+            self?.lock.withLock { self?.didFire = true }
+            send(SIGTERM)
+        }
+        let kill = DispatchWorkItem { send(SIGKILL) }
+        lock.withLock { work = [terminate, kill] }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: terminate)
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds + grace, execute: kill)
+    }
+
+    func disarm() {
+        for item in lock.withLock({ work }) { item.cancel() }
+    }
+}

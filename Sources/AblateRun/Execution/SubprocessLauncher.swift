@@ -1,0 +1,61 @@
+import Foundation
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Starts tasks with swift-subprocess: arguments as an array (no shell), stdin closed,
+/// stdout and stderr straight into the task's log files, each task in a new session and
+/// process group.
+public struct SubprocessLauncher: ProcessLauncher {
+    public init() {}
+
+    public func launch(_ request: LaunchRequest, started: @escaping @Sendable (Int32) -> Void) async throws -> ProcessExit {
+        guard let program = request.arguments.first else { throw LaunchError.emptyCommand }
+        let output = try FileDescriptor.open(
+            FilePath(request.standardOutput), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let error = try FileDescriptor.open(
+            FilePath(request.standardError), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        var options = PlatformOptions()
+        options.createSession = true
+        var updates: [Environment.Key: String?] = [:]
+        for (name, value) in request.environment {
+            if let key = Environment.Key(rawValue: name) { updates[key] = value }
+        }
+        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
+        do {
+            result = try await run(
+                executable, arguments: Arguments(Array(request.arguments.dropFirst())), environment: .inherit.updating(updates),
+                workingDirectory: FilePath(request.workingDirectory), platformOptions: options, input: .none,
+                output: .fileDescriptor(output, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(error, closeAfterSpawningProcess: true)
+            ) { execution in
+                started(execution.processIdentifier.value)
+            }
+        } catch let failure as SubprocessError {
+            throw LaunchError.cannotStart(program, "\(failure)")
+        }
+        // Children the task left behind in its group go with it.
+        if case let pid = result.processIdentifier.value, pid > 0 { kill(-pid, SIGKILL) }
+        switch result.terminationStatus {
+        case .exited(let code): return .exited(code)
+        case .signaled(let signal): return .signaled(signal)
+        }
+    }
+}
+
+/// A task's process could not be started.
+public enum LaunchError: Error, CustomStringConvertible {
+    case emptyCommand
+    case cannotStart(String, String)
+
+    public var description: String {
+        switch self {
+        case .emptyCommand: return "the task has an empty command"
+        case .cannotStart(let program, let reason): return "cannot start '\(program)': \(reason)"
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes that survive a crash at any moment: a temporary file, fsync, rename, fsync of the
+/// directory. Readers see the old content or the new, never a torn file.
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
+        var ok = true
+        data.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                    return
+                }
+                offset += written
+            }
+        }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard ok, synced, rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw FileError.system("cannot write \(path)", code)
+        }
+        syncDirectory(directory)
+    }
+
+    /// Makes a rename or a new file in `directory` durable.
+    public static func syncDirectory(_ directory: String) {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+
+    public static func writeJSON(_ value: some Encodable, to path: String) throws {
+        try write(try JSONCoding.encoder.encode(value), to: path)
+    }
+
+    public static func readJSON<Value: Decodable>(_ type: Value.Type, from path: String) throws -> Value {
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError.missing(path) }
+        return try JSONCoding.decoder.decode(type, from: data)
+    }
+}
+
+/// The JSON form of every file in a run directory: sorted keys, dates as ISO 8601 with
+/// milliseconds.
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        return encoder
+    }
+
+    public static var lineEncoder: JSONEncoder {
+        let encoder = encoder
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a timestamp: \(text)"))
+            }
+            return date
+        }
+        return decoder
+    }
+}
+
+/// Times in run files: UTC, millisecond precision, so that a time read back from a file is
+/// exactly the time that was written.
+public enum Timestamp {
+    public static func now() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
+
+/// A file system operation that failed.
+public enum FileError: Error, CustomStringConvertible {
+    case system(String, Int32)
+    case missing(String)
+
+    public var description: String {
+        switch self {
+        case .system(let what, let code): return "\(what): \(String(cString: strerror(code)))"
+        case .missing(let path): return "\(path) does not exist"
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Where everything of a run lives: `<runs>/<study>/<run-id>/` and the shared cache.
+public struct RunLayout: Sendable {
+    public let runsDirectory: String
+    public let study: String
+    public let runID: String
+    public let cacheDirectory: String
+
+    public init(runsDirectory: String, study: String, runID: String, cacheDirectory: String? = nil) {
+        self.runsDirectory = runsDirectory
+        self.study = study
+        self.runID = runID
+        self.cacheDirectory = cacheDirectory ?? runsDirectory + "/.cache"
+    }
+
+    /// The layout of an existing run directory (`Runs/<study>/<run-id>`).
+    public init(runDirectory: String, cacheDirectory: String? = nil) {
+        let url = URL(fileURLWithPath: runDirectory).standardizedFileURL
+        let runsDirectory = url.deletingLastPathComponent().deletingLastPathComponent().path
+        self.init(
+            runsDirectory: runsDirectory, study: url.deletingLastPathComponent().lastPathComponent, runID: url.lastPathComponent,
+            cacheDirectory: cacheDirectory)
+    }
+
+    public var runDirectory: String { "\(runsDirectory)/\(study)/\(runID)" }
+    public var specCopy: String { runDirectory + "/spec.yaml" }
+    public var planFile: String { runDirectory + "/plan.json" }
+    public var runRecord: String { runDirectory + "/run.json" }
+    public var events: String { runDirectory + "/events.jsonl" }
+    public var lockFile: String { runDirectory + "/lock" }
+    public var index: String { runDirectory + "/index.sqlite" }
+    public var tasksDirectory: String { runDirectory + "/tasks" }
+    /// The Hugging Face cache the tasks share (`HF_HOME`), inside the run.
+    public var huggingFaceHome: String { runDirectory + "/hf-home" }
+
+    public func taskDirectory(_ task: String) -> String { tasksDirectory + "/" + task }
+    public func status(_ task: String) -> String { taskDirectory(task) + "/status.json" }
+    public func command(_ task: String) -> String { taskDirectory(task) + "/command.json" }
+    public func stdout(_ task: String) -> String { taskDirectory(task) + "/stdout.log" }
+    public func stderr(_ task: String) -> String { taskDirectory(task) + "/stderr.log" }
+    public func metrics(_ task: String) -> String { taskDirectory(task) + "/metrics.json" }
+    /// Where the task writes while it runs; afterwards a link into the cache.
+    public func outputs(_ task: String) -> String { taskDirectory(task) + "/outputs" }
+
+    /// A new run id: the time it started and a random suffix, sortable by age.
+    public static func newRunID(at date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return formatter.string(from: date) + "-" + String(repeating: "0", count: 8 - suffix.count) + suffix
+    }
+}

@@ -1,0 +1,72 @@
+import AblateCore
+import Foundation
+
+/// Turns a task's symbolic command into the real one for this run: `{out}` becomes the
+/// task's output directory, another task's output its path in the cache.
+struct CommandResolver {
+    let layout: RunLayout
+    let cache: TaskCache
+    let fingerprints: [String: Fingerprint]
+
+    func resolve(_ argument: CommandArgument, for task: String) -> String {
+        var text = ""
+        for part in argument.parts {
+            switch part {
+            case .literal(let literal): text += literal
+            case .outputDirectory: text += layout.outputs(task)
+            case .taskOutput(let producer, let output):
+                let base = fingerprints[producer].map { cache.outputs($0) } ?? layout.outputs(producer)
+                text += base + "/" + output
+            case .localPath(let path): text += path
+            }
+        }
+        return text
+    }
+
+    /// The variables ablate sets for every task; the task's own `env:` comes after and wins.
+    func standardEnvironment(for task: String, gpus: [String]) -> [String: String] {
+        [
+            "ABLATE_TASK": task,
+            "ABLATE_RUN_DIR": layout.runDirectory,
+            "CUDA_VISIBLE_DEVICES": gpus.joined(separator: ","),
+            "HF_HOME": layout.huggingFaceHome,
+            "HF_HUB_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        ]
+    }
+
+    func request(for task: PlannedTask, gpus: [String]) -> LaunchRequest {
+        var environment = standardEnvironment(for: task.id, gpus: gpus)
+        for variable in task.command.environment {
+            environment[variable.name] = resolve(variable.value, for: task.id)
+        }
+        return LaunchRequest(
+            arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
+            workingDirectory: layout.taskDirectory(task.id), standardOutput: layout.stdout(task.id),
+            standardError: layout.stderr(task.id))
+    }
+}
+
+/// `command.json`: the exact command a task ran, with secrets in its environment hidden.
+struct CommandRecord: Codable {
+    var arguments: [String]
+    var environment: [String: String]
+    var workingDirectory: String
+
+    init(_ request: LaunchRequest) {
+        arguments = request.arguments
+        workingDirectory = request.workingDirectory
+        environment = request.environment.reduce(into: [:]) { result, entry in
+            result[entry.key] = Self.isSecret(entry.key) ? "<redacted>" : entry.value
+        }
+    }
+
+    /// `OPENAI_API_KEY`, `HF_TOKEN`, `DB_PASSWORD`: a name with such a word is a secret
+    /// (`TOKENIZERS_PARALLELISM` is not).
+    static func isSecret(_ name: String) -> Bool {
+        let words = Set(["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIALS", "AUTH"])
+        return name.uppercased().split(separator: "_").contains { words.contains(String($0)) }
+    }
+}

@@ -1,0 +1,38 @@
+import AblateCore
+import AblateStore
+import Foundation
+import Subprocess
+
+/// Collects where a run's results come from: the git commit of the spec's checkout, the
+/// tools' versions, the host and a digest of the environment.
+enum ProvenanceCollector {
+    static let ablateVersion = "0.1.0"
+
+    static func collect(specDirectory: String) async -> Provenance {
+        let commit = await output(of: "git", ["-C", specDirectory, "rev-parse", "HEAD"])
+        let status = commit == nil ? nil : await output(of: "git", ["-C", specDirectory, "status", "--porcelain"])
+        var tools: [String: String] = [:]
+        if let python = await output(of: "python3", ["--version"]) { tools["python3"] = python }
+        return Provenance(
+            gitCommit: commit, gitDirty: status.map { !$0.isEmpty }, host: ProcessInfo.processInfo.hostName,
+            ablateVersion: ablateVersion, toolVersions: tools, environmentFingerprint: environmentFingerprint())
+    }
+
+    /// A digest of the environment's names and values, secrets left out, so that two runs can
+    /// tell whether they ran in the same environment.
+    static func environmentFingerprint() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let text = environment.keys.sorted().filter { !CommandRecord.isSecret($0) }.map { "\($0)=\(environment[$0] ?? "")" }
+            .joined(separator: "\n")
+        return String(Digest.sha256Hex(of: Array(text.utf8)).prefix(16))
+    }
+
+    private static func output(of program: String, _ arguments: [String]) async -> String? {
+        guard
+            let result = try? await run(
+                .name(program), arguments: Arguments(arguments), output: .string(limit: 1 << 16), error: .discarded),
+            result.terminationStatus.isSuccess
+        else { return nil }
+        return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,34 @@
+import AblateCore
+import AblateStore
+import Foundation
+
+/// Rebuilds a run's index from its files (`run.json`, `plan.json`, each task's
+/// `status.json` and `metrics.json`): the files are the truth, the index a view of them.
+public enum Reindexer {
+    /// Writes a fresh index beside the old one and swaps it in, so readers never see half.
+    public static func reindex(runDirectory: String) throws -> Int {
+        let layout = RunLayout(runDirectory: runDirectory)
+        guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord) else { throw RunSessionError.notARun(runDirectory) }
+        let plan = try JSONCoding.decoder.decode(PlanTaskList.self, from: Data(contentsOf: URL(fileURLWithPath: layout.planFile)))
+        var tasks: [(TaskRecord, MetricsRecord?)] = []
+        for id in plan.tasks.map(\.id) {
+            guard let record = try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(id)) else { continue }
+            tasks.append((record, try? AtomicFile.readJSON(MetricsRecord.self, from: layout.metrics(id))))
+        }
+        let temporary = layout.index + ".rebuild"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+        do {
+            let index = try RunIndex(path: temporary)
+            try index.replaceAll(run: run, tasks: tasks)
+        }
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: layout.index + suffix) }
+        guard rename(temporary, layout.index) == 0 else { throw FileError.system("cannot replace \(layout.index)", errno) }
+        return tasks.count
+    }
+
+    /// The part of `plan.json` the index needs: which tasks the run has.
+    struct PlanTaskList: Decodable {
+        struct Entry: Decodable { var id: String }
+        var tasks: [Entry]
+    }
+}

@@ -1,0 +1,63 @@
+import AblateCore
+import AblateStore
+import Foundation
+
+/// Decides what a run does with each task, and says why: the answer behind `ablate run`,
+/// `ablate resume`, `ablate resume --dry-run` and `ablate plan --explain`.
+struct RunPlanner {
+    let plan: Plan
+    let cache: TaskCache
+    let layout: RunLayout
+    /// The task records an earlier session of this run left, by task id.
+    let previous: [String: TaskRecord]
+
+    func decisions() -> [TaskDecision] {
+        var decisions: [TaskDecision] = []
+        var runs: Set<String> = []
+        for task in plan.tasks {
+            let decision = decide(task, upstreamRuns: task.dependencies.filter(runs.contains))
+            if decision.action == .run { runs.insert(task.id) }
+            decisions.append(decision)
+        }
+        return decisions
+    }
+
+    private func decide(_ task: PlannedTask, upstreamRuns: [String]) -> TaskDecision {
+        let old = previous[task.id]
+        if let first = upstreamRuns.first {
+            return TaskDecision(task: task.id, action: .run, reason: "it reads \(first), which runs again")
+        }
+        if let old, old.state.isDone, old.fingerprint == task.fingerprint, outputsExist(task) {
+            return TaskDecision(task: task.id, action: .keep, reason: "\(old.state.rawValue), unchanged")
+        }
+        if let entry = cache.entry(for: task.fingerprint) {
+            let origin = entry.origin.run == layout.runID ? "this run" : "run \(entry.origin.study)/\(entry.origin.run)"
+            return TaskDecision(task: task.id, action: .cached, reason: "cached from \(origin) (task \(entry.origin.task))")
+        }
+        return TaskDecision(task: task.id, action: .run, reason: runReason(task, old: old))
+    }
+
+    private func runReason(_ task: PlannedTask, old: TaskRecord?) -> String {
+        guard let old else { return previous.isEmpty ? "not in the cache" : "new task" }
+        if old.fingerprint != task.fingerprint {
+            let oldKeys = old.fingerprint.keys
+            let newKeys = task.fingerprint.keys
+            let changes = task.fingerprint.changedKeys(since: old.fingerprint).map { key in
+                "\(key.rawValue) (\(oldKeys[key]?.prefix(8) ?? "?") -> \(newKeys[key]?.prefix(8) ?? "?"))"
+            }
+            return "changed: " + changes.joined(separator: ", ")
+        }
+        switch old.state {
+        case .completed, .cached: return "its outputs are missing from the cache"
+        case .failed: return "failed: \(old.reason ?? "see its log")"
+        case .interrupted: return "interrupted"
+        case .running: return "was running when ablate stopped"
+        case .skipped: return "was skipped after an upstream failure"
+        case .pending: return "never started"
+        }
+    }
+
+    private func outputsExist(_ task: PlannedTask) -> Bool {
+        FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint))
+    }
+}

@@ -1,0 +1,135 @@
+import AblateCore
+import AblateStore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension RunSession {
+    /// Creates a new run directory for the spec and decides what to run.
+    public static func start(specPath: String, options: RunOptions, observer: (any RunObserver)?) async throws -> RunSession {
+        let plan = try compile(specPath)
+        let layout = RunLayout(
+            runsDirectory: options.runsDirectory, study: plan.study, runID: RunLayout.newRunID(), cacheDirectory: options.cacheDirectory)
+        try FileManager.default.createDirectory(atPath: layout.tasksDirectory, withIntermediateDirectories: true)
+        let lock = try RunLock(path: layout.lockFile)
+        try copySpec(specPath, to: layout)
+        try AtomicFile.write(try PlanJSON.encode(plan), to: layout.planFile)
+        let records = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
+        let planner = RunPlanner(plan: plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:])
+        let now = Timestamp.now()
+        let run = RunRecord(
+            id: layout.runID, study: plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
+            heartbeatAt: now, executor: "local", provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath)))
+        return try RunSession(
+            layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, options: options,
+            observer: observer)
+    }
+
+    /// Reopens a run directory: recovers from a crash, recompiles the spec (or `specOverride`)
+    /// and decides what to run again.
+    public static func resume(
+        runDirectory: String, specOverride: String?, options: RunOptions, observer: (any RunObserver)?
+    ) async throws -> RunSession {
+        let layout = RunLayout(runDirectory: runDirectory, cacheDirectory: options.cacheDirectory)
+        guard var run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord) else { throw RunSessionError.notARun(runDirectory) }
+        let lock = try RunLock(path: layout.lockFile)
+        if let dead = lock.previousHolder {
+            observer?.warning("took over the lock of run \(run.id) from PID \(dead), which is no longer running")
+        }
+        let specPath = specOverride ?? run.specFile
+        let plan = try compile(specPath)
+        if specOverride != nil { try copySpec(specPath, to: layout) }
+        try AtomicFile.write(try PlanJSON.encode(plan), to: layout.planFile)
+        var previous = Self.previousRecords(plan, layout: layout)
+        let journal = try EventJournal(path: layout.events)
+        for (id, record) in previous where record.state == .running {
+            previous[id] = recover(record, journal: journal)
+        }
+        let planner = RunPlanner(plan: plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: previous)
+        var records: [String: TaskRecord] = [:]
+        for task in plan.tasks {
+            if let old = previous[task.id], old.fingerprint == task.fingerprint {
+                records[task.id] = old
+            } else {
+                var fresh = TaskRecord(task: task, state: .pending)
+                fresh.attempts = previous[task.id]?.attempts ?? []
+                records[task.id] = fresh
+            }
+        }
+        run.state = .running
+        run.endedAt = nil
+        run.pid = getpid()
+        run.heartbeatAt = Timestamp.now()
+        if specOverride != nil { run.specFile = absolute(specPath) }
+        let session = try RunSession(
+            layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, options: options,
+            observer: observer)
+        // Tasks that left the plan leave the index; the files of the others are the truth.
+        try session.index.replaceAll(run: run, tasks: plan.tasks.compactMap { records[$0.id] }.map { ($0, session.readMetricsFile($0.id)) })
+        for record in plan.tasks.compactMap({ records[$0.id] }) {
+            try AtomicFile.writeJSON(record, to: layout.status(record.id))
+        }
+        return session
+    }
+
+    /// What `resume` would do, without taking the lock or changing anything.
+    public static func explain(runDirectory: String, specOverride: String?, cacheDirectory: String?) throws -> [TaskDecision] {
+        let layout = RunLayout(runDirectory: runDirectory, cacheDirectory: cacheDirectory)
+        guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord) else { throw RunSessionError.notARun(runDirectory) }
+        let plan = try compile(specOverride ?? run.specFile)
+        let previous = previousRecords(plan, layout: layout).mapValues { record -> TaskRecord in
+            var record = record
+            if record.state == .running, !RunLock.isHeld(path: layout.lockFile) { record.state = .interrupted }
+            return record
+        }
+        return RunPlanner(plan: plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: previous).decisions()
+    }
+
+    static func compile(_ specPath: String) throws -> Plan {
+        let outcome = StudyCompiler().compile(path: specPath)
+        guard let plan = outcome.plan else {
+            throw RunSessionError.invalidSpec(outcome.diagnostics.sorted.filter { $0.severity == .error })
+        }
+        return plan
+    }
+
+    static func previousRecords(_ plan: Plan, layout: RunLayout) -> [String: TaskRecord] {
+        var records: [String: TaskRecord] = [:]
+        for task in plan.tasks {
+            if let record = try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(task.id)) { records[task.id] = record }
+        }
+        return records
+    }
+
+    /// A task that was running when its ablate died: whatever is left of its process group is
+    /// stopped, and the attempt is recorded as interrupted.
+    static func recover(_ record: TaskRecord, journal: EventJournal) -> TaskRecord {
+        var record = record
+        if let pid = record.lastAttempt?.pid, pid > 0, kill(-pid, 0) == 0 {
+            kill(-pid, SIGKILL)
+        }
+        record.state = .interrupted
+        record.reason = "was running when ablate stopped"
+        if let index = record.attempts.indices.last, record.attempts[index].endedAt == nil {
+            record.attempts[index].state = .interrupted
+            record.attempts[index].endedAt = Timestamp.now()
+        }
+        try? journal.append(RunEvent(.taskRecovered, task: record.id, state: "interrupted", message: record.reason))
+        return record
+    }
+
+    private static func copySpec(_ specPath: String, to layout: RunLayout) throws {
+        guard let data = FileManager.default.contents(atPath: specPath) else { return }
+        try AtomicFile.write(data, to: layout.specCopy)
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    static func directory(of path: String) -> String {
+        URL(fileURLWithPath: absolute(path)).deletingLastPathComponent().path
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+
+// One Codable record per table of the run index; `Columns` name the columns queries use.
+
+/// A row of `run`: one run of a study.
+public struct RunRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "run"
+    public var id: String
+    public var study: String
+    public var specFile: String
+    public var state: String
+    public var createdAt: Date
+    public var endedAt: Date?
+    public var pid: Int32
+    public var heartbeatAt: Date
+    public var executor: String
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let createdAt = Column(CodingKeys.createdAt)
+    }
+}
+
+/// A row of `provenance`: one fact about where a run's results came from.
+public struct ProvenanceRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "provenance"
+    public var runId: String
+    public var key: String
+    public var value: String
+}
+
+/// A row of `task`: a task's state in a run.
+public struct TaskRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "task"
+    public var runId: String
+    public var taskId: String
+    public var stage: String
+    public var kind: String
+    public var fingerprint: String
+    public var state: String
+    public var attempts: Int
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var exitCode: Int32?
+    public var cachedFromRun: String?
+    public var cachedFromTask: String?
+    public var reason: String?
+
+    public enum Columns {
+        public static let runId = Column(CodingKeys.runId)
+        public static let taskId = Column(CodingKeys.taskId)
+        public static let state = Column(CodingKeys.state)
+    }
+}
+
+/// A row of `attempt`: one try at running a task.
+public struct AttemptRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "attempt"
+    public var runId: String
+    public var taskId: String
+    public var number: Int
+    public var state: String
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var pid: Int32?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var timedOut: Bool
+}
+
+/// A row of `param`: one resolved setting of a task (nested settings flattened: `lora.r`).
+public struct ParamRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "param"
+    public var runId: String
+    public var taskId: String
+    public var name: String
+    public var value: String
+}
+
+/// A row of `metric`: a final scalar a task measured.
+public struct MetricRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "metric"
+    public var runId: String
+    public var taskId: String
+    public var name: String
+    public var value: Double?
+    public var stderr: Double?
+
+    public enum Columns {
+        public static let runId = Column(CodingKeys.runId)
+        public static let name = Column(CodingKeys.name)
+    }
+}
+
+/// A row of `metricPoint`: one step of a metric series.
+public struct MetricPointRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "metricPoint"
+    public var runId: String
+    public var taskId: String
+    public var name: String
+    public var step: Int
+    public var value: Double?
+}
+
+/// A row of `artifact`: an output of a task and where it is.
+public struct ArtifactRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "artifact"
+    public var runId: String
+    public var taskId: String
+    public var name: String
+    public var path: String
+}

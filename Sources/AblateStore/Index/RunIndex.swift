@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+/// The SQLite index of one run directory: runs, tasks, attempts, params, metrics, artifacts
+/// and provenance. The directory's files are the truth; the index is rebuilt from them by
+/// `ablate reindex`, and the live index is written from the same records the files hold.
+public final class RunIndex: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the index at `path`.
+    public convenience init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // The files are the truth and the index can be rebuilt from them, so commits need not
+        // wait for the disk: WAL with synchronous=NORMAL keeps many small updates cheap.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        try self.init(writer: DatabaseQueue(path: path, configuration: configuration))
+    }
+
+    /// Uses any database, such as an in-memory queue in tests.
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Migrations are named and never edited once released: new ones are appended.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs, tasks, attempts, params, metrics, artifacts, provenance") { db in
+            try db.create(table: "run") { t in
+                t.primaryKey("id", .text)
+                t.column("study", .text).notNull()
+                t.column("specFile", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+                t.column("pid", .integer).notNull()
+                t.column("heartbeatAt", .datetime).notNull()
+                t.column("executor", .text).notNull()
+            }
+            try db.create(table: "provenance") { t in
+                t.column("runId", .text).notNull().references("run", onDelete: .cascade)
+                t.column("key", .text).notNull()
+                t.column("value", .text).notNull()
+                t.primaryKey(["runId", "key"])
+            }
+            try db.create(table: "task") { t in
+                t.column("runId", .text).notNull().references("run", onDelete: .cascade)
+                t.column("taskId", .text).notNull()
+                t.column("stage", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("fingerprint", .text).notNull().indexed()
+                t.column("state", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("startedAt", .datetime)
+                t.column("endedAt", .datetime)
+                t.column("exitCode", .integer)
+                t.column("cachedFromRun", .text)
+                t.column("cachedFromTask", .text)
+                t.column("reason", .text)
+                t.primaryKey(["runId", "taskId"])
+            }
+            try db.create(table: "attempt") { t in
+                t.column("runId", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("number", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+                t.column("pid", .integer)
+                t.column("exitCode", .integer)
+                t.column("signal", .integer)
+                t.column("timedOut", .boolean).notNull()
+                t.primaryKey(["runId", "taskId", "number"])
+                t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
+            }
+            try db.create(table: "param") { t in
+                t.column("runId", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("value", .text).notNull()
+                t.primaryKey(["runId", "taskId", "name"])
+                t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
+            }
+            try db.create(table: "metric") { t in
+                t.column("runId", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("name", .text).notNull().indexed()
+                t.column("value", .double)
+                t.column("stderr", .double)
+                t.primaryKey(["runId", "taskId", "name"])
+                t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
+            }
+            try db.create(table: "metricPoint") { t in
+                t.column("runId", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("step", .integer).notNull()
+                t.column("value", .double)
+                t.primaryKey(["runId", "taskId", "name", "step"])
+                t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
+            }
+            try db.create(table: "artifact") { t in
+                t.column("runId", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("path", .text).notNull()
+                t.primaryKey(["runId", "taskId", "name"])
+                t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,34 @@
+/// `tasks/<task>/metrics.json`: what a task measured, read from the files its tools wrote.
+public struct MetricsRecord: Codable, Hashable, Sendable {
+    /// A final value, with its standard error when the source gives one. NaN is stored as nil.
+    public struct Scalar: Codable, Hashable, Sendable {
+        public var value: Double?
+        public var stderr: Double?
+
+        public init(value: Double?, stderr: Double? = nil) {
+            self.value = value
+            self.stderr = stderr
+        }
+    }
+
+    /// One point of a series (a training loss per step).
+    public struct Point: Codable, Hashable, Sendable {
+        public var step: Int
+        public var value: Double?
+
+        public init(step: Int, value: Double?) {
+            self.step = step
+            self.value = value
+        }
+    }
+
+    public var scalars: [String: Scalar]
+    public var series: [String: [Point]]
+
+    public init(scalars: [String: Scalar] = [:], series: [String: [Point]] = [:]) {
+        self.scalars = scalars
+        self.series = series
+    }
+
+    public var isEmpty: Bool { scalars.isEmpty && series.isEmpty }
+}
