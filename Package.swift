@@ -59,8 +59,12 @@ let package = Package(
             exclude: ["Fixtures", "Snapshots"]
         ),
         .testTarget(
+            name: "AblateRunTests",
+            dependencies: ["AblateRun", "AblateStore", "AblateCore"]
+        ),
+        .testTarget(
             name: "AblateCLITests",
-            dependencies: ["AblateCLI", "AblateCore", "ablate"],
+            dependencies: ["AblateCLI", "AblateCore", "AblateRun", "AblateStore", "ablate"],
             exclude: ["Fixtures", "Snapshots"]
         ),
     ]

@@ -145,10 +145,14 @@ public final class RunSession: @unchecked Sendable {
             records[id] = record
             return record
         }
-        guard let record else { return }
-        try FileManager.default.createDirectory(atPath: layout.taskDirectory(id), withIntermediateDirectories: true)
-        try AtomicFile.writeJSON(record, to: layout.status(id))
-        try index.record(task: record, metrics: metrics ?? readMetricsFile(id), runID: run.id)
+        guard record != nil else { return }
+        try saveLock.withLock {
+            // The latest record, written under the lock: concurrent updates land in order.
+            guard let latest = self.record(of: id) else { return }
+            try FileManager.default.createDirectory(atPath: layout.taskDirectory(id), withIntermediateDirectories: true)
+            try AtomicFile.writeJSON(latest, to: layout.status(id))
+            try index.record(task: latest, metrics: metrics ?? readMetricsFile(id), runID: runRecord.id)
+        }
     }
 
     /// Writes `run.json` and the run's row; one writer at a time, so an older state can never

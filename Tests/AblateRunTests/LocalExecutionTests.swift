@@ -1,0 +1,177 @@
+import AblateCore
+import AblateRun
+import AblateStore
+import Foundation
+import Testing
+
+/// The local executor with real processes: success, retries, time limits, ordering, limits.
+@Suite struct LocalExecutionTests {
+    @Test func aDiamondCompletesInDependencyOrderAndIsCachedTheSecondTime() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: diamond
+            stages:
+              top: {kind: command, run: "echo top >> $DIR/scratch/order; echo 1 > ${outputs.output}/value"}
+              left: {kind: command, run: "echo left >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
+              right: {kind: command, run: "sleep 0.2; echo right >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
+              bottom:
+                kind: command
+                run: "echo bottom >> $DIR/scratch/order; cat ${stages.left.output}/value ${stages.right.output}/value; echo '{\\"sum\\": 2}' > ${outputs.output}/metrics.json"
+            """)
+        let (session, state) = try await harness.run()
+        #expect(state == .completed)
+        let order = harness.lines(of: "order")
+        #expect(order.first == "top" && order.last == "bottom" && Set(order) == ["top", "left", "right", "bottom"])
+        let stdout = try String(contentsOfFile: session.layout.stdout("bottom"), encoding: .utf8)
+        #expect(stdout == "1\n1\n")
+        let index = try RunIndex(path: session.layout.index)
+        #expect(try index.tasks().map(\.state) == Array(repeating: "completed", count: 4))
+        #expect(try index.metrics().map(\.name) == ["sum"])
+
+        let (second, secondState) = try await harness.run()
+        #expect(secondState == .completed)
+        #expect(second.decisions.allSatisfy { $0.action == .cached })
+        #expect(second.record(of: "bottom")?.cachedFrom?.run == session.layout.runID)
+        #expect(harness.lines(of: "order").count == 4, "nothing ran the second time")
+        let cachedOutput = try String(contentsOfFile: second.layout.outputs("left") + "/output/value", encoding: .utf8)
+        #expect(cachedOutput == "1\n")
+    }
+
+    @Test func aFailedTaskIsRetriedAndThenSucceeds() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: flaky
+            stages:
+              flaky:
+                kind: command
+                retries: 2
+                run: "echo try >> $DIR/scratch/tries; test $(wc -l < $DIR/scratch/tries) -ge 2"
+            """)
+        let (session, state) = try await harness.run()
+        #expect(state == .completed)
+        let record = try #require(session.record(of: "flaky"))
+        #expect(record.attempts.map(\.exitCode) == [1, 0])
+        #expect(record.attempts.map(\.state) == [.failed, .completed])
+        #expect(harness.lines(of: "tries").count == 2)
+    }
+
+    @Test func aFailureWithoutRetriesLeftFailsTheRunAndSkipsDependants() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: failing
+            stages:
+              broken: {kind: command, run: "echo boom >&2; exit 3"}
+              after: {kind: command, run: "echo ${stages.broken.output}"}
+            """)
+        let (session, state) = try await harness.run()
+        #expect(state == .failed)
+        #expect(session.record(of: "broken")?.lastAttempt?.exitCode == 3)
+        #expect(session.state("after") == .skipped)
+        #expect(try String(contentsOfFile: session.layout.stderr("broken"), encoding: .utf8) == "boom\n")
+        #expect(!FileManager.default.fileExists(atPath: session.layout.cacheDirectory + "/" + (session.plan.task(id: "broken")?.fingerprint.value ?? "")))
+    }
+
+    @Test func aTimeLimitStopsTheWholeProcessGroup() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: slow
+            stages:
+              slow:
+                kind: command
+                resources: {time: 1s}
+                run: "sleep 30 & echo $! > $DIR/scratch/child; sleep 30"
+            """)
+        let started = Date()
+        let (session, state) = try await harness.run(harness.options(killGrace: 0.5))
+        #expect(state == .failed)
+        #expect(Date().timeIntervalSince(started) < 10)
+        let attempt = try #require(session.record(of: "slow")?.lastAttempt)
+        #expect(attempt.timedOut)
+        let child = try #require(Int32(harness.lines(of: "child").first ?? ""))
+        #expect(!Processes.isAlive(child), "the task's background child was stopped too")
+    }
+
+    @Test func tasksFinishingOutOfOrderAreAllRecorded() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: order
+            sweep:
+              grid:
+                delay: [0.6, 0.1, 0.3, 0]
+            stages:
+              nap: {kind: command, run: "sleep ${sweep.delay}; echo ${sweep.delay} >> $DIR/scratch/finished"}
+            """)
+        let (session, state) = try await harness.run(harness.options(jobs: 4, cpus: 4))
+        #expect(state == .completed)
+        #expect(harness.lines(of: "finished") == ["0", "0.1", "0.3", "0.6"])
+        #expect(session.taskRecords.allSatisfy { $0.state == .completed })
+    }
+
+    @Test func resourceLimitsAreNeverExceeded() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: limits
+            sweep:
+              grid:
+                i: [1, 2, 3, 4, 5, 6]
+            stages:
+              work:
+                kind: command
+                run: "s=$(date +%s%N); sleep 0.2; echo ${sweep.i} $s $(date +%s%N) >> $DIR/scratch/jobs"
+              heavy:
+                kind: command
+                resources: {cpus: 2}
+                run: "s=$(date +%s%N); sleep 0.2; echo heavy${sweep.i} $s $(date +%s%N) >> $DIR/scratch/heavy"
+            """)
+        let (_, state) = try await harness.run(harness.options(jobs: 2, cpus: 2))
+        #expect(state == .completed)
+        let all = Interval.parse(harness.lines(of: "jobs") + harness.lines(of: "heavy"))
+        #expect(all.count == 12)
+        #expect(Interval.maximumOverlap(all) <= 2)
+        let heavy = Interval.parse(harness.lines(of: "heavy"))
+        for task in heavy {
+            #expect(all.filter { $0.name != task.name && $0.overlaps(task) }.isEmpty, "a 2-CPU task runs alone on 2 CPUs")
+        }
+    }
+
+    @Test func gpusAreHandedOutWithoutSharing() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: gpus
+            sweep:
+              grid:
+                i: [1, 2, 3, 4, 5]
+            stages:
+              train:
+                kind: command
+                resources: {gpus: 1}
+                run: "s=$(date +%s%N); sleep 0.15; echo t${sweep.i} $s $(date +%s%N) gpu$CUDA_VISIBLE_DEVICES >> $DIR/scratch/gpus"
+              cpu-only:
+                kind: command
+                run: "echo \\"[$CUDA_VISIBLE_DEVICES]\\" >> $DIR/scratch/cpu"
+            """)
+        let (_, state) = try await harness.run(harness.options(jobs: 4, cpus: 4, gpus: ["0", "1"]))
+        #expect(state == .completed)
+        let uses = Interval.parse(harness.lines(of: "gpus"))
+        #expect(uses.count == 5)
+        #expect(Set(uses.map(\.extra)).isSubset(of: ["gpu0", "gpu1"]))
+        for (index, use) in uses.enumerated() {
+            for other in uses[(index + 1)...] where other.extra == use.extra {
+                #expect(!use.overlaps(other), "\(use.name) and \(other.name) shared \(use.extra)")
+            }
+        }
+        #expect(Set(harness.lines(of: "cpu")) == ["[]"])
+    }
+
+    @Test func aTaskNeedingMoreGPUsThanExistIsRefusedUpFront() async throws {
+        let harness = try Harness("ablate: 1\nname: big\nstages:\n  big: {kind: command, run: \"true\", resources: {gpus: 4}}\n")
+        await #expect(throws: RunSessionError.self) { try await harness.run(harness.options(gpus: ["0"])) }
+    }
+}
