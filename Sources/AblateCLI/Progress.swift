@@ -37,7 +37,7 @@ final class LineProgress: RunObserver, @unchecked Sendable {
         }
         let duration = record.lastAttempt?.duration.map { String(format: " in %.1fs", $0) } ?? ""
         let state = willRetry ? "will retry" : record.state.rawValue
-        write("\(count) \(state.padding(toLength: 9, withPad: " ", startingAt: 0)) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
+        write("\(count) \(state.padding(toLength: 11, withPad: " ", startingAt: 0)) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
     }
 
     func runFinished(_ run: RunRecord, tasks: [TaskRecord]) {

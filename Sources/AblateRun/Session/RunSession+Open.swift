@@ -69,6 +69,7 @@ extension RunSession {
         // Tasks that left the plan leave the index; the files of the others are the truth.
         try session.index.replaceAll(run: run, tasks: plan.tasks.compactMap { records[$0.id] }.map { ($0, session.readMetricsFile($0.id)) })
         for record in plan.tasks.compactMap({ records[$0.id] }) {
+            try FileManager.default.createDirectory(atPath: layout.taskDirectory(record.id), withIntermediateDirectories: true)
             try AtomicFile.writeJSON(record, to: layout.status(record.id))
         }
         return session

@@ -1,0 +1,157 @@
+import AblateRun
+import AblateStore
+import Foundation
+import Testing
+
+/// The real `ablate` process under signals: Ctrl-C stops every task cleanly, and a run
+/// killed with SIGKILL at any moment resumes to completion without running finished work
+/// again.
+@Suite(.serialized) struct InterruptionTests {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "ablate-signals-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/scratch", withIntermediateDirectories: true)
+    }
+
+    private func write(_ spec: String) throws -> String {
+        let path = directory + "/study.yaml"
+        try spec.replacingOccurrences(of: "$DIR", with: directory).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIRunner.executable)
+        process.arguments = arguments + ["--runs-dir", directory + "/Runs"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
+    private func lines(_ file: String) -> [String] {
+        ((try? String(contentsOfFile: directory + "/scratch/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    private func wait(until condition: () -> Bool, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+
+    private func runDirectory() throws -> String {
+        let study = directory + "/Runs/" + (try FileManager.default.contentsOfDirectory(atPath: directory + "/Runs").first { !$0.hasPrefix(".") } ?? "")
+        return study + "/" + (try FileManager.default.contentsOfDirectory(atPath: study).sorted().last ?? "")
+    }
+
+    @Test func ctrlCWhileThreeTasksRunStopsThemAllAndRecordsThemInterrupted() throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: stoppable
+            sweep:
+              grid:
+                i: [1, 2, 3]
+            stages:
+              long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 6${sweep.i} & echo $! >> $DIR/scratch/pids; wait"}
+            """)
+        let ablate = try start(["run", spec, "--jobs", "3", "--cpus", "3", "--kill-grace", "2"])
+        #expect(wait(until: { lines("pids").count == 6 }, timeout: 20), "three tasks and their children started")
+        kill(ablate.processIdentifier, SIGINT)
+        #expect(wait(until: { !ablate.isRunning }, timeout: 15))
+        ablate.waitUntilExit()
+        #expect(ablate.terminationStatus == 130)
+        for pid in lines("pids").compactMap(Int32.init) {
+            #expect(!ProcessCheck.isAlive(pid), "process \(pid) outlived ablate")
+        }
+        let layout = RunLayout(runDirectory: try runDirectory())
+        let run = try AtomicFile.readJSON(RunRecord.self, from: layout.runRecord)
+        #expect(run.state == .interrupted)
+        let states = try ["long[i=1]", "long[i=2]", "long[i=3]"].map { try AtomicFile.readJSON(TaskRecord.self, from: layout.status($0)).state }
+        #expect(states == [.interrupted, .interrupted, .interrupted])
+    }
+
+    @Test func sigkillAtTwentyRandomMomentsThenResumeCompletesEveryTaskOnce() throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: chaos
+            sweep:
+              grid:
+                i: [1, 2, 3]
+            stages:
+              prepare: {kind: command, run: "echo start prepare >> $DIR/scratch/log; sleep 0.2; echo x > ${outputs.output}/data; echo done prepare >> $DIR/scratch/log"}
+              train:
+                kind: command
+                run: "echo start train${sweep.i} >> $DIR/scratch/log; sleep 0.3; cat ${stages.prepare.output}/data > ${outputs.output}/model; echo done train${sweep.i} >> $DIR/scratch/log"
+              eval:
+                kind: command
+                run: "echo start eval${sweep.i} >> $DIR/scratch/log; sleep 0.1; echo '{\\"acc\\": ${sweep.i}}' > ${outputs.output}/metrics.json; echo done eval${sweep.i} >> $DIR/scratch/log"
+                inputs: {model: "${stages.train.output}"}
+              report: {kind: command, run: "echo start report${sweep.i} >> $DIR/scratch/log; cat ${stages.eval.output}/metrics.json; echo done report${sweep.i} >> $DIR/scratch/log"}
+            """)
+        var generator = SystemRandomNumberGenerator()
+        var first = true
+        for _ in 0..<20 {
+            let ablate = try start(first ? ["run", spec, "--jobs", "2", "--retry-delay", "0.05"] : ["resume", "chaos", "--jobs", "2"])
+            if first {
+                // A run killed before its directory exists is no run at all: start from one.
+                #expect(wait(until: { (try? runDirectory()).map { FileManager.default.fileExists(atPath: $0 + "/run.json") } ?? false }, timeout: 20))
+            }
+            first = false
+            Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.5, using: &generator))
+            kill(ablate.processIdentifier, SIGKILL)
+            ablate.waitUntilExit()
+        }
+        let finish = try start(["resume", "chaos", "--jobs", "2"])
+        #expect(wait(until: { !finish.isRunning }, timeout: 60))
+        finish.waitUntilExit()
+        #expect(finish.terminationStatus == 0)
+
+        let layout = RunLayout(runDirectory: try runDirectory())
+        let tasks = RunFilesForTests.tasks(layout)
+        #expect(tasks.count == 10)
+        for task in tasks {
+            #expect(task.state.isDone, "\(task.id) is \(task.state)")
+            // Once a task completed, it never ran again: its completed attempt is its last.
+            let completed = task.attempts.filter { $0.state == .completed }
+            #expect(completed.count <= 1, "\(task.id) completed \(completed.count) times")
+            if let last = task.attempts.last { #expect(last.state == .completed || task.state == .cached) }
+        }
+        // Each marker's last line is "done": nothing started after the final completion.
+        var lastLine: [String: String] = [:]
+        for line in lines("log") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { lastLine[String(parts[1])] = String(parts[0]) }
+        }
+        #expect(lastLine.count == 10 && lastLine.values.allSatisfy { $0 == "done" }, "\(lastLine)")
+        let live = try RunIndex(path: layout.index).dump()
+        _ = try Reindexer.reindex(runDirectory: layout.runDirectory)
+        #expect(try RunIndex(path: layout.index).dump() == live)
+    }
+}
+
+/// Whether a process is still running (a zombie is not).
+enum ProcessCheck {
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+}
+
+/// The task records of a run directory, in plan order.
+enum RunFilesForTests {
+    static func tasks(_ layout: RunLayout) -> [TaskRecord] {
+        guard let data = FileManager.default.contents(atPath: layout.planFile),
+            let plan = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let tasks = plan["tasks"] as? [[String: Any]]
+        else { return [] }
+        return tasks.compactMap { $0["id"] as? String }.compactMap { try? AtomicFile.readJSON(TaskRecord.self, from: layout.status($0)) }
+    }
+}
