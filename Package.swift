@@ -64,7 +64,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AblateCLITests",
-            dependencies: ["AblateCLI", "AblateCore", "AblateRun", "AblateStore", "ablate"],
+            dependencies: [
+                "AblateCLI", "AblateCore", "AblateRun", "AblateStore", "ablate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["Fixtures", "Snapshots"]
         ),
     ]

@@ -2,18 +2,20 @@ import Foundation
 import Testing
 
 @testable import AblateCLI
+import ArgumentParser
 
 /// The command line as a user meets it: help texts, exit codes and every plan format.
 @Suite struct CLITests {
-    @Test(arguments: ["ablate", "validate", "plan", "schema"])
-    func helpText(_ command: String) {
-        let help: String
-        switch command {
-        case "validate": help = AblateCommand.helpMessage(for: ValidateCommand.self, columns: 100)
-        case "plan": help = AblateCommand.helpMessage(for: PlanCommand.self, columns: 100)
-        case "schema": help = AblateCommand.helpMessage(for: SchemaCommand.self, columns: 100)
-        default: help = AblateCommand.helpMessage(columns: 100)
-        }
+    static let commands: [String: any ParsableCommand.Type] = [
+        "ablate": AblateCommand.self, "validate": ValidateCommand.self, "plan": PlanCommand.self, "run": RunCommand.self,
+        "resume": ResumeCommand.self, "status": StatusCommand.self, "logs": LogsCommand.self, "ls": LsCommand.self,
+        "cancel": CancelCommand.self, "reindex": ReindexCommand.self, "schema": SchemaCommand.self,
+    ]
+
+    @Test(arguments: commands.keys.sorted())
+    func helpText(_ command: String) throws {
+        let type = try #require(Self.commands[command])
+        let help = command == "ablate" ? AblateCommand.helpMessage(columns: 100) : AblateCommand.helpMessage(for: type, columns: 100)
         Snapshot.assertMatches(help, named: "help-\(command).txt")
     }
 

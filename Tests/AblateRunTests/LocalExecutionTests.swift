@@ -83,14 +83,15 @@ import Testing
               slow:
                 kind: command
                 resources: {time: 1s}
-                run: "sleep 30 & echo $! > $DIR/scratch/child; sleep 30"
+                run: "sleep 120 & echo $! > $DIR/scratch/child; sleep 120"
             """)
-        let started = Date()
         let (session, state) = try await harness.run(harness.options(killGrace: 0.5))
         #expect(state == .failed)
-        #expect(Date().timeIntervalSince(started) < 10)
         let attempt = try #require(session.record(of: "slow")?.lastAttempt)
         #expect(attempt.timedOut)
+        #expect(attempt.signal == SIGTERM)
+        // Without the limit the task would have slept for two minutes.
+        #expect((attempt.duration ?? 120) < 100)
         let child = try #require(Int32(harness.lines(of: "child").first ?? ""))
         #expect(!Processes.isAlive(child), "the task's background child was stopped too")
     }
