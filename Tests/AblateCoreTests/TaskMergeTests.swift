@@ -85,3 +85,30 @@ import Testing
         #expect(Set(plan.tasks.map(\.id)).count == 3)
     }
 }
+
+/// Gathering stages collect the tasks of other stages across axes.
+@Suite struct GatherTests {
+    @Test func aGatheringStageIsOneTaskPerValueOfTheOtherAxesAndReadsThemAll() throws {
+        let plan = try Compile.plan(
+            """
+            ablate: 1
+            name: gather
+            sweep:
+              grid:
+                i: [1, 2, 3]
+                j: [a, b]
+            stages:
+              work: {kind: command, command: [echo, "${sweep.i}${sweep.j}"]}
+              per-j: {kind: command, gather: [i], command: [cat, "${stages.work.output}"]}
+              all: {kind: command, gather: [i, j], run: "echo ${stages.per-j.output}"}
+            """)
+        #expect(plan.tasks.filter { $0.stage == "per-j" }.map(\.id) == ["per-j[j=a]", "per-j[j=b]"])
+        let perJ = try #require(plan.task(id: "per-j[j=a]"))
+        #expect(perJ.dependencies == ["work[i=1,j=a]", "work[i=2,j=a]", "work[i=3,j=a]"])
+        #expect(perJ.command.arguments.count == 4)
+        #expect(perJ.variants.count == 3)
+        let all = try #require(plan.task(id: "all"))
+        #expect(all.dependencies == ["per-j[j=a]", "per-j[j=b]"])
+        #expect(all.variants.count == 6)
+    }
+}

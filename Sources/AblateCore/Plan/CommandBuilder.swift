@@ -34,6 +34,12 @@ struct CommandBuilder {
     private func arguments(_ templates: [Template], _ diagnostics: inout DiagnosticLog) -> [CommandArgument]? {
         var result: [CommandArgument] = []
         for template in templates {
+            // In a gathering stage, an argument that is exactly one stage reference becomes
+            // one argument per gathered task.
+            if let expression = template.wholeReference, case .value(.taskOutputs(let outputs)) = resolver.resolve(expression) {
+                result += outputs.map { CommandArgument([.taskOutput(task: $0.task, output: $0.output)]) }
+                continue
+            }
             guard let argument = resolver.argument(template, in: stage, &diagnostics) else { return nil }
             result.append(argument)
         }

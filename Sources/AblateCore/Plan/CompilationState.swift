@@ -46,10 +46,10 @@ struct CompilationState {
 
     /// Resolves one stage for one variant into a (possibly shared) task.
     mutating func resolve(
-        _ stage: StageSpec, in variant: Variant, outcomes: [String: PlanCompiler.StageOutcome],
-        relevantAxes: [Int], _ diagnostics: inout DiagnosticLog
+        _ stage: StageSpec, in members: [ReferenceResolver.Member], relevantAxes: [Int], _ diagnostics: inout DiagnosticLog
     ) -> PlanCompiler.StageOutcome {
-        let resolver = ReferenceResolver(spec: spec, variant: variant, outcomes: outcomes, tasks: tasks)
+        guard let variant = members.first?.variant else { return .absent }
+        let resolver = ReferenceResolver(spec: spec, members: members, tasks: tasks, gathering: !stage.gather.isEmpty)
         guard resolver.isActive(stage) else { return .absent }
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
             let settings = SettingsResolver(spec: spec, files: files, resolver: resolver, memo: settingsMemo).settings(of: stage, &diagnostics),

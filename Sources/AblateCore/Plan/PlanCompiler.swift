@@ -39,27 +39,47 @@ public struct PlanCompiler {
         let order = StageGraph(spec: spec).topologicalOrder().compactMap { spec.stage(named: $0) }
         let relevant = relevantAxes(order)
         let axisNames = spec.sweep.axisNames
+        // Stage by stage, so that a gathering stage sees every variant of the stages it reads.
+        var outcomes = [[StageOutcome]](repeating: [StageOutcome](repeating: .absent, count: order.count), count: variants.count)
+        let stageIndex = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1.name, $0) })
+        for (index, stage) in order.enumerated() {
+            var memo: [[SettingValue]: StageOutcome] = [:]
+            var groups: [[SettingValue]: [Int]] = [:]
+            var groupOrder: [[SettingValue]] = []
+            for (variantIndex, variant) in variants.enumerated() {
+                let key = relevant[index].map { variant.values[$0] }
+                if !stage.gather.isEmpty {
+                    if groups[key] == nil { groupOrder.append(key) }
+                    groups[key, default: []].append(variantIndex)
+                    continue
+                }
+                if let known = memo[key] {
+                    outcomes[variantIndex][index] = known
+                    continue
+                }
+                let members = [ReferenceResolver.Member(variant: variant, outcome: { name in stageIndex[name].map { outcomes[variantIndex][$0] } })]
+                let outcome = state.resolve(stage, in: members, relevantAxes: relevant[index], &diagnostics)
+                memo[key] = outcome
+                outcomes[variantIndex][index] = outcome
+            }
+            for key in groupOrder {
+                let indices = groups[key] ?? []
+                let members = indices.map { variantIndex in
+                    ReferenceResolver.Member(variant: variants[variantIndex], outcome: { name in stageIndex[name].map { outcomes[variantIndex][$0] } })
+                }
+                let outcome = state.resolve(stage, in: members, relevantAxes: relevant[index], &diagnostics)
+                for variantIndex in indices { outcomes[variantIndex][index] = outcome }
+            }
+        }
         var plannedVariants: [PlannedVariant] = []
         plannedVariants.reserveCapacity(variants.count)
-        var memo: [[[SettingValue]: StageOutcome]] = Array(repeating: [:], count: order.count)
-        for variant in variants {
+        for (variantIndex, variant) in variants.enumerated() {
             let variantName = variant.name(axes: axisNames)
-            var outcomes: [String: StageOutcome] = [:]
             var stageTasks: [PlannedVariant.StageTask] = []
             for (index, stage) in order.enumerated() {
-                let key = relevant[index].map { variant.values[$0] }
-                let outcome: StageOutcome
-                if let known = memo[index][key] {
-                    outcome = known
-                } else {
-                    outcome = state.resolve(stage, in: variant, outcomes: outcomes, relevantAxes: relevant[index], &diagnostics)
-                    memo[index][key] = outcome
-                }
-                outcomes[stage.name] = outcome
-                if case .task(let taskIndex) = outcome {
-                    state.tasks[taskIndex].variants.append(variantName)
-                    stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: state.tasks[taskIndex].id))
-                }
+                guard case .task(let taskIndex) = outcomes[variantIndex][index] else { continue }
+                state.tasks[taskIndex].variants.append(variantName)
+                stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: state.tasks[taskIndex].id))
             }
             plannedVariants.append(
                 PlannedVariant(
@@ -98,6 +118,8 @@ public struct PlanCompiler {
             if stage.settings["seed"] == nil, let seedAxis = axisIndex[SweepSpec.seedAxis] {
                 axes.insert(seedAxis)
             }
+            // A gathering stage is one task across the axes it gathers.
+            for axis in stage.gather { axisIndex[axis].map { _ = axes.remove($0) } }
             byStage[stage.name] = axes
             result.append(axes.sorted())
         }

@@ -2,9 +2,22 @@
 /// registry models and datasets.
 struct ReferenceResolver {
     let spec: Spec
-    let variant: Variant
-    let outcomes: [String: PlanCompiler.StageOutcome]
+    /// The variants the stage is resolved for: one, or every variant a gathering stage
+    /// collects. Their values agree on every axis the stage depends on.
+    let members: [Member]
     let tasks: [PlannedTask]
+
+    /// A variant and the outcomes of the stages already resolved in it.
+    struct Member {
+        var variant: Variant
+        var outcome: (String) -> PlanCompiler.StageOutcome?
+    }
+
+    /// Whether the stage gathers across axes: its stage references then stand for every
+    /// task they name across `members`.
+    let gathering: Bool
+
+    var variant: Variant { members[0].variant }
 
     /// What a reference stands for in this variant.
     enum Value {
@@ -13,6 +26,8 @@ struct ReferenceResolver {
         case model(ModelEntry)
         case dataset(DatasetEntry)
         case ownOutput(String)
+        /// A gathering stage's reference: the output of every task it collects.
+        case taskOutputs([(task: String, output: String)])
     }
 
     /// The result of resolving an expression with alternatives.
@@ -59,7 +74,24 @@ struct ReferenceResolver {
             case .output(let name):
                 return .value(.ownOutput(name))
             case .stage(let name, let output):
-                switch outcomes[name] {
+                if gathering {
+                    var collected: [(task: String, output: String)] = []
+                    for member in members {
+                        switch member.outcome(name) {
+                        case .task(let index)?:
+                            let id = tasks[index].id
+                            if !collected.contains(where: { $0.task == id }) { collected.append((id, output)) }
+                        case .absent?: continue
+                        case .failed?, nil: return .failed
+                        }
+                    }
+                    if collected.isEmpty {
+                        absentStages.append(name)
+                        continue
+                    }
+                    return .value(.taskOutputs(collected))
+                }
+                switch members[0].outcome(name) {
                 case .task(let index)?: return .value(.taskOutput(task: tasks[index].id, output: output))
                 case .absent?: absentStages.append(name)
                 case .failed?, nil: return .failed
@@ -116,6 +148,9 @@ struct ReferenceResolver {
         case .taskOutput(let task, let output): return .taskOutput(task: task, output: output)
         case .ownOutput:
             diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' cannot be the stage's own output")
+            return nil
+        case .taskOutputs:
+            diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' takes one input, not a gathered list")
             return nil
         case .dataset(let dataset):
             return checked(dataset, for: role, of: stage, at: template.location, &diagnostics)
@@ -182,6 +217,14 @@ extension ReferenceResolver.Value {
         case .model(let model): return ResolvedInput.model(model).argument
         case .dataset(let dataset): return ResolvedInput.dataset(dataset).argument
         case .ownOutput(let name): return .output(name)
+        case .taskOutputs(let outputs):
+            // One argument holding every path, one per line (for `inputs:` and `run:` lines).
+            var parts: [CommandArgument.Part] = []
+            for (index, output) in outputs.enumerated() {
+                if index > 0 { parts.append(.literal("\n")) }
+                parts.append(.taskOutput(task: output.task, output: output.output))
+            }
+            return CommandArgument(parts)
         }
     }
 }

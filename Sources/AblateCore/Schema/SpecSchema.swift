@@ -114,7 +114,7 @@ public enum SpecSchema {
             properties += [
                 ("run", .map(["type": "string"])), ("command", stringOrList),
                 ("inputs", .map(["type": "object", "additionalProperties": .map(["type": "string"])])),
-                ("outputs", stringOrList), ("metric_files", stringOrList),
+                ("outputs", stringOrList), ("metric_files", stringOrList), ("gather", stringOrList),
             ]
         }
         var result = object(properties, required: ["kind"] + kind.requiredRoles.map(\.rawValue))

@@ -81,6 +81,10 @@ public struct StageSpec: Sendable {
     public var metricFiles: [String]
     public var when: [Condition]
     public var unless: [Condition]
+    /// Axes a `command` stage gathers across: one task per combination of the other axes,
+    /// whose references to other stages stand for all of their tasks.
+    public var gather: [String]
+    var gatherLocation: SourceLocation?
 
     /// The outputs other stages may reference.
     public var outputNames: [String] { kind == .command ? outputs : kind.outputs }

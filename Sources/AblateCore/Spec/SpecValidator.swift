@@ -8,6 +8,7 @@ struct SpecValidator {
             checkReferences(of: stage, &diagnostics)
             checkRoles(of: stage, &diagnostics)
             checkConditions(stage.when + stage.unless, of: stage, &diagnostics)
+            checkGather(of: stage, &diagnostics)
         }
         if let cycle = StageGraph(spec: spec).cycle() {
             let stage = spec.stage(named: cycle[0])
@@ -131,6 +132,29 @@ struct SpecValidator {
                 "'\(role.rawValue)' of stage '\(stage.name)' names the dataset '\(name.truncatedForMessage)', which 'datasets:' does not declare\(help)")
         default:
             break
+        }
+    }
+
+    /// A gathering stage collects across its axes, so it cannot also depend on one value of them.
+    private func checkGather(of stage: StageSpec, _ diagnostics: inout DiagnosticLog) {
+        guard !stage.gather.isEmpty else { return }
+        let location = stage.gatherLocation ?? stage.location
+        for axis in stage.gather where spec.sweep.axis(named: axis) == nil {
+            let help = Suggestion.hint(for: axis, in: spec.sweep.axisNames).nonEmpty ?? "; the axes are \(spec.sweep.axisNames.quotedList)"
+            diagnostics.error(at: location, "stage '\(stage.name)' gathers the axis '\(axis)', which the sweep does not declare\(help)")
+        }
+        let gathered = Set(stage.gather)
+        for template in stage.allTemplates {
+            for expression in template.references {
+                for case .sweep(let axis) in expression.alternatives where gathered.contains(axis) {
+                    diagnostics.error(
+                        at: expression.location,
+                        "stage '\(stage.name)' gathers '\(axis)', so it has no single value of it; remove '${sweep.\(axis)}' or stop gathering '\(axis)'")
+                }
+            }
+        }
+        for condition in stage.when + stage.unless where gathered.contains(condition.axis) {
+            diagnostics.error(at: condition.location, "stage '\(stage.name)' gathers '\(condition.axis)', so it cannot test it in 'when:'/'unless:'")
         }
     }
 

@@ -1,7 +1,7 @@
 /// Reads `stages:`: each stage's kind, inputs, settings, pass-through arguments and conditions.
 struct StageParser {
     static let commonKeys = ["kind", "when", "unless", "args", "env"]
-    static let commandKeys = ["run", "command", "inputs", "outputs", "metric_files"]
+    static let commandKeys = ["run", "command", "inputs", "outputs", "metric_files", "gather"]
 
     func parseStages(_ node: SpecNode, _ diagnostics: inout DiagnosticLog) -> [StageSpec] {
         guard let entries = node.mappingEntries("'stages'", &diagnostics) else { return [] }
@@ -32,7 +32,7 @@ struct StageParser {
         var stage = StageSpec(
             name: name, location: entry.keyLocation, kind: kind, inputs: [:], commandInputs: [],
             settings: [:], args: [], environment: [], run: nil, command: nil,
-            outputs: ["output"], metricFiles: [], when: [], unless: [])
+            outputs: ["output"], metricFiles: [], when: [], unless: [], gather: [])
         for role in kind.inputRoles {
             guard let roleNode = node[role.rawValue],
                 let text = roleNode.stringValue("'\(role.rawValue)' of \(context)", &diagnostics)
@@ -146,6 +146,10 @@ struct StageParser {
             diagnostics.error(at: location, "\(context) (kind 'command') needs 'run:' (a shell line) or 'command:' (a list of program and arguments)")
         }
         stage.commandInputs = parseNamedTemplates(node["inputs"], context: "'inputs' of \(context)", &diagnostics)
+        if let gather = node["gather"], let axes = gather.stringList("'gather' of \(context)", &diagnostics) {
+            stage.gather = axes
+            stage.gatherLocation = gather.location
+        }
         for input in stage.commandInputs where Name.problem(with: input.name) != nil {
             diagnostics.error(
                 at: input.template.location,
