@@ -9,7 +9,8 @@ import Foundation
 
 /// `ablate cancel RUN`: asks the ablate running a run to stop, as Ctrl-C would.
 struct CancelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Stop a running run: its ablate stops every task and records them as interrupted.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Stop a running run: its ablate stops every task and records them as interrupted.")
 
     @Argument(help: ArgumentHelp("The run.", valueName: "run"))
     var runName: String

@@ -68,7 +68,8 @@ final class LiveProgress: RunObserver, @unchecked Sendable {
         lock.withLock {
             let now = Date()
             var text = String(repeating: "\u{1B}[1A\u{1B}[2K", count: drawnLines)
-            let summary = counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" } + ["\(running.count) running", "\(max(remaining - running.count, 0)) waiting"]
+            let summary =
+                counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" } + ["\(running.count) running", "\(max(remaining - running.count, 0)) waiting"]
             var view = [summary.joined(separator: " · ") + eta()]
             for (task, started) in running.sorted(by: { $0.value < $1.value }).prefix(8) {
                 view.append(String(format: "  %6.1fs  %@", now.timeIntervalSince(started), task))

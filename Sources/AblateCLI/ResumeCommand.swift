@@ -46,7 +46,8 @@ enum DecisionTable {
         var text = ""
         for decision in decisions {
             let action = decision.action == .keep ? "skip" : decision.action.rawValue
-            text += "\(action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(decision.task.padding(toLength: width, withPad: " ", startingAt: 0))  \(decision.reason)\n"
+            text +=
+                "\(action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(decision.task.padding(toLength: width, withPad: " ", startingAt: 0))  \(decision.reason)\n"
         }
         let counts = Dictionary(grouping: decisions, by: \.action).mapValues(\.count)
         text += "\(counts[.run] ?? 0) to run, \(counts[.cached] ?? 0) from the cache, \(counts[.keep] ?? 0) already done\n"

@@ -1,8 +1,8 @@
+import ArgumentParser
 import Foundation
 import Testing
 
 @testable import AblateCLI
-import ArgumentParser
 
 /// The command line as a user meets it: help texts, exit codes and every plan format.
 @Suite struct CLITests {

@@ -26,6 +26,7 @@ struct ReferenceResolver {
         case model(ModelEntry)
         case dataset(DatasetEntry)
         case ownOutput(String)
+        case file(FileEntry)
         /// A gathering stage's reference: the output of every task it collects.
         case taskOutputs([(task: String, output: String)])
     }
@@ -73,24 +74,11 @@ struct ReferenceResolver {
                 return .value(.dataset(dataset))
             case .output(let name):
                 return .value(.ownOutput(name))
+            case .file(let name):
+                guard let file = spec.file(named: name) else { continue }
+                return .value(.file(file))
             case .stage(let name, let output):
-                if gathering {
-                    var collected: [(task: String, output: String)] = []
-                    for member in members {
-                        switch member.outcome(name) {
-                        case .task(let index)?:
-                            let id = tasks[index].id
-                            if !collected.contains(where: { $0.task == id }) { collected.append((id, output)) }
-                        case .absent?: continue
-                        case .failed?, nil: return .failed
-                        }
-                    }
-                    if collected.isEmpty {
-                        absentStages.append(name)
-                        continue
-                    }
-                    return .value(.taskOutputs(collected))
-                }
+                if gathering { return gathered(expression) }
                 switch members[0].outcome(name) {
                 case .task(let index)?: return .value(.taskOutput(task: tasks[index].id, output: output))
                 case .absent?: absentStages.append(name)
@@ -99,6 +87,28 @@ struct ReferenceResolver {
             }
         }
         return .absent(stages: absentStages)
+    }
+
+    /// A gathering stage's reference: for each gathered variant, the first alternative that
+    /// is a task there; every task once, in variant order.
+    private func gathered(_ expression: ReferenceExpression) -> Resolution {
+        var collected: [(task: String, output: String)] = []
+        var absentStages: [String] = []
+        for member in members {
+            memberLoop: for case .stage(let name, let output) in expression.alternatives {
+                switch member.outcome(name) {
+                case .task(let index)?:
+                    let id = tasks[index].id
+                    if !collected.contains(where: { $0.task == id }) { collected.append((id, output)) }
+                    break memberLoop
+                case .absent?:
+                    if !absentStages.contains(name) { absentStages.append(name) }
+                case .failed?, nil:
+                    return .failed
+                }
+            }
+        }
+        return collected.isEmpty ? .absent(stages: absentStages) : .value(.taskOutputs(collected))
     }
 
     /// Reports an expression whose stages are all left out of this variant.
@@ -146,6 +156,12 @@ struct ReferenceResolver {
         switch resolved {
         case .model(let model): return .model(model)
         case .taskOutput(let task, let output): return .taskOutput(task: task, output: output)
+        case .file(let file):
+            diagnostics.error(
+                at: template.location,
+                "'\(role.rawValue)' of stage '\(stage.name)' expects \(role.target == .model ? "a model" : "data"), but '${files.\(file.name)}' is a file; declare it under '\(role.target == .model ? "models" : "datasets"):'"
+            )
+            return nil
         case .ownOutput:
             diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' cannot be the stage's own output")
             return nil
@@ -217,6 +233,7 @@ extension ReferenceResolver.Value {
         case .model(let model): return ResolvedInput.model(model).argument
         case .dataset(let dataset): return ResolvedInput.dataset(dataset).argument
         case .ownOutput(let name): return .output(name)
+        case .file(let file): return CommandArgument([.localPath(file.path)])
         case .taskOutputs(let outputs):
             // One argument holding every path, one per line (for `inputs:` and `run:` lines).
             var parts: [CommandArgument.Part] = []

@@ -108,6 +108,7 @@ struct SettingsResolver {
                 case .value(.axis(let value)): pieces.append(value)
                 case .value(.model(let model)): pieces.append(.string(ResolvedInput.model(model).argument.display))
                 case .value(.dataset(let dataset)): pieces.append(.string(ResolvedInput.dataset(dataset).argument.display))
+                case .value(.file(let file)): pieces.append(.string(file.path))
                 case .value(.taskOutput), .value(.taskOutputs), .value(.ownOutput), .absent:
                     diagnostics.error(
                         at: location, "settings cannot use another stage's output (\(expression)); pass paths with 'args:' or an input such as 'model:'")

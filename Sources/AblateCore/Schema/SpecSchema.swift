@@ -27,6 +27,7 @@ public enum SpecSchema {
                 "extends": .map(["anyOf": .list([.map(["type": "string"]), .map(["type": "array", "items": .map(["type": "string"])])])]),
                 "models": registry(of: models),
                 "datasets": registry(of: datasets),
+                "files": registry(of: .map(["type": "string", "description": "a local file or directory, relative to the spec"])),
                 "defaults": object(SettingCatalog.all.map { ($0.name, schema(for: $0)) }),
                 "sweep": sweep,
                 "stages": .map([

@@ -8,10 +8,12 @@ public struct Spec: Sendable {
     public var description: String?
     /// The spec file that was loaded (before `extends:`).
     public var file: String
-    /// Every file the spec was assembled from, the main one first.
-    public var files: [String]
+    /// Every file the spec was assembled from (through `extends:`), the main one first.
+    public var sourceFiles: [String]
     public var models: [ModelEntry]
     public var datasets: [DatasetEntry]
+    /// Local files and directories stages use (scripts, configs): `${files.NAME}`.
+    public var files: [FileEntry]
     /// Settings applied to every stage whose kind reads them, unless the stage sets its own.
     public var defaults: [String: SpecNode]
     public var sweep: SweepSpec
@@ -19,6 +21,7 @@ public struct Spec: Sendable {
 
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
     public func dataset(named name: String) -> DatasetEntry? { datasets.first { $0.name == name } }
+    public func file(named name: String) -> FileEntry? { files.first { $0.name == name } }
     public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }
 }
 
@@ -47,6 +50,14 @@ public struct DatasetEntry: Sendable {
     public var sample: Int?
     /// The hub configuration (subset) name, if the dataset has several.
     public var subset: String?
+}
+
+/// A local file or directory in the spec's `files:` registry, content-hashed like a dataset.
+public struct FileEntry: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    /// The absolute path.
+    public var path: String
 }
 
 /// `when:` / `unless:` entries: an axis and the values that match.

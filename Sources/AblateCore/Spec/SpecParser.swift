@@ -2,7 +2,7 @@
 struct SpecParser {
     var files: any LocalFiles
 
-    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "defaults", "sweep", "stages", "extends"]
+    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "extends"]
 
     func parse(_ document: SpecNode, file: String, files chain: [String], diagnostics: inout DiagnosticLog) -> Spec? {
         guard let entries = document.mappingEntries("the spec", &diagnostics) else { return nil }
@@ -15,6 +15,7 @@ struct SpecParser {
         }
         let models = parseModels(document["models"], &diagnostics)
         let datasets = parseDatasets(document["datasets"], &diagnostics)
+        let files = parseFiles(document["files"], &diagnostics)
         let defaults = parseDefaults(document["defaults"], &diagnostics)
         let sweep = SweepParser().parse(document["sweep"], &diagnostics)
         var stages: [StageSpec] = []
@@ -27,8 +28,8 @@ struct SpecParser {
         // A spec with a bad version or name is still returned, so that the cross-reference
         // checks can report their problems in the same pass; the errors above stop any plan.
         return Spec(
-            version: version ?? Spec.currentVersion, name: name ?? "unnamed", description: description, file: file, files: chain,
-            models: models, datasets: datasets, defaults: defaults, sweep: sweep, stages: stages)
+            version: version ?? Spec.currentVersion, name: name ?? "unnamed", description: description, file: file, sourceFiles: chain,
+            models: models, datasets: datasets, files: files, defaults: defaults, sweep: sweep, stages: stages)
     }
 
     private func parseVersion(_ document: SpecNode, file: String, _ diagnostics: inout DiagnosticLog) -> Int? {
@@ -143,6 +144,25 @@ struct SpecParser {
                     split: split, sample: sample, subset: subset))
         }
         return datasets
+    }
+
+    /// `files: {train: scripts/train.py}`: paths relative to the file that names them.
+    private func parseFiles(_ node: SpecNode?, _ diagnostics: inout DiagnosticLog) -> [FileEntry] {
+        guard let node, let entries = node.mappingEntries("'files'", &diagnostics) else { return [] }
+        var result: [FileEntry] = []
+        for entry in entries {
+            guard checkRegistryName(entry, registry: "file", &diagnostics),
+                let written = entry.value.stringValue("the path of file '\(entry.key)'", &diagnostics)
+            else { continue }
+            let path = SpecPath.resolve(written, relativeTo: entry.value.location.file)
+            if files.kind(of: path) == nil {
+                diagnostics.error(
+                    at: entry.value.location,
+                    "file '\(entry.key)' names '\(written.truncatedForMessage)', which does not exist (looked for \(path)); fix the path")
+            }
+            result.append(FileEntry(name: entry.key, location: entry.keyLocation, path: path))
+        }
+        return result
     }
 
     private func checkRegistryName(_ entry: SpecNode.Entry, registry: String, _ diagnostics: inout DiagnosticLog) -> Bool {

@@ -62,6 +62,13 @@ struct SpecValidator {
                     "stage '\(stage.name)' has no output '\(name)'\(Suggestion.hint(for: name, in: stage.outputNames).nonEmpty ?? "; its outputs are \(stage.outputNames.quotedList)")"
                 )
             }
+        case .file(let name):
+            if spec.file(named: name) == nil {
+                let help =
+                    Suggestion.hint(for: name, in: spec.files.map(\.name)).nonEmpty
+                    ?? "; declare it under 'files:', e.g. 'files: {\(name): scripts/\(name).py}'"
+                diagnostics.error(at: location, "'${files.\(name)}' names a file that 'files:' does not declare\(help)")
+            }
         case .dataset(let name):
             if spec.dataset(named: name) == nil {
                 diagnostics.error(

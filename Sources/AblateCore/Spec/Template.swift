@@ -8,6 +8,8 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     case model(name: String)
     /// `${datasets.name}`: a dataset from the registry.
     case dataset(name: String)
+    /// `${files.name}`: a local file or directory from the `files:` registry (scripts, configs).
+    case file(name: String)
     /// `${outputs.name}`: one of the stage's own output directories.
     case output(name: String)
 
@@ -18,6 +20,7 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
         case .model(let name): return "models.\(name)"
         case .dataset(let name): return "datasets.\(name)"
         case .output(let name): return "outputs.\(name)"
+        case .file(let name): return "files.\(name)"
         }
     }
 }
@@ -125,7 +128,7 @@ extension Template {
         return ReferenceExpression(alternatives: alternatives, location: location)
     }
 
-    static let roots = ["sweep", "stages", "models", "datasets", "outputs"]
+    static let roots = ["sweep", "stages", "models", "datasets", "files", "outputs"]
 
     private static func parseReference(
         _ path: String, at location: SourceLocation, diagnostics: inout DiagnosticLog
@@ -135,7 +138,7 @@ extension Template {
         guard let root = segments.first, !path.isEmpty, validSegment else {
             diagnostics.error(
                 at: location,
-                "'${\(path)}' is not a reference; write '${sweep.AXIS}', '${stages.STAGE.OUTPUT}', '${models.NAME}', '${datasets.NAME}' or '${outputs.NAME}'"
+                "'${\(path)}' is not a reference; write '${sweep.AXIS}', '${stages.STAGE.OUTPUT}', '${models.NAME}', '${datasets.NAME}', '${files.NAME}' or '${outputs.NAME}'"
             )
             return nil
         }
@@ -148,7 +151,8 @@ extension Template {
         case ("models", 2): return .model(name: segments[1])
         case ("datasets", 2): return .dataset(name: segments[1])
         case ("outputs", 2): return .output(name: segments[1])
-        case ("sweep", _), ("models", _), ("datasets", _), ("stages", _), ("outputs", _):
+        case ("files", 2): return .file(name: segments[1])
+        case ("sweep", _), ("models", _), ("datasets", _), ("stages", _), ("outputs", _), ("files", _):
             diagnostics.error(
                 at: location,
                 "'${\(path)}' has the wrong number of parts; '\(root)' references are written '${\(root == "stages" ? "stages.STAGE.OUTPUT" : root + ".NAME")}'"

@@ -43,7 +43,8 @@ public struct ResourcePool: Sendable {
     /// Why a task can never run within these limits, or nil when it can.
     public func impossibility(of resources: TaskResources) -> String? {
         if resources.gpus > limits.gpus.count {
-            return "needs \(resources.gpus) GPU\(resources.gpus == 1 ? "" : "s") but \(limits.gpus.count) \(limits.gpus.count == 1 ? "is" : "are") available (use --gpus to name devices)"
+            return
+                "needs \(resources.gpus) GPU\(resources.gpus == 1 ? "" : "s") but \(limits.gpus.count) \(limits.gpus.count == 1 ? "is" : "are") available (use --gpus to name devices)"
         }
         if let memory = resources.memoryMB, memory > limits.memoryMB {
             return "needs \(memory) MB of memory but the limit is \(limits.memoryMB) MB (use --memory)"

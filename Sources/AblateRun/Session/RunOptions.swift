@@ -49,8 +49,6 @@ extension RunObserver {
     public func warning(_ message: String) {}
 }
 
-
-
 /// What a run will do with a task, and why.
 public struct TaskDecision: Codable, Hashable, Sendable {
     /// The three things a run can do with a task.

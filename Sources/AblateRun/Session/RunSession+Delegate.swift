@@ -96,7 +96,6 @@ extension RunSession: SchedulerDelegate {
         if let record = record(of: id) { observer?.taskEnded(record, willRetry: false) }
     }
 
-
     /// How an attempt ended, in words.
     static func describe(_ result: AttemptResult) -> String {
         if let error = result.error { return error }
