@@ -52,6 +52,9 @@ public struct ResourcePool: Sendable {
         return nil
     }
 
+    /// Whether another task may start at all (a job slot is free).
+    public var hasFreeSlot: Bool { freeJobs > 0 }
+
     /// Takes what a task needs if it is free now. A task asking for more CPUs than the
     /// machine has runs alone rather than never.
     public mutating func acquire(_ resources: TaskResources) -> Allocation? {

@@ -38,10 +38,9 @@ public final class Scheduler: Sendable {
 
     /// Runs until every task has an outcome or nothing more can start.
     public func run() async -> [String: ScheduledOutcome] {
+        var state = ReadyQueue(order: order, tasks: tasks)
         var outcomes: [String: ScheduledOutcome] = [:]
         var attempts: [String: Int] = [:]
-        var waiting = Set(order)  // not started, or waiting for a retry slot
-        var retryPending: Set<String> = []
         var pool = ResourcePool(limits: limits)
         var failed = false
 
@@ -49,10 +48,10 @@ public final class Scheduler: Sendable {
             while true {
                 let stopping = registry.isInterrupted || (failed && !options.keepGoing)
                 if !stopping {
-                    for id in order where waiting.contains(id) && !retryPending.contains(id) {
-                        guard let task = tasks[id], task.dependencies.allSatisfy({ outcomes[$0] == .completed }) else { continue }
-                        guard let allocation = pool.acquire(task.resources) else { continue }
-                        waiting.remove(id)
+                    for id in state.readyInOrder() {
+                        guard pool.hasFreeSlot else { break }
+                        guard let task = tasks[id], let allocation = pool.acquire(task.resources) else { continue }
+                        state.started(id)
                         let attempt = (attempts[id] ?? 0) + 1
                         attempts[id] = attempt
                         group.addTask { await self.attempt(task, number: attempt, allocation: allocation) }
@@ -61,7 +60,7 @@ public final class Scheduler: Sendable {
                 guard let event = await group.next() else { break }
                 switch event {
                 case .retryDue(let id):
-                    retryPending.remove(id)
+                    state.makeReady(id)
                 case .ended(let id, let attempt, let result, let allocation):
                     pool.release(allocation)
                     let interrupted = result.interrupted || registry.isInterrupted
@@ -70,9 +69,10 @@ public final class Scheduler: Sendable {
                         if delegate.finished(task: id, attempt: attempt, result: result, willRetry: false) != nil {
                             outcomes[id] = .failed
                             failed = true
-                            skipDependants(of: id, waiting: &waiting, outcomes: &outcomes)
+                            skipDependants(of: id, state: &state, outcomes: &outcomes)
                         } else {
                             outcomes[id] = .completed
+                            state.completed(id)
                         }
                         continue
                     }
@@ -81,8 +81,6 @@ public final class Scheduler: Sendable {
                     if interrupted {
                         outcomes[id] = .interrupted
                     } else if retry {
-                        waiting.insert(id)
-                        retryPending.insert(id)
                         let delay = min(options.retryDelay * pow(2, Double(attempt - 1)), 60)
                         group.addTask {
                             try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
@@ -91,7 +89,7 @@ public final class Scheduler: Sendable {
                     } else {
                         outcomes[id] = .failed
                         failed = true
-                        skipDependants(of: id, waiting: &waiting, outcomes: &outcomes)
+                        skipDependants(of: id, state: &state, outcomes: &outcomes)
                     }
                 }
             }
@@ -101,11 +99,11 @@ public final class Scheduler: Sendable {
     }
 
     /// Marks every task downstream of a failed one as skipped.
-    private func skipDependants(of failed: String, waiting: inout Set<String>, outcomes: inout [String: ScheduledOutcome]) {
+    private func skipDependants(of failed: String, state: inout ReadyQueue, outcomes: inout [String: ScheduledOutcome]) {
         var frontier = [failed]
         while let current = frontier.popLast() {
-            for id in order where waiting.contains(id) && (tasks[id]?.dependencies.contains(current) ?? false) {
-                waiting.remove(id)
+            for id in state.dependants(of: current) where outcomes[id] == nil {
+                state.remove(id)
                 outcomes[id] = .skipped
                 delegate.skipped(task: id, because: failed)
                 frontier.append(id)
@@ -192,5 +190,52 @@ final class TimeLimit: @unchecked Sendable {
 
     func disarm() {
         for item in lock.withLock({ work }) { item.cancel() }
+    }
+}
+
+/// Which tasks can start: those whose dependencies all completed, kept in critical-path order,
+/// so that each scheduling step looks only at ready tasks.
+struct ReadyQueue {
+    private let position: [String: Int]
+    private let order: [String]
+    private var unmet: [String: Int] = [:]
+    private var dependantsOf: [String: [String]] = [:]
+    /// Positions in `order` of the ready tasks, ascending.
+    private var ready: [Int] = []
+
+    init(order: [String], tasks: [String: ScheduledTask]) {
+        self.order = order
+        position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        for id in order {
+            let dependencies = tasks[id]?.dependencies ?? []
+            unmet[id] = dependencies.count
+            for dependency in dependencies { dependantsOf[dependency, default: []].append(id) }
+            if dependencies.isEmpty, let index = position[id] { ready.append(index) }
+        }
+        ready.sort()
+    }
+
+    func readyInOrder() -> [String] { ready.map { order[$0] } }
+
+    func dependants(of id: String) -> [String] { dependantsOf[id] ?? [] }
+
+    mutating func started(_ id: String) { remove(id) }
+
+    mutating func remove(_ id: String) {
+        guard let index = position[id], let found = ready.firstIndex(of: index) else { return }
+        ready.remove(at: found)
+    }
+
+    mutating func makeReady(_ id: String) {
+        guard let index = position[id] else { return }
+        let insertion = ready.firstIndex { $0 > index } ?? ready.count
+        if insertion == 0 || ready[insertion - 1] != index { ready.insert(index, at: insertion) }
+    }
+
+    mutating func completed(_ id: String) {
+        for dependant in dependants(of: id) {
+            unmet[dependant, default: 1] -= 1
+            if unmet[dependant] == 0 { makeReady(dependant) }
+        }
     }
 }

@@ -9,7 +9,18 @@ import Foundation
 /// Writes that survive a crash at any moment: a temporary file, fsync, rename, fsync of the
 /// directory. Readers see the old content or the new, never a torn file.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
+    /// How much of a write must be on disk before it returns.
+    public enum Durability: Sendable {
+        /// Renamed into place, left to the kernel to flush: for files that can be derived
+        /// again (a task's command record, its metrics), where a crash at worst loses them.
+        case deferred
+        /// The file's content is flushed before the rename: state that must survive a crash.
+        case file
+        /// The file and its directory entry are flushed: a new file others will rely on.
+        case fileAndDirectory
+    }
+
+    public static func write(_ data: Data, to path: String, durability: Durability = .fileAndDirectory) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -28,14 +39,14 @@ public enum AtomicFile {
                 offset += written
             }
         }
-        let synced = fsync(descriptor) == 0
+        let synced = durability == .deferred || fsync(descriptor) == 0
         close(descriptor)
         guard ok, synced, rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
             throw FileError.system("cannot write \(path)", code)
         }
-        syncDirectory(directory)
+        if durability == .fileAndDirectory { syncDirectory(directory) }
     }
 
     /// Makes a rename or a new file in `directory` durable.
@@ -46,8 +57,13 @@ public enum AtomicFile {
         close(descriptor)
     }
 
-    public static func writeJSON(_ value: some Encodable, to path: String) throws {
-        try write(try JSONCoding.encoder.encode(value), to: path)
+    public static func writeJSON(_ value: some Encodable, to path: String, durability: Durability = .fileAndDirectory) throws {
+        try write(try JSONCoding.encoder.encode(value), to: path, durability: durability)
+    }
+
+    /// Flushes every deferred write: one call that makes a batch of them durable.
+    public static func flushDeferredWrites() {
+        sync()
     }
 
     public static func readJSON<Value: Decodable>(_ type: Value.Type, from path: String) throws -> Value {

@@ -21,8 +21,9 @@ extension RunSession: SchedulerDelegate {
         }
         try? manager.removeItem(atPath: layout.metrics(id))
         let request = resolver.request(for: task, gpus: allocation.gpus)
-        try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id))
-        try update(id, metrics: MetricsRecord()) { record in
+        try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
+        // Durable once the process exists and its group id is known (`started`).
+        try update(id, metrics: MetricsRecord(), durability: .deferred) { record in
             record.state = .running
             record.reason = nil
             record.cachedFrom = nil
@@ -51,7 +52,7 @@ extension RunSession: SchedulerDelegate {
         if result.succeeded {
             do {
                 metrics = MetricsReader().read(outputs: layout.outputs(id), declared: metricFiles[id] ?? [])
-                try AtomicFile.writeJSON(metrics, to: layout.metrics(id))
+                try AtomicFile.writeJSON(metrics, to: layout.metrics(id), durability: .deferred)
                 let origin = CacheOrigin(run: run.id, task: id, study: run.study)
                 try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics)
                 outputs = outputPaths(task)

@@ -42,7 +42,8 @@ extension RunSession {
         let plan = try compile(specPath)
         if specOverride != nil { try copySpec(specPath, to: layout) }
         try AtomicFile.write(try PlanJSON.encode(plan), to: layout.planFile)
-        var previous = Self.previousRecords(plan, layout: layout)
+        let onDisk = Self.previousRecords(plan, layout: layout)
+        var previous = onDisk
         let journal = try EventJournal(path: layout.events)
         for (id, record) in previous where record.state == .running {
             previous[id] = recover(record, journal: journal)
@@ -68,9 +69,10 @@ extension RunSession {
             observer: observer)
         // Tasks that left the plan leave the index; the files of the others are the truth.
         try session.index.replaceAll(run: run, tasks: plan.tasks.compactMap { records[$0.id] }.map { ($0, session.readMetricsFile($0.id)) })
-        for record in plan.tasks.compactMap({ records[$0.id] }) {
+        // Only records that changed are written again (recovered tasks, new fingerprints).
+        for record in plan.tasks.compactMap({ records[$0.id] }) where record != onDisk[record.id] {
             try FileManager.default.createDirectory(atPath: layout.taskDirectory(record.id), withIntermediateDirectories: true)
-            try AtomicFile.writeJSON(record, to: layout.status(record.id))
+            try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: .file)
         }
         return session
     }

@@ -63,6 +63,9 @@ public final class RunSession: @unchecked Sendable {
         for decision in decisions where decision.action != .run {
             try settle(decision)
         }
+        // The records of cached tasks were written without waiting for the disk: one flush
+        // makes them all durable (after a crash before it, they are simply settled again).
+        AtomicFile.flushDeferredWrites()
         let toRun = Set(decisions.filter { $0.action == .run }.map(\.task))
         for task in plan.tasks where toRun.contains(task.id) {
             if let problem = ResourcePool(limits: options.limits).impossibility(of: task.resources) {
@@ -91,14 +94,14 @@ public final class RunSession: @unchecked Sendable {
     private func settle(_ decision: TaskDecision) throws {
         guard let task = tasksByID[decision.task] else { return }
         if decision.action == .keep {
-            try update(task.id, metrics: readMetricsFile(task.id)) { _ in }
+            // Already done in this run, its files and index rows unchanged: nothing to write.
             return
         }
         guard let entry = cache.entry(for: task.fingerprint) else { return }
         try FileManager.default.createDirectory(atPath: layout.taskDirectory(task.id), withIntermediateDirectories: true)
         try cache.link(task.fingerprint, into: layout.outputs(task.id))
-        try AtomicFile.writeJSON(entry.metrics, to: layout.metrics(task.id))
-        try update(task.id, metrics: entry.metrics) { record in
+        try AtomicFile.writeJSON(entry.metrics, to: layout.metrics(task.id), durability: .deferred)
+        try update(task.id, metrics: entry.metrics, durability: .deferred) { record in
             record.state = .cached
             record.cachedFrom = entry.origin
             record.reason = decision.reason
@@ -138,7 +141,9 @@ public final class RunSession: @unchecked Sendable {
     // MARK: Writing state
 
     /// Changes a task's record, then writes `status.json` (atomically) and the index.
-    func update(_ id: String, metrics: MetricsRecord?, _ change: (inout TaskRecord) -> Void) throws {
+    func update(
+        _ id: String, metrics: MetricsRecord?, durability: AtomicFile.Durability = .file, _ change: (inout TaskRecord) -> Void
+    ) throws {
         let record: TaskRecord? = recordsLock.withLock {
             guard var record = records[id] else { return nil }
             change(&record)
@@ -150,7 +155,7 @@ public final class RunSession: @unchecked Sendable {
             // The latest record, written under the lock: concurrent updates land in order.
             guard let latest = self.record(of: id) else { return }
             try FileManager.default.createDirectory(atPath: layout.taskDirectory(id), withIntermediateDirectories: true)
-            try AtomicFile.writeJSON(latest, to: layout.status(id))
+            try AtomicFile.writeJSON(latest, to: layout.status(id), durability: durability)
             try index.record(task: latest, metrics: metrics ?? readMetricsFile(id), runID: runRecord.id)
         }
     }
