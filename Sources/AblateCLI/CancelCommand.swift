@@ -15,6 +15,9 @@ struct CancelCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run.", valueName: "run"))
     var runName: String
 
+    @Flag(help: "Print JSON.")
+    var json = false
+
     @OptionGroup var location: RunsLocation
 
     func run() throws {
@@ -23,6 +26,11 @@ struct CancelCommand: ParsableCommand {
             throw ValidationError("run \(layout.runID) is not running")
         }
         guard kill(pid, SIGTERM) == 0 else { throw ValidationError("cannot signal PID \(pid): \(String(cString: strerror(errno)))") }
-        print("asked ablate (PID \(pid)) to stop run \(layout.study)/\(layout.runID)")
+        if json {
+            let object: [String: Any] = ["run": layout.runID, "study": layout.study, "pid": Int(pid), "signalled": true]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("asked ablate (PID \(pid)) to stop run \(layout.study)/\(layout.runID)")
+        }
     }
 }

@@ -19,6 +19,9 @@ struct LogsCommand: ParsableCommand {
     @Flag(help: "Show standard error instead of standard output.")
     var stderr = false
 
+    @Flag(help: "Print one JSON object with the task, the stream and its text (not with --follow).")
+    var json = false
+
     @OptionGroup var location: RunsLocation
 
     func run() throws {
@@ -28,6 +31,12 @@ struct LogsCommand: ParsableCommand {
             throw ValidationError("no task '\(task)' has run in this run; its tasks are: \(known.prefix(20).joined(separator: ", "))")
         }
         let path = stderr ? layout.stderr(task) : layout.stdout(task)
+        if json {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            let object: [String: Any] = ["task": task, "stream": stderr ? "stderr" : "stdout", "text": text]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
         var offset: UInt64 = 0
         repeat {
             if let handle = FileHandle(forReadingAtPath: path) {

@@ -24,7 +24,12 @@ public struct SubprocessLauncher: ProcessLauncher {
         for (name, value) in request.environment {
             if let key = Environment.Key(rawValue: name) { updates[key] = value }
         }
-        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        // Looking the program up once, here, spares a failed spawn for every PATH entry before it.
+        let path = request.environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard let resolved = program.contains("/") ? program : ExecutableLookup.shared.find(program, in: path) else {
+            throw LaunchError.cannotStart(program, "no such program on PATH")
+        }
+        let executable: Executable = .path(FilePath(resolved))
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
         do {
             result = try await run(
@@ -44,6 +49,26 @@ public struct SubprocessLauncher: ProcessLauncher {
         case .exited(let code): return .exited(code)
         case .signaled(let signal): return .signaled(signal)
         }
+    }
+}
+
+/// Finds programs on PATH, remembering what it found.
+final class ExecutableLookup: @unchecked Sendable {
+    static let shared = ExecutableLookup()
+    private let lock = NSLock()
+    private var found: [String: String] = [:]
+
+    func find(_ program: String, in path: String) -> String? {
+        let key = path + "\0" + program
+        if let known = lock.withLock({ found[key] }) { return known }
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(program)"
+            if access(candidate, X_OK) == 0, FileManager.default.fileExists(atPath: candidate) {
+                lock.withLock { found[key] = candidate }
+                return candidate
+            }
+        }
+        return nil
     }
 }
 

@@ -111,16 +111,31 @@ public enum Timestamp {
         Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
+    /// `2026-11-23T18:00:00.123Z`, written by hand: run files hold many timestamps, and a
+    /// date formatter per value was the largest cost of writing them.
     static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String { String(value).leftPadded(to: width) }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
     }
 
     static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        let fields = text.split(whereSeparator: { "-T:.Z".contains($0) }).compactMap { Int32($0) }
+        guard fields.count == 7, text.hasSuffix("Z") else { return nil }
+        var parts = tm()
+        parts.tm_year = fields[0] - 1900
+        parts.tm_mon = fields[1] - 1
+        parts.tm_mday = fields[2]
+        parts.tm_hour = fields[3]
+        parts.tm_min = fields[4]
+        parts.tm_sec = fields[5]
+        let seconds = timegm(&parts)
+        guard seconds != -1 || text.hasPrefix("1969-12-31T23:59:59") else { return nil }
+        return Date(timeIntervalSince1970: Double(Int64(seconds) * 1000 + Int64(fields[6])) / 1000)
     }
 }
 
@@ -134,5 +149,18 @@ public enum FileError: Error, CustomStringConvertible {
         case .system(let what, let code): return "\(what): \(String(cString: strerror(code)))"
         case .missing(let path): return "\(path) does not exist"
         }
+    }
+}
+
+/// Directory creation for paths whose parent exists: one `mkdir`, where Foundation's
+/// intermediate-directory creation inspects every component of the path.
+enum Directories {
+    static func make(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        if errno == ENOENT {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return
+        }
+        throw FileError.system("cannot create \(path)", errno)
     }
 }

@@ -10,20 +10,19 @@ extension RunSession: SchedulerDelegate {
     public func prepare(task id: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest {
         guard let task = tasksByID[id] else { throw RunSessionError.notARun(id) }
         let manager = FileManager.default
-        try manager.createDirectory(atPath: layout.taskDirectory(id), withIntermediateDirectories: true)
+        try Directories.make(layout.taskDirectory(id))
         // Start clean: a failed attempt's partial outputs (or a link to an older result) go.
         let outputs = layout.outputs(id)
         if (try? manager.destinationOfSymbolicLink(atPath: outputs)) != nil || manager.fileExists(atPath: outputs) {
             try manager.removeItem(atPath: outputs)
         }
-        for output in task.outputs {
-            try manager.createDirectory(atPath: outputs + "/" + output, withIntermediateDirectories: true)
-        }
+        try Directories.make(outputs)
+        for output in task.outputs { try Directories.make(outputs + "/" + output) }
         try? manager.removeItem(atPath: layout.metrics(id))
         let request = resolver.request(for: task, gpus: allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
-        // Durable once the process exists and its group id is known (`started`).
-        try update(id, metrics: MetricsRecord(), durability: .deferred) { record in
+        // Written once the process exists and its group id is known (`started`).
+        try update(id, metrics: MetricsRecord(), write: false) { record in
             record.state = .running
             record.reason = nil
             record.cachedFrom = nil

@@ -142,7 +142,8 @@ public final class RunSession: @unchecked Sendable {
 
     /// Changes a task's record, then writes `status.json` (atomically) and the index.
     func update(
-        _ id: String, metrics: MetricsRecord?, durability: AtomicFile.Durability = .file, _ change: (inout TaskRecord) -> Void
+        _ id: String, metrics: MetricsRecord?, durability: AtomicFile.Durability = .file, write: Bool = true,
+        _ change: (inout TaskRecord) -> Void
     ) throws {
         let record: TaskRecord? = recordsLock.withLock {
             guard var record = records[id] else { return nil }
@@ -150,11 +151,11 @@ public final class RunSession: @unchecked Sendable {
             records[id] = record
             return record
         }
-        guard record != nil else { return }
+        guard record != nil, write else { return }
         try saveLock.withLock {
             // The latest record, written under the lock: concurrent updates land in order.
             guard let latest = self.record(of: id) else { return }
-            try FileManager.default.createDirectory(atPath: layout.taskDirectory(id), withIntermediateDirectories: true)
+            try Directories.make(layout.taskDirectory(id))
             try AtomicFile.writeJSON(latest, to: layout.status(id), durability: durability)
             try index.record(task: latest, metrics: metrics ?? readMetricsFile(id), runID: runRecord.id)
         }
