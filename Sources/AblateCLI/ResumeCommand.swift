@@ -32,6 +32,15 @@ struct ResumeCommand: AsyncParsableCommand {
             print(DecisionTable.render(decisions), terminator: "")
             return
         }
+        if let count = UpToDateCheck.tasks(runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory) {
+            let name = URL(fileURLWithPath: directory).lastPathComponent
+            if execution.json {
+                print("{\"event\":\"up-to-date\",\"run\":\"\(name)\",\"tasks\":\(count)}")
+            } else {
+                FileHandle.standardError.write(Data("run \(name) is up to date: all \(count) tasks done, nothing to run\n".utf8))
+            }
+            return
+        }
         let observer = SessionRunner.observer(json: execution.json)
         try await SessionRunner.execute(options: execution, observer: observer) { options in
             try await RunSession.resume(runDirectory: directory, specOverride: spec, options: options, observer: observer)

@@ -1,4 +1,5 @@
 import AblateCore
+import Foundation
 import Testing
 
 /// Fingerprints are stable under formatting and sensitive to exactly what changes a result.
@@ -99,5 +100,15 @@ import Testing
     @Test func theCheckoutLocationDoesNotMatter() throws {
         // Each compilation writes the spec and its data to a different temporary directory.
         #expect(try fingerprints(Self.pipeline) == fingerprints(Self.pipeline))
+    }
+
+    @Test func thePlanJSONReadsBackWithTheSameTasks() throws {
+        let plan = try Compile.plan(Self.pipeline, files: Self.data)
+        let decoded = try JSONDecoder().decode(Plan.self, from: PlanJSON.encode(plan))
+        #expect(decoded.tasks.map(\.id) == plan.tasks.map(\.id))
+        #expect(decoded.tasks.map(\.fingerprint) == plan.tasks.map(\.fingerprint))
+        #expect(decoded.tasks.map(\.command) == plan.tasks.map(\.command))
+        #expect(decoded.tasks.map(\.dependencies) == plan.tasks.map(\.dependencies))
+        #expect(decoded.variants == plan.variants)
     }
 }

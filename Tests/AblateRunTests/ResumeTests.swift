@@ -118,4 +118,24 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: harness.scratch + "/" + name))
         }
     }
+
+    @Test func aFinishedRunIsUpToDateUntilItsSpecOrCacheChanges() async throws {
+        let harness = try Harness(Self.pipeline)
+        let (session, state) = try await harness.run()
+        #expect(state == .completed)
+        let directory = session.layout.runDirectory
+        #expect(UpToDateCheck.tasks(runDirectory: directory, specOverride: nil, cacheDirectory: nil) == 4)
+
+        let edited = harness.directory + "/edited.yaml"
+        try String(contentsOfFile: harness.specPath, encoding: .utf8).replacingOccurrences(of: "echo eval >>", with: "echo eval2 >>")
+            .write(toFile: edited, atomically: true, encoding: .utf8)
+        #expect(UpToDateCheck.tasks(runDirectory: directory, specOverride: edited, cacheDirectory: nil) == nil)
+
+        let evalTask = try #require(session.plan.task(id: "eval"))
+        try FileManager.default.removeItem(atPath: TaskCache(directory: session.layout.cacheDirectory).outputs(evalTask.fingerprint))
+        #expect(UpToDateCheck.tasks(runDirectory: directory, specOverride: nil, cacheDirectory: nil) == nil)
+        let decisions = try RunSession.explain(runDirectory: directory, specOverride: nil, cacheDirectory: nil)
+        #expect(decisions.filter { $0.action == .run }.map(\.task) == ["eval"])
+        #expect(decisions.first { $0.task == "eval" }?.reason == "its outputs are missing from the cache")
+    }
 }

@@ -1,30 +1,41 @@
 import Foundation
 
-/// The plan as JSON: `ablate plan --format json`, and later each run's `plan.json`.
+/// The plan as JSON: `ablate plan --format json` and each run's `plan.json`.
+///
+/// Large sweeps have tens of thousands of tasks, and a JSON encoder holds the whole document
+/// as a tree before it writes a byte; so the plan is written one variant and one task at a
+/// time, each on a line of its own (which also keeps diffs of plans readable). Keys are
+/// sorted, so the same plan always gives the same bytes.
 public enum PlanJSON {
     public static func encode(_ plan: Plan) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(PlanDocument(plan: plan))
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        func append(_ text: String) { data.append(contentsOf: text.utf8) }
+        func field(_ name: String, _ value: some Encodable, last: Bool = false) throws {
+            append("\"\(name)\":")
+            data.append(try encoder.encode(value))
+            append(last ? "\n" : ",\n")
+        }
+        append("{\n")
+        try field("axes", plan.axes)
+        try field("counts", plan.counts)
+        try field("formatVersion", plan.formatVersion)
+        try field("specFile", plan.specFile)
+        try field("study", plan.study)
+        try list("tasks", plan.tasks, into: &data, encoder: encoder)
+        append(",\n")
+        try list("variants", plan.variants, into: &data, encoder: encoder)
+        append("\n}\n")
+        return data
     }
 
-    /// The plan with its counts spelled out, so readers of the JSON need not recount.
-    private struct PlanDocument: Encodable {
-        var plan: Plan
-
-        enum CodingKeys: String, CodingKey {
-            case formatVersion, study, specFile, axes, counts, variants, tasks
+    private static func list(_ name: String, _ items: [some Encodable], into data: inout Data, encoder: JSONEncoder) throws {
+        data.append(contentsOf: "\"\(name)\":[".utf8)
+        for (index, item) in items.enumerated() {
+            data.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
+            data.append(try encoder.encode(item))
         }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(plan.formatVersion, forKey: .formatVersion)
-            try container.encode(plan.study, forKey: .study)
-            try container.encode(plan.specFile, forKey: .specFile)
-            try container.encode(plan.axes, forKey: .axes)
-            try container.encode(plan.counts, forKey: .counts)
-            try container.encode(plan.variants, forKey: .variants)
-            try container.encode(plan.tasks, forKey: .tasks)
-        }
+        data.append(contentsOf: (items.isEmpty ? "]" : "\n]").utf8)
     }
 }

@@ -1,0 +1,30 @@
+import AblateCore
+import AblateStore
+import Foundation
+
+/// The quick answer to "does resuming this run have anything to do?", read from the index:
+/// a finished run whose every task is done with the same fingerprint, and whose outputs are
+/// still in the cache, is up to date — `ablate resume` then touches nothing, the way a build
+/// system says "nothing to be done". Any doubt sends the caller down the full path.
+public enum UpToDateCheck {
+    /// The number of tasks when the run is up to date, nil otherwise.
+    public static func tasks(runDirectory: String, specOverride: String?, cacheDirectory: String?) -> Int? {
+        let layout = RunLayout(runDirectory: runDirectory, cacheDirectory: cacheDirectory)
+        guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord), run.state == .completed,
+            !RunLock.isHeld(path: layout.lockFile), FileManager.default.fileExists(atPath: layout.index),
+            let plan = try? RunSession.compile(specOverride ?? run.specFile),
+            let index = try? RunIndex(path: layout.index), let rows = try? index.tasks()
+        else { return nil }
+        let done = Dictionary(
+            rows.filter { $0.state == TaskRecord.State.completed.rawValue || $0.state == TaskRecord.State.cached.rawValue }
+                .map { ($0.taskId, $0.fingerprint) },
+            uniquingKeysWith: { first, _ in first })
+        let cache = TaskCache(directory: layout.cacheDirectory)
+        for task in plan.tasks {
+            guard done[task.id] == task.fingerprint.value, FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint)) else {
+                return nil
+            }
+        }
+        return plan.tasks.count
+    }
+}
