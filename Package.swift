@@ -53,19 +53,24 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ablate", dependencies: ["AblateCLI"]),
+        // Helpers shared by the test targets: golden files, process checks.
+        .target(
+            name: "AblateTestSupport",
+            path: "Tests/AblateTestSupport"
+        ),
         .testTarget(
             name: "AblateCoreTests",
-            dependencies: ["AblateCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["AblateCore", "AblateTestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures", "Snapshots"]
         ),
         .testTarget(
             name: "AblateRunTests",
-            dependencies: ["AblateRun", "AblateStore", "AblateCore"]
+            dependencies: ["AblateRun", "AblateStore", "AblateCore", "AblateTestSupport"]
         ),
         .testTarget(
             name: "AblateCLITests",
             dependencies: [
-                "AblateCLI", "AblateCore", "AblateRun", "AblateStore", "ablate",
+                "AblateCLI", "AblateCore", "AblateRun", "AblateStore", "AblateTestSupport", "ablate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Fixtures", "Snapshots"]

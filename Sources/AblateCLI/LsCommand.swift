@@ -18,7 +18,7 @@ struct LsCommand: ParsableCommand {
         var rows: [[String: Any]] = []
         for (path, record) in runs {
             var counts: [String: Int] = [:]
-            for task in RunFiles.tasks(RunLayout(runDirectory: path)) { counts[task.state.rawValue, default: 0] += 1 }
+            for task in RunLayout(runDirectory: path).taskRecords() { counts[task.state.rawValue, default: 0] += 1 }
             let live = RunLock.isHeld(path: path + "/lock")
             let state = record.state == .running && !live ? "stopped" : record.state.rawValue
             rows.append(["study": record.study, "run": record.id, "started": formatter.string(from: record.createdAt), "state": state, "tasks": counts])

@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
         let layout = RunLayout(runDirectory: directory)
         let record = try AtomicFile.readJSON(RunRecord.self, from: layout.runRecord)
         let live = RunLock.isHeld(path: layout.lockFile)
-        let tasks = RunFiles.tasks(layout)
+        let tasks = layout.taskRecords()
         if json {
             let object: [String: Any] = [
                 "run": ["id": record.id, "study": record.study, "state": displayState(record, live: live), "directory": directory],
@@ -65,16 +65,8 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// Reading a run directory's files for the commands that show them.
+/// Reading logs for the commands that show them.
 enum RunFiles {
-    static func tasks(_ layout: RunLayout) -> [TaskRecord] {
-        guard let data = FileManager.default.contents(atPath: layout.planFile),
-            let plan = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let tasks = plan["tasks"] as? [[String: Any]]
-        else { return [] }
-        return tasks.compactMap { $0["id"] as? String }.compactMap { try? AtomicFile.readJSON(TaskRecord.self, from: layout.status($0)) }
-    }
-
     static func lastLines(of path: String, count: Int) -> [String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }.suffix(count).map { $0 }

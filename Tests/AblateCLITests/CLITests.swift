@@ -1,3 +1,4 @@
+import AblateTestSupport
 import ArgumentParser
 import Foundation
 import Testing
@@ -16,7 +17,7 @@ import Testing
     func helpText(_ command: String) throws {
         let type = try #require(Self.commands[command])
         let help = command == "ablate" ? AblateCommand.helpMessage(columns: 100) : AblateCommand.helpMessage(for: type, columns: 100)
-        Snapshot.assertMatches(help, named: "help-\(command).txt")
+        Snapshot.assertMatches(help, named: "help-\(command).txt", in: CLIRunner.snapshots)
     }
 
     @Test(arguments: ["tree", "json", "dot", "mermaid"])
@@ -24,7 +25,7 @@ import Testing
         let result = try CLIRunner.run(["plan", "diamond.yaml", "--format", format])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty)
-        Snapshot.assertMatches(result.stdout, named: "plan-diamond.\(format == "tree" ? "txt" : format)")
+        Snapshot.assertMatches(result.stdout, named: "plan-diamond.\(format == "tree" ? "txt" : format)", in: CLIRunner.snapshots)
     }
 
     @Test func validateSaysWhatItFound() throws {

@@ -1,5 +1,6 @@
 import AblateRun
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -67,7 +68,7 @@ import Testing
         ablate.waitUntilExit()
         #expect(ablate.terminationStatus == 130)
         for pid in lines("pids").compactMap(Int32.init) {
-            #expect(!ProcessCheck.isAlive(pid), "process \(pid) outlived ablate")
+            #expect(!Processes.isAlive(pid), "process \(pid) outlived ablate")
         }
         let layout = RunLayout(runDirectory: try runDirectory())
         let run = try AtomicFile.readJSON(RunRecord.self, from: layout.runRecord)
@@ -114,7 +115,7 @@ import Testing
         #expect(finish.terminationStatus == 0)
 
         let layout = RunLayout(runDirectory: try runDirectory())
-        let tasks = RunFilesForTests.tasks(layout)
+        let tasks = layout.taskRecords()
         #expect(tasks.count == 10)
         for task in tasks {
             #expect(task.state.isDone, "\(task.id) is \(task.state)")
@@ -133,25 +134,5 @@ import Testing
         let live = try RunIndex(path: layout.index).dump()
         _ = try Reindexer.reindex(runDirectory: layout.runDirectory)
         #expect(try RunIndex(path: layout.index).dump() == live)
-    }
-}
-
-/// Whether a process is still running (a zombie is not).
-enum ProcessCheck {
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
-    }
-}
-
-/// The task records of a run directory, in plan order.
-enum RunFilesForTests {
-    static func tasks(_ layout: RunLayout) -> [TaskRecord] {
-        guard let data = FileManager.default.contents(atPath: layout.planFile),
-            let plan = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let tasks = plan["tasks"] as? [[String: Any]]
-        else { return [] }
-        return tasks.compactMap { $0["id"] as? String }.compactMap { try? AtomicFile.readJSON(TaskRecord.self, from: layout.status($0)) }
     }
 }

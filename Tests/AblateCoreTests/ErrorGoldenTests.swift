@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 import Testing
 

@@ -81,16 +81,3 @@ struct Interval {
         return most
     }
 }
-
-/// Whether processes are still running.
-enum Processes {
-    /// A zombie (ended, not yet reaped by its new parent) does not count as alive.
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-        return state != "Z"
-    }
-}

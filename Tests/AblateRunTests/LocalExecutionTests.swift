@@ -1,6 +1,7 @@
 import AblateCore
 import AblateRun
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 

@@ -9,9 +9,8 @@ public enum Reindexer {
     public static func reindex(runDirectory: String) throws -> Int {
         let layout = RunLayout(runDirectory: runDirectory)
         guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord) else { throw RunSessionError.notARun(runDirectory) }
-        let plan = try JSONCoding.decoder.decode(PlanTaskList.self, from: Data(contentsOf: URL(fileURLWithPath: layout.planFile)))
         var tasks: [(TaskRecord, MetricsRecord?)] = []
-        for id in plan.tasks.map(\.id) {
+        for id in layout.plannedTaskIDs() {
             guard let record = try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(id)) else { continue }
             tasks.append((record, try? AtomicFile.readJSON(MetricsRecord.self, from: layout.metrics(id))))
         }
@@ -26,9 +25,4 @@ public enum Reindexer {
         return tasks.count
     }
 
-    /// The part of `plan.json` the index needs: which tasks the run has.
-    struct PlanTaskList: Decodable {
-        struct Entry: Decodable { var id: String }
-        var tasks: [Entry]
-    }
 }
