@@ -42,11 +42,17 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // Reports: the results table of one or more runs, read from their indexes.
+        .target(
+            name: "AblateReport",
+            dependencies: ["AblateCore", "AblateStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // The command-line interface: the only target that imports ArgumentParser or prints.
         .target(
             name: "AblateCLI",
             dependencies: [
                 "AblateCore",
+                "AblateReport",
                 "AblateRun",
                 "AblateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -65,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AblateRunTests",
-            dependencies: ["AblateRun", "AblateStore", "AblateCore", "AblateTestSupport"]
+            dependencies: ["AblateRun", "AblateStore", "AblateCore", "AblateReport", "AblateTestSupport"]
         ),
         .testTarget(
             name: "AblateCLITests",

@@ -30,6 +30,7 @@ public enum SpecSchema {
                 "files": registry(of: .map(["type": "string", "description": "a local file or directory, relative to the spec"])),
                 "defaults": object(SettingCatalog.all.map { ($0.name, schema(for: $0)) }),
                 "sweep": sweep,
+                "report": report,
                 "stages": .map([
                     "type": "object",
                     "minProperties": 1,
@@ -89,6 +90,29 @@ public enum SpecSchema {
             ("zip", .map(["anyOf": .list([axes, .map(["type": "array", "items": axes])])])),
             ("seeds", .map(["type": "array", "items": .map(["type": "integer", "minimum": 0]), "minItems": 1])),
             ("include", assignments), ("exclude", assignments),
+        ])
+    }
+
+    static var report: JSON {
+        let column: JSON = .map([
+            "anyOf": .list([
+                .map(["type": "string"]),
+                object(
+                    [
+                        ("metric", .map(["type": "string", "description": "stage/metric; * matches any text"])),
+                        ("label", .map(["type": "string"])), ("scale", .map(["type": "number", "exclusiveMinimum": 0])),
+                        ("goal", .map(["enum": .list(["max", "min"])])),
+                    ], required: ["metric"]),
+            ])
+        ])
+        let scalar: JSON = .map(["type": .list(["string", "number", "boolean"])])
+        return object([
+            ("columns", .map(["type": "array", "items": column])),
+            ("reference", .map(["type": "object", "additionalProperties": scalar])),
+            (
+                "rows",
+                .map(["type": "object", "additionalProperties": .map(["type": "object", "additionalProperties": .map(["type": .list(["string", "null"])])])])
+            ),
         ])
     }
 

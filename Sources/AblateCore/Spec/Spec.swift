@@ -18,6 +18,8 @@ public struct Spec: Sendable {
     public var defaults: [String: SpecNode]
     public var sweep: SweepSpec
     public var stages: [StageSpec]
+    /// How `ablate report` presents the study's results.
+    public var report: ReportSpec
 
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
     public func dataset(named name: String) -> DatasetEntry? { datasets.first { $0.name == name } }

@@ -2,7 +2,7 @@
 struct SpecParser {
     var files: any LocalFiles
 
-    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "extends"]
+    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "extends"]
 
     func parse(_ document: SpecNode, file: String, files chain: [String], diagnostics: inout DiagnosticLog) -> Spec? {
         guard let entries = document.mappingEntries("the spec", &diagnostics) else { return nil }
@@ -18,6 +18,7 @@ struct SpecParser {
         let files = parseFiles(document["files"], &diagnostics)
         let defaults = parseDefaults(document["defaults"], &diagnostics)
         let sweep = SweepParser().parse(document["sweep"], &diagnostics)
+        let report = ReportParser().parse(document["report"], sweep: sweep, &diagnostics)
         var stages: [StageSpec] = []
         if let stagesNode = document["stages"] {
             stages = StageParser().parseStages(stagesNode, &diagnostics)
@@ -29,7 +30,7 @@ struct SpecParser {
         // checks can report their problems in the same pass; the errors above stop any plan.
         return Spec(
             version: version ?? Spec.currentVersion, name: name ?? "unnamed", description: description, file: file, sourceFiles: chain,
-            models: models, datasets: datasets, files: files, defaults: defaults, sweep: sweep, stages: stages)
+            models: models, datasets: datasets, files: files, defaults: defaults, sweep: sweep, stages: stages, report: report)
     }
 
     private func parseVersion(_ document: SpecNode, file: String, _ diagnostics: inout DiagnosticLog) -> Int? {

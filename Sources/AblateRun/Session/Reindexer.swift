@@ -18,7 +18,8 @@ public enum Reindexer {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
         do {
             let index = try RunIndex(path: temporary)
-            try index.replaceAll(run: run, tasks: tasks)
+            let plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: URL(fileURLWithPath: layout.planFile)))
+            try index.replaceAll(run: run, variants: plan.variants, tasks: tasks)
         }
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: layout.index + suffix) }
         guard rename(temporary, layout.index) == 0 else { throw FileError.system("cannot replace \(layout.index)", errno) }

@@ -68,7 +68,8 @@ extension RunSession {
             layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, options: options,
             observer: observer)
         // Tasks that left the plan leave the index; the files of the others are the truth.
-        try session.index.replaceAll(run: run, tasks: plan.tasks.compactMap { records[$0.id] }.map { ($0, session.readMetricsFile($0.id)) })
+        try session.index.replaceAll(
+            run: run, variants: plan.variants, tasks: plan.tasks.compactMap { records[$0.id] }.map { ($0, session.readMetricsFile($0.id)) })
         // Only records that changed are written again (recovered tasks, new fingerprints).
         for record in plan.tasks.compactMap({ records[$0.id] }) where record != onDisk[record.id] {
             try FileManager.default.createDirectory(atPath: layout.taskDirectory(record.id), withIntermediateDirectories: true)

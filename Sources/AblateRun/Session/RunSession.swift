@@ -58,6 +58,7 @@ public final class RunSession: @unchecked Sendable {
     /// Applies the decisions, runs what must run, and records how the run ended.
     public func execute() async throws -> RunRecord.State {
         try saveRun()
+        try index.record(variants: plan.variants, runID: run.id)
         try journal.append(RunEvent(run.createdAt == run.heartbeatAt ? .runStarted : .runResumed, message: run.id))
         observer?.runStarted(runRecord, decisions: decisions)
         for decision in decisions where decision.action != .run {

@@ -103,6 +103,25 @@ public struct MetricPointRow: Codable, Hashable, FetchableRecord, PersistableRec
     public var value: Double?
 }
 
+/// A row of `variant`: one combination of sweep values of a run, in sweep order.
+public struct VariantRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "variant"
+    public var runId: String
+    public var name: String
+    public var position: Int
+    /// The axis values as a JSON object.
+    public var axisValues: String
+}
+
+/// A row of `variantTask`: the task that plays a stage in a variant.
+public struct VariantTaskRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
+    public static let databaseTableName = "variantTask"
+    public var runId: String
+    public var variant: String
+    public var stage: String
+    public var taskId: String
+}
+
 /// A row of `artifact`: an output of a task and where it is.
 public struct ArtifactRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
     public static let databaseTableName = "artifact"

@@ -19,12 +19,32 @@ extension RunIndex {
     }
 
     /// Replaces the whole index with the given records (what `reindex` reads from the files).
-    public func replaceAll(run: RunRecord, tasks: [(TaskRecord, MetricsRecord?)]) throws {
+    public func replaceAll(run: RunRecord, variants: [PlannedVariant], tasks: [(TaskRecord, MetricsRecord?)]) throws {
         try writer.write { db in
             try RunRow.deleteAll(db)
             try Self.insertRun(run, db)
+            try Self.insertVariants(variants, runID: run.id, db)
             for (task, metrics) in tasks {
                 try Self.insertTask(task, metrics: metrics, runID: run.id, db)
+            }
+        }
+    }
+
+    /// Writes the run's variants and which task plays each of their stages.
+    public func record(variants: [PlannedVariant], runID: String) throws {
+        try writer.write { db in try Self.insertVariants(variants, runID: runID, db) }
+    }
+
+    private static func insertVariants(_ variants: [PlannedVariant], runID: String, _ db: Database) throws {
+        try VariantRow.filter(Column("runId") == runID).deleteAll(db)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for (position, variant) in variants.enumerated() {
+            let values = Dictionary(variant.values.map { ($0.axis, $0.value) }, uniquingKeysWith: { first, _ in first })
+            let json = String(decoding: try encoder.encode(values), as: UTF8.self)
+            try VariantRow(runId: runID, name: variant.name, position: position, axisValues: json).insert(db)
+            for entry in variant.tasks {
+                try VariantTaskRow(runId: runID, variant: variant.name, stage: entry.stage, taskId: entry.task).insert(db)
             }
         }
     }

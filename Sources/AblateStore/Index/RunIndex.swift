@@ -112,6 +112,23 @@ public final class RunIndex: Sendable {
                 t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
             }
         }
+        migrator.registerMigration("v2: variants and their tasks") { db in
+            try db.create(table: "variant") { t in
+                t.column("runId", .text).notNull().references("run", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("axisValues", .text).notNull()
+                t.primaryKey(["runId", "name"])
+            }
+            try db.create(table: "variantTask") { t in
+                t.column("runId", .text).notNull()
+                t.column("variant", .text).notNull()
+                t.column("stage", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.primaryKey(["runId", "variant", "stage"])
+                t.foreignKey(["runId", "variant"], references: "variant", onDelete: .cascade)
+            }
+        }
         return migrator
     }
 }

@@ -1,0 +1,73 @@
+import AblateCore
+import AblateReport
+import AblateRun
+import ArgumentParser
+import Foundation
+
+/// `ablate report RUN...`: the comparison table of one or more runs.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Compare runs as a results table: variants by metrics, a reference row with deltas, the best values marked.",
+        discussion: """
+            Columns come from the spec's 'report:' section or from --metric (names or patterns such as \
+            'eval/*/acc_norm'); missing values stay missing. With several runs, the configuration \
+            keys that differ between them are listed.
+            """
+    )
+
+    /// The formats `report` writes.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, md, csv, json
+    }
+
+    @Argument(help: ArgumentHelp("Runs to compare (default: the latest).", valueName: "run"))
+    var runs: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: Format = .table
+
+    @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    @Option(name: .customLong("metric"), help: "A metric column (stage/metric; * matches any text). Repeat for more.")
+    var metrics: [String] = []
+
+    @Option(help: "The reference row, as axis=value pairs separated by commas (e.g. sft_data=none,dpo_data=none).")
+    var reference: String?
+
+    @OptionGroup var location: RunsLocation
+
+    func run() throws {
+        let directories = try (runs.isEmpty ? [nil] : runs.map { Optional($0) }).map { try RunLocator.find($0, runsDirectory: location.runsDirectory) }
+        let results = try directories.map { try RunResults.load(runDirectory: $0) }
+        var report = Self.reportSpec(of: directories[0])
+        if !metrics.isEmpty { report.columns = metrics.map { ReportSpec.Column(metric: $0) } }
+        if let reference {
+            report.reference = [:]
+            for pair in reference.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else { throw ValidationError("--reference takes axis=value pairs, not '\(pair)'") }
+                report.reference[parts[0]] = parts[1]
+            }
+        }
+        let table = try ResultsTableBuilder(report: report).build(results)
+        let text: String
+        switch format {
+        case .table: text = TextTableRenderer().render(table)
+        case .md: text = MarkdownRenderer().render(table)
+        case .csv: text = CSVRenderer().render(table)
+        case .json: text = try JSONReportRenderer().render(table)
+        }
+        if let output {
+            try AtomicFile.write(Data(text.utf8), to: output, durability: .deferred)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+
+    /// The `report:` section of the spec a run was launched with (its copy in the run).
+    static func reportSpec(of runDirectory: String) -> ReportSpec {
+        SpecLoader().load(path: runDirectory + "/spec.yaml").spec?.report ?? ReportSpec()
+    }
+}

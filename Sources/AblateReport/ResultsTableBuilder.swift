@@ -1,0 +1,150 @@
+import AblateCore
+import AblateStore
+import Foundation
+
+/// Builds the results table of one or more runs. Runs of different studies can be compared
+/// where their metric names match.
+public struct ResultsTableBuilder: Sendable {
+    public var report: ReportSpec
+
+    public init(report: ReportSpec) {
+        self.report = report
+    }
+
+    public func build(_ runs: [RunResults]) throws -> ResultsTable {
+        guard !runs.isEmpty else { throw ReportError.noRuns }
+        var rows: [(row: ResultsTable.Row, values: [String: RunResults.Metric])] = []
+        var missing: [String] = []
+        for results in runs {
+            for variant in results.variants {
+                let label = rowLabel(results, variant, prefixed: runs.count > 1)
+                var values: [String: RunResults.Metric] = [:]
+                var unfinished: [String] = []
+                for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    if let state = results.tasks[taskID]?.state, state != "completed" && state != "cached" {
+                        unfinished.append("\(stage) \(state)")
+                    }
+                    for metric in results.metrics[taskID] ?? [] { values["\(stage)/\(metric.name)"] = metric }
+                }
+                if !unfinished.isEmpty { missing.append("\(label): \(unfinished.joined(separator: ", "))") }
+                let axes = results.axisValues(of: variant)
+                let isReference = !report.reference.isEmpty && report.reference.allSatisfy { axes[$0.key] == $0.value }
+                rows.append((ResultsTable.Row(label: label, run: results.run.id, variant: variant.name, isReference: isReference, cells: []), values))
+            }
+        }
+        let columns = selectColumns(available: Set(rows.flatMap { $0.values.keys }))
+        var table = ResultsTable(
+            title: Array(Set(runs.map(\.run.study))).sorted().joined(separator: ", "), columns: columns, rows: [], missing: missing,
+            configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
+        for (row, values) in rows {
+            var row = row
+            row.cells = columns.map { column in
+                let metric = values[column.key]
+                return ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
+            }
+            // A variant with no value in any column is listed as missing rather than shown empty.
+            if row.cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {
+                if !table.missing.contains(where: { $0.hasPrefix(row.label + ":") }) { table.missing.append("\(row.label): no results") }
+                continue
+            }
+            table.rows.append(row)
+        }
+        // The reference row leads, as the base model does in a paper's table.
+        if let reference = table.rows.firstIndex(where: \.isReference) { table.rows.insert(table.rows.remove(at: reference), at: 0) }
+        markReferenceDeltas(&table)
+        markBest(&table)
+        return table
+    }
+
+    /// The columns: those the report names (patterns expanded in order), or every metric found.
+    func selectColumns(available: Set<String>) -> [ResultsTable.Column] {
+        let sortedKeys = available.sorted()
+        guard !report.columns.isEmpty else {
+            return sortedKeys.map { ResultsTable.Column(key: $0, label: $0, scale: 1, higherIsBetter: Self.higherIsBetter($0)) }
+        }
+        var columns: [ResultsTable.Column] = []
+        for spec in report.columns {
+            let matches = spec.metric.contains("*") ? sortedKeys.filter { Glob.matches(spec.metric, $0) } : [spec.metric]
+            for key in matches where !columns.contains(where: { $0.key == key }) {
+                let label = spec.metric.contains("*") ? key : (spec.label ?? key)
+                columns.append(ResultsTable.Column(key: key, label: label, scale: spec.scale, higherIsBetter: spec.higherIsBetter ?? Self.higherIsBetter(key)))
+            }
+        }
+        return columns
+    }
+
+    /// Losses, perplexities and errors are better low; everything else high.
+    static func higherIsBetter(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return !["loss", "perplexity", "ppl", "error", "wer"].contains { lowered.contains($0) }
+    }
+
+    private func rowLabel(_ results: RunResults, _ variant: VariantRow, prefixed: Bool) -> String {
+        var label = variant.name
+        if !report.rowAxes.isEmpty {
+            let axes = results.axisValues(of: variant)
+            let parts = report.rowAxes.compactMap { axis -> String? in
+                guard let value = axes[axis] else { return nil }
+                return report.rowLabels[axis]?[value] ?? "\(axis)=\(value)"
+            }
+            label = parts.filter { !$0.isEmpty }.joined(separator: ", ")
+        }
+        return prefixed ? "\(results.run.id): \(label)" : label
+    }
+
+    private func markReferenceDeltas(_ table: inout ResultsTable) {
+        guard let reference = table.rows.first(where: \.isReference) else { return }
+        for rowIndex in table.rows.indices where !table.rows[rowIndex].isReference {
+            for columnIndex in table.columns.indices {
+                if let value = table.rows[rowIndex].cells[columnIndex].value, let base = reference.cells[columnIndex].value {
+                    table.rows[rowIndex].cells[columnIndex].delta = value - base
+                }
+            }
+        }
+    }
+
+    private func markBest(_ table: inout ResultsTable) {
+        for (columnIndex, column) in table.columns.enumerated() {
+            let values = table.rows.compactMap { $0.cells[columnIndex].value }
+            guard let best = column.higherIsBetter ? values.max() : values.min(), values.count > 1 else { continue }
+            for rowIndex in table.rows.indices where table.rows[rowIndex].cells[columnIndex].value == best {
+                table.rows[rowIndex].cells[columnIndex].isBest = true
+            }
+        }
+    }
+
+    /// The params whose values differ between runs (a param swept inside a run lists its values).
+    private func configDifferences(_ runs: [RunResults]) -> [ResultsTable.ConfigDifference] {
+        guard runs.count > 1 else { return [] }
+        var perRun: [[String: String]] = []
+        for results in runs {
+            var values: [String: Set<String>] = [:]
+            for (taskID, params) in results.params {
+                let stage = results.tasks[taskID]?.stage ?? taskID
+                for (name, value) in params { values["\(stage).\(name)", default: []].insert(value) }
+            }
+            perRun.append(values.mapValues { $0.sorted().joined(separator: " | ") })
+        }
+        let keys = Set(perRun.flatMap(\.keys)).sorted()
+        return keys.compactMap { key in
+            let values = perRun.map { $0[key] ?? "—" }
+            guard Set(values).count > 1 else { return nil }
+            return ResultsTable.ConfigDifference(key: key, values: Dictionary(uniqueKeysWithValues: zip(runs.map(\.run.id), values)))
+        }
+    }
+}
+
+/// `eval/*/acc_norm`-style patterns: `*` matches any text, including `/`.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count > 1 else { return pattern == text }
+        guard let first = parts.first, let last = parts.last, text.hasPrefix(first), text.count >= first.count + last.count else { return false }
+        var rest = Substring(text.dropFirst(first.count))
+        for middle in parts.dropFirst().dropLast() where !middle.isEmpty {
+            guard let range = rest.range(of: middle) else { return false }
+            rest = rest[range.upperBound...]
+        }
+        return rest.hasSuffix(last)
+    }
+}

@@ -1,0 +1,73 @@
+import AblateStore
+import Foundation
+import GRDB
+
+/// What one run's index says about its results: variants, the task of each stage, task
+/// states, metrics and params.
+public struct RunResults: Sendable {
+    /// A metric of a task.
+    public struct Metric: Sendable, Hashable {
+        public var name: String
+        public var value: Double?
+        public var stderr: Double?
+    }
+
+    public var run: RunRow
+    public var variants: [VariantRow]
+    /// Variant name → stage → task id.
+    public var stageTasks: [String: [String: String]]
+    public var tasks: [String: TaskRow]
+    public var metrics: [String: [Metric]]
+    /// Task id → param name → value.
+    public var params: [String: [String: String]]
+
+    /// Reads a run's index (`ablate reindex` rebuilds it if it is missing).
+    public static func load(runDirectory: String) throws -> RunResults {
+        let path = runDirectory + "/index.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else { throw ReportError.noIndex(runDirectory) }
+        let index = try RunIndex(path: path)
+        return try index.writer.read { db in
+            guard let run = try RunRow.fetchOne(db) else { throw ReportError.noIndex(runDirectory) }
+            var stageTasks: [String: [String: String]] = [:]
+            let taskRows = try Row.fetchCursor(db, sql: "SELECT variant, stage, taskId FROM variantTask")
+            while let row = try taskRows.next() {
+                stageTasks[row[0], default: [:]][row[1]] = row[2]
+            }
+            var metrics: [String: [Metric]] = [:]
+            let metricRows = try Row.fetchCursor(db, sql: "SELECT taskId, name, value, stderr FROM metric")
+            while let row = try metricRows.next() {
+                metrics[row[0], default: []].append(Metric(name: row[1], value: row[2], stderr: row[3]))
+            }
+            var params: [String: [String: String]] = [:]
+            let paramRows = try Row.fetchCursor(db, sql: "SELECT taskId, name, value FROM param")
+            while let row = try paramRows.next() {
+                params[row[0], default: [:]][row[1]] = row[2]
+            }
+            let tasks = Dictionary(try TaskRow.fetchAll(db).map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
+            let variants = try VariantRow.order(Column("position")).fetchAll(db)
+            return RunResults(run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, metrics: metrics, params: params)
+        }
+    }
+
+    /// A variant's axis values.
+    public func axisValues(of variant: VariantRow) -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(variant.axisValues.utf8)) as? [String: Any] else { return [:] }
+        return object.mapValues { value in
+            if let number = value as? NSNumber { return number.stringValue }
+            return "\(value)"
+        }
+    }
+}
+
+/// A report that cannot be made.
+public enum ReportError: Error, CustomStringConvertible {
+    case noIndex(String)
+    case noRuns
+
+    public var description: String {
+        switch self {
+        case .noIndex(let directory): return "\(directory) has no readable index.sqlite; rebuild it with 'ablate reindex \(directory)'"
+        case .noRuns: return "no runs to report on"
+        }
+    }
+}

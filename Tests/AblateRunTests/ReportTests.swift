@@ -1,0 +1,103 @@
+import AblateCore
+import AblateReport
+import AblateRun
+import AblateStore
+import AblateTestSupport
+import Foundation
+import Testing
+
+/// The report reads run indexes and draws the table a paper needs.
+@Suite struct ReportTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Snapshots"
+
+    /// Seed 003's results (ARC, PIQA, HellaSwag, MMLU, ToxiGen, TruthfulQA), by variant.
+    static let seedFigures: [String: [Double]] = [
+        "sft_data=none,dpo_data=none": [46.24, 79.11, 75.98, 42.73, 43.19, 38.96],
+        "sft_data=shp-sft,dpo_data=none": [45.56, 78.83, 77.06, 40.42, 43.19, 38.83],
+        "sft_data=shp-sft,dpo_data=shp": [34.48, 75.78, 70.1, 26.87, 42.76, 40.15],
+        "sft_data=orca,dpo_data=none": [48.2, 79.3, 76.37, 38.8, 43.19, 40.2],
+        "sft_data=orca,dpo_data=hh-rlhf": [43, 77.1, 69.7, 31.8, 33.29, 44.5],
+        "sft_data=lima,dpo_data=none": [45.22, 79.65, 77.35, 38.9, 43.19, 43.35],
+    ]
+    static let metricNames = ["arc_challenge/acc_norm", "piqa/acc_norm", "hellaswag/acc_norm", "mmlu/acc", "toxigen/acc_norm", "truthfulqa_mc2/acc"]
+
+    /// A run directory of `data-impact.yaml` whose evaluations carry the seed's figures; the
+    /// variants the seed did not report have failed evaluations.
+    static func dataImpactRun() throws -> String {
+        let spec = repository + "/Experiments/data-impact.yaml"
+        let plan = try #require(StudyCompiler().compile(path: spec).plan)
+        let directory = NSTemporaryDirectory() + "ablate-report-" + UUID().uuidString + "/data-impact/fixture"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: spec, toPath: directory + "/spec.yaml")
+        let index = try RunIndex(path: directory + "/index.sqlite")
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        let provenance = Provenance(gitCommit: nil, gitDirty: nil, host: "fixture", ablateVersion: "0", toolVersions: [:], environmentFingerprint: "0")
+        try index.record(
+            run: RunRecord(
+                id: "fixture", study: plan.study, specFile: spec, state: .failed, createdAt: date, pid: 1, heartbeatAt: date, executor: "local",
+                provenance: provenance))
+        try index.record(variants: plan.variants, runID: "fixture")
+        for task in plan.tasks {
+            let variant = task.variants.first ?? ""
+            let figures = task.stage == "eval" ? seedFigures[variant] : nil
+            var record = TaskRecord(task: task, state: task.stage == "eval" && figures == nil ? .failed : .completed)
+            if record.state == .failed { record.reason = "exited with code 1" }
+            var metrics = MetricsRecord()
+            for (name, figure) in zip(metricNames, figures ?? []) {
+                metrics.scalars[name] = MetricsRecord.Scalar(value: figure / 100, stderr: name.hasPrefix("arc") ? 0.0146 : nil)
+            }
+            try index.record(task: record, metrics: metrics, runID: "fixture")
+        }
+        return directory
+    }
+
+    @Test func theDataImpactReportHasTheShapeOfTheSeedTable() throws {
+        let directory = try Self.dataImpactRun()
+        let report = try #require(SpecLoader().load(path: directory + "/spec.yaml").spec?.report)
+        let table = try ResultsTableBuilder(report: report).build([RunResults.load(runDirectory: directory)])
+        #expect(
+            table.rows.map(\.label) == [
+                "Llama Base", "Llama SFT SHP", "Llama SFT SHP, DPO SHP", "Llama SFT Lima", "Llama SFT Orca", "Llama SFT Orca, DPO Anthropic",
+            ])
+        #expect(table.rows[0].isReference)
+        #expect(table.rows[1].cells[0].delta.map { ($0 * 100).rounded() / 100 } == -0.68)
+        #expect(table.missing.count == 4)
+        Snapshot.assertMatches(MarkdownRenderer().render(table), named: "data-impact.md", in: Self.snapshots)
+    }
+
+    @Test func missingValuesStayMissingInEveryFormat() throws {
+        let directory = try Self.dataImpactRun()
+        var report = ReportSpec()
+        report.columns = [ReportSpec.Column(metric: "eval/*/acc_norm")]
+        let table = try ResultsTableBuilder(report: report).build([RunResults.load(runDirectory: directory)])
+        #expect(table.columns.map(\.key) == ["eval/arc_challenge/acc_norm", "eval/hellaswag/acc_norm", "eval/piqa/acc_norm", "eval/toxigen/acc_norm"])
+        let csv = CSVRenderer().render(table)
+        #expect(!csv.contains(",0,"))
+        let json = try JSONReportRenderer().render(table)
+        #expect(json.contains("\"missing\""))
+        #expect(TextTableRenderer().render(table).contains("missing:"))
+    }
+
+    @Test func comparingRunsListsOnlyTheConfigurationThatDiffers() async throws {
+        let spec = #"""
+            ablate: 1
+            name: compare
+            stages:
+              score:
+                kind: command
+                seed: SEED
+                command: [sh, -c, 'printf "{\"score\": %s}" "$0" > "$1/metrics.json"', "SEED", "${outputs.output}"]
+            """#
+        let first = try Harness(spec.replacingOccurrences(of: "SEED", with: "1"))
+        let second = try Harness(spec.replacingOccurrences(of: "SEED", with: "2"))
+        let (a, _) = try await first.run()
+        let (b, _) = try await second.run()
+        let table = try ResultsTableBuilder(report: ReportSpec()).build([
+            RunResults.load(runDirectory: a.layout.runDirectory), RunResults.load(runDirectory: b.layout.runDirectory),
+        ])
+        #expect(table.rows.map { $0.cells[0].value } == [1, 2])
+        #expect(table.configDifferences.map(\.key) == ["score.seed"])
+        #expect(table.rows[1].cells[0].isBest)
+    }
+}
