@@ -71,7 +71,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AblateRunTests",
-            dependencies: ["AblateRun", "AblateStore", "AblateCore", "AblateReport", "AblateTestSupport"]
+            dependencies: ["AblateRun", "AblateStore", "AblateCore", "AblateReport", "AblateTestSupport"],
+            exclude: ["Snapshots"]
         ),
         .testTarget(
             name: "AblateCLITests",

@@ -12,17 +12,26 @@ ablate=$(swift build -c release --show-bin-path)/ablate
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-metrics=$(for m in $(seq 1 20); do printf '"m%d": %d.%d, ' "$m" "$m" "$m"; done)
+cat >"$work/score.sh" <<'SCRIPT'
+# Writes 20 metrics for task $1 into $2/metrics.json.
+{
+  printf '{"i": %s' "$1"
+  for m in $(seq 1 20); do printf ', "m%d": %d.%d' "$m" "$1" "$m"; done
+  printf '}\n'
+} >"$2/metrics.json"
+SCRIPT
 cat >"$work/study.yaml" <<SPEC
 ablate: 1
 name: report-bench
+files:
+  score: score.sh
 sweep:
   grid:
     i: [$(seq -s, 1 1000)]
 stages:
   score:
     kind: command
-    command: [sh, -c, 'printf "{${metrics//\"/\\\\\"}\"i\": %s}" "\$0" > "\$1/metrics.json"', "\${sweep.i}", "\${outputs.output}"]
+    command: [sh, "\${files.score}", "\${sweep.i}", "\${outputs.output}"]
 SPEC
 export ABLATE_RUNS_DIR="$work/Runs"
 "$ablate" run "$work/study.yaml" --jobs 2 --cpus 2 >/dev/null 2>&1

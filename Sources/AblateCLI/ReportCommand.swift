@@ -18,7 +18,7 @@ struct ReportCommand: ParsableCommand {
 
     /// The formats `report` writes.
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, md, csv, json
+        case table, md, csv, json, html
     }
 
     @Argument(help: ArgumentHelp("Runs to compare (default: the latest).", valueName: "run"))
@@ -40,7 +40,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let directories = try (runs.isEmpty ? [nil] : runs.map { Optional($0) }).map { try RunLocator.find($0, runsDirectory: location.runsDirectory) }
-        let results = try directories.map { try RunResults.load(runDirectory: $0) }
+        let results = try directories.map { try RunResults.load(runDirectory: $0, series: format == .html) }
         var report = Self.reportSpec(of: directories[0])
         if !metrics.isEmpty { report.columns = metrics.map { ReportSpec.Column(metric: $0) } }
         if let reference {
@@ -58,6 +58,9 @@ struct ReportCommand: ParsableCommand {
         case .md: text = MarkdownRenderer().render(table)
         case .csv: text = CSVRenderer().render(table)
         case .json: text = try JSONReportRenderer().render(table)
+        case .html:
+            let scatter = report.scatter.map { ScatterAxes(x: $0.x, y: $0.y) }
+            text = HTMLRenderer().render(table, series: ResultsSeriesCollector.series(results), scatter: scatter)
         }
         if let output {
             try AtomicFile.write(Data(text.utf8), to: output, durability: .deferred)

@@ -14,15 +14,19 @@ public struct RunResults: Sendable {
 
     public var run: RunRow
     public var variants: [VariantRow]
+    /// Variant name → axis → value text.
+    public var axisValues: [String: [String: String]]
     /// Variant name → stage → task id.
     public var stageTasks: [String: [String: String]]
     public var tasks: [String: TaskRow]
     public var metrics: [String: [Metric]]
     /// Task id → param name → value.
     public var params: [String: [String: String]]
+    /// Task id → series name → points (loaded only for charts).
+    public var series: [String: [String: [(step: Int, value: Double)]]]
 
     /// Reads a run's index (`ablate reindex` rebuilds it if it is missing).
-    public static func load(runDirectory: String) throws -> RunResults {
+    public static func load(runDirectory: String, series includeSeries: Bool = false) throws -> RunResults {
         let path = runDirectory + "/index.sqlite"
         guard FileManager.default.fileExists(atPath: path) else { throw ReportError.noIndex(runDirectory) }
         let index = try RunIndex(path: path)
@@ -43,15 +47,29 @@ public struct RunResults: Sendable {
             while let row = try paramRows.next() {
                 params[row[0], default: [:]][row[1]] = row[2]
             }
+            var series: [String: [String: [(step: Int, value: Double)]]] = [:]
+            if includeSeries {
+                let points = try Row.fetchCursor(db, sql: "SELECT taskId, name, step, value FROM metricPoint WHERE value IS NOT NULL ORDER BY step")
+                while let row = try points.next() {
+                    series[row[0], default: [:]][row[1], default: []].append((row[2], row[3]))
+                }
+            }
             let tasks = Dictionary(try TaskRow.fetchAll(db).map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
             let variants = try VariantRow.order(Column("position")).fetchAll(db)
-            return RunResults(run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, metrics: metrics, params: params)
+            let axisValues = Dictionary(variants.map { ($0.name, Self.parseAxisValues($0.axisValues)) }, uniquingKeysWith: { first, _ in first })
+            return RunResults(
+                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, metrics: metrics, params: params,
+                series: series)
         }
     }
 
     /// A variant's axis values.
     public func axisValues(of variant: VariantRow) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(variant.axisValues.utf8)) as? [String: Any] else { return [:] }
+        axisValues[variant.name] ?? [:]
+    }
+
+    static func parseAxisValues(_ json: String) -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
         return object.mapValues { value in
             if let number = value as? NSNumber { return number.stringValue }
             return "\(value)"

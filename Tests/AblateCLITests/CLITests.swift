@@ -10,7 +10,7 @@ import Testing
     static let commands: [String: any ParsableCommand.Type] = [
         "ablate": AblateCommand.self, "validate": ValidateCommand.self, "plan": PlanCommand.self, "run": RunCommand.self,
         "resume": ResumeCommand.self, "status": StatusCommand.self, "logs": LogsCommand.self, "ls": LsCommand.self,
-        "cancel": CancelCommand.self, "reindex": ReindexCommand.self, "schema": SchemaCommand.self,
+        "cancel": CancelCommand.self, "reindex": ReindexCommand.self, "report": ReportCommand.self, "schema": SchemaCommand.self,
     ]
 
     @Test(arguments: commands.keys.sorted())

@@ -113,6 +113,7 @@ public enum SpecSchema {
                 "rows",
                 .map(["type": "object", "additionalProperties": .map(["type": "object", "additionalProperties": .map(["type": .list(["string", "null"])])])])
             ),
+            ("scatter", object([("x", .map(["type": "string"])), ("y", .map(["type": "string"]))], required: ["x", "y"])),
         ])
     }
 

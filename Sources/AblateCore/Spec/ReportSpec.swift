@@ -1,6 +1,6 @@
 /// The spec's `report:` section: which metrics the results table shows, how its rows and
 /// columns are named, and which row the others are compared with.
-public struct ReportSpec: Sendable, Hashable {
+public struct ReportSpec: Sendable {
     /// One column: a metric (`stage/metric`, `*` matches any text), its heading, a factor
     /// applied to its values (100 for percentages), and whether higher values are better.
     public struct Column: Sendable, Hashable {
@@ -25,6 +25,8 @@ public struct ReportSpec: Sendable, Hashable {
     public var rowLabels: [String: [String: String]] = [:]
     /// Axis order for row labels, as written.
     public var rowAxes: [String] = []
+    /// The scatter of one metric against another (Kirk et al.'s generalisation vs diversity).
+    public var scatter: (x: String, y: String)?
 
     public init() {}
 }
@@ -34,7 +36,15 @@ struct ReportParser {
     func parse(_ node: SpecNode?, sweep: SweepSpec, _ diagnostics: inout DiagnosticLog) -> ReportSpec {
         var report = ReportSpec()
         guard let node, node.mappingEntries("'report'", &diagnostics) != nil else { return report }
-        node.reportUnknownKeys(allowed: ["columns", "reference", "rows"], in: "'report'", &diagnostics)
+        node.reportUnknownKeys(allowed: ["columns", "reference", "rows", "scatter"], in: "'report'", &diagnostics)
+        if let scatter = node["scatter"], scatter.mappingEntries("'report.scatter'", &diagnostics) != nil {
+            scatter.reportUnknownKeys(allowed: ["x", "y"], in: "'report.scatter'", &diagnostics)
+            if let x = scatter["x"]?.stringValue("'report.scatter.x'", &diagnostics), let y = scatter["y"]?.stringValue("'report.scatter.y'", &diagnostics) {
+                report.scatter = (x, y)
+            } else {
+                diagnostics.error(at: scatter.location, "'report.scatter' needs 'x:' (a diversity metric) and 'y:' (a generalisation metric)")
+            }
+        }
         for item in node["columns"].map({ $0.sequence ?? [$0] }) ?? [] {
             if let column = parseColumn(item, &diagnostics) { report.columns.append(column) }
         }
