@@ -45,7 +45,10 @@ let package = Package(
         // Reports: the results table of one or more runs, read from their indexes.
         .target(
             name: "AblateReport",
-            dependencies: ["AblateCore", "AblateStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "AblateCore", "AblateStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // The command-line interface: the only target that imports ArgumentParser or prints.
         .target(

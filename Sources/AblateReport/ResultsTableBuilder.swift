@@ -16,15 +16,14 @@ public struct ResultsTableBuilder: Sendable {
         var rows: [(row: ResultsTable.Row, values: [String: RunResults.Metric])] = []
         var missing: [String] = []
         for results in runs {
-            for variant in results.variants {
+            for (position, variant) in results.variants.enumerated() {
                 let label = rowLabel(results, variant, prefixed: runs.count > 1)
-                var values: [String: RunResults.Metric] = [:]
+                let values = results.values[position]
                 var unfinished: [String] = []
                 for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     if let state = results.tasks[taskID]?.state, state != "completed" && state != "cached" {
                         unfinished.append("\(stage) \(state)")
                     }
-                    for metric in results.metrics[taskID] ?? [] { values["\(stage)/\(metric.name)"] = metric }
                 }
                 if !unfinished.isEmpty { missing.append("\(label): \(unfinished.joined(separator: ", "))") }
                 let axes = results.axisValues(of: variant)

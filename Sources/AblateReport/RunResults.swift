@@ -1,6 +1,7 @@
 import AblateStore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What one run's index says about its results: variants, the task of each stage, task
 /// states, metrics and params.
@@ -19,7 +20,8 @@ public struct RunResults: Sendable {
     /// Variant name → stage → task id.
     public var stageTasks: [String: [String: String]]
     public var tasks: [String: TaskRow]
-    public var metrics: [String: [Metric]]
+    /// By variant position: `stage/metric` → the metric of the variant's task for that stage.
+    public var values: [[String: Metric]]
     /// Task id → param name → value.
     public var params: [String: [String: String]]
     /// Task id → series name → points (loaded only for charts).
@@ -37,11 +39,8 @@ public struct RunResults: Sendable {
             while let row = try taskRows.next() {
                 stageTasks[row[0], default: [:]][row[1]] = row[2]
             }
-            var metrics: [String: [Metric]] = [:]
-            let metricRows = try Row.fetchCursor(db, sql: "SELECT taskId, name, value, stderr FROM metric")
-            while let row = try metricRows.next() {
-                metrics[row[0], default: []].append(Metric(name: row[1], value: row[2], stderr: row[3]))
-            }
+            let variants = try VariantRow.order(Column("position")).fetchAll(db)
+            let values = try variantValues(db, count: variants.count)
             var params: [String: [String: String]] = [:]
             let paramRows = try Row.fetchCursor(db, sql: "SELECT taskId, name, value FROM param")
             while let row = try paramRows.next() {
@@ -55,12 +54,38 @@ public struct RunResults: Sendable {
                 }
             }
             let tasks = Dictionary(try TaskRow.fetchAll(db).map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
-            let variants = try VariantRow.order(Column("position")).fetchAll(db)
             let axisValues = Dictionary(variants.map { ($0.name, Self.parseAxisValues($0.axisValues)) }, uniquingKeysWith: { first, _ in first })
             return RunResults(
-                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, metrics: metrics, params: params,
+                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, values: values, params: params,
                 series: series)
         }
+    }
+
+    /// Every metric of every variant, joined in SQLite and read column by column: a report
+    /// over a hundred runs reads millions of values, and row objects per value cost seconds.
+    private static func variantValues(_ db: Database, count: Int) throws -> [[String: Metric]] {
+        var values = [[String: Metric]](repeating: [:], count: count)
+        let statement = try db.makeStatement(
+            sql: """
+                SELECT v.position, vt.stage || '/' || m.name, m.value, m.stderr
+                FROM variantTask vt
+                JOIN variant v ON v.runId = vt.runId AND v.name = vt.variant
+                JOIN metric m ON m.runId = vt.runId AND m.taskId = vt.taskId
+                """)
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            let position = Int(sqlite3_column_int64(raw, 0))
+            guard position >= 0, position < count, let text = sqlite3_column_text(raw, 1) else { continue }
+            let key = String(cString: text)
+            let value: Double? = sqlite3_column_type(raw, 2) == SQLITE_NULL ? nil : sqlite3_column_double(raw, 2)
+            let stderr: Double? = sqlite3_column_type(raw, 3) == SQLITE_NULL ? nil : sqlite3_column_double(raw, 3)
+            values[position][key] = Metric(name: key, value: value, stderr: stderr)
+        }
+        return values
     }
 
     /// A variant's axis values.
