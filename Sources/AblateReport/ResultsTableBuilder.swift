@@ -13,40 +13,33 @@ public struct ResultsTableBuilder: Sendable {
 
     public func build(_ runs: [RunResults]) throws -> ResultsTable {
         guard !runs.isEmpty else { throw ReportError.noRuns }
-        var rows: [(row: ResultsTable.Row, values: [String: RunResults.Metric])] = []
-        var missing: [String] = []
+        let columns = selectColumns(available: runs.reduce(into: Set<String>()) { $0.formUnion($1.metricKeys) })
+        var table = ResultsTable(
+            title: Array(Set(runs.map(\.run.study))).sorted().joined(separator: ", "), columns: columns, rows: [], missing: [],
+            configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
         for results in runs {
+            let values = results.values(of: columns.map(\.key))
             for (position, variant) in results.variants.enumerated() {
                 let label = rowLabel(results, variant, prefixed: runs.count > 1)
-                let values = results.values[position]
                 var unfinished: [String] = []
                 for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    if let state = results.tasks[taskID]?.state, state != "completed" && state != "cached" {
+                    if let state = results.tasks[taskID]?.state, state != "completed", state != "cached" {
                         unfinished.append("\(stage) \(state)")
                     }
                 }
-                if !unfinished.isEmpty { missing.append("\(label): \(unfinished.joined(separator: ", "))") }
+                if !unfinished.isEmpty { table.missing.append("\(label): \(unfinished.joined(separator: ", "))") }
                 let axes = results.axisValues(of: variant)
                 let isReference = !report.reference.isEmpty && report.reference.allSatisfy { axes[$0.key] == $0.value }
-                rows.append((ResultsTable.Row(label: label, run: results.run.id, variant: variant.name, isReference: isReference, cells: []), values))
+                let cells = zip(columns, values[position]).map { column, metric in
+                    ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
+                }
+                // A variant with no value in any column is listed as missing rather than shown empty.
+                if cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {
+                    if unfinished.isEmpty { table.missing.append("\(label): no results") }
+                    continue
+                }
+                table.rows.append(ResultsTable.Row(label: label, run: results.run.id, variant: variant.name, isReference: isReference, cells: cells))
             }
-        }
-        let columns = selectColumns(available: Set(rows.flatMap { $0.values.keys }))
-        var table = ResultsTable(
-            title: Array(Set(runs.map(\.run.study))).sorted().joined(separator: ", "), columns: columns, rows: [], missing: missing,
-            configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
-        for (row, values) in rows {
-            var row = row
-            row.cells = columns.map { column in
-                let metric = values[column.key]
-                return ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
-            }
-            // A variant with no value in any column is listed as missing rather than shown empty.
-            if row.cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {
-                if !table.missing.contains(where: { $0.hasPrefix(row.label + ":") }) { table.missing.append("\(row.label): no results") }
-                continue
-            }
-            table.rows.append(row)
         }
         // The reference row leads, as the base model does in a paper's table.
         if let reference = table.rows.firstIndex(where: \.isReference) { table.rows.insert(table.rows.remove(at: reference), at: 0) }

@@ -19,9 +19,22 @@ public struct RunResults: Sendable {
     public var axisValues: [String: [String: String]]
     /// Variant name → stage → task id.
     public var stageTasks: [String: [String: String]]
-    public var tasks: [String: TaskRow]
-    /// By variant position: `stage/metric` → the metric of the variant's task for that stage.
-    public var values: [[String: Metric]]
+    /// Task id → its stage and state.
+    public var tasks: [String: (stage: String, state: String)]
+    /// Every `stage/metric` the run's variants have.
+    public var metricKeys: Set<String> { Set(keys) }
+    /// The distinct `stage/metric` names, numbered in the order met.
+    private var keys: [String]
+    /// Every value of every variant, with its key as a number into `keys`: compact, so that
+    /// a hundred runs' millions of values fit in little memory.
+    private var entries: [Entry]
+
+    private struct Entry {
+        var position: Int32
+        var key: Int32
+        var value: Double
+        var stderr: Double
+    }
     /// Task id → param name → value.
     public var params: [String: [String: String]]
     /// Task id → series name → points (loaded only for charts).
@@ -31,21 +44,20 @@ public struct RunResults: Sendable {
     public static func load(runDirectory: String, series includeSeries: Bool = false) throws -> RunResults {
         let path = runDirectory + "/index.sqlite"
         guard FileManager.default.fileExists(atPath: path) else { throw ReportError.noIndex(runDirectory) }
-        let index = try RunIndex(path: path)
+        let index = try RunIndex(readingAt: path)
         return try index.writer.read { db in
             guard let run = try RunRow.fetchOne(db) else { throw ReportError.noIndex(runDirectory) }
             var stageTasks: [String: [String: String]] = [:]
-            let taskRows = try Row.fetchCursor(db, sql: "SELECT variant, stage, taskId FROM variantTask")
-            while let row = try taskRows.next() {
-                stageTasks[row[0], default: [:]][row[1]] = row[2]
+            try forEachRow(db, sql: "SELECT variant, stage, taskId FROM variantTask") { columns in
+                stageTasks[columns[0], default: [:]][columns[1]] = columns[2]
             }
-            let variants = try VariantRow.order(Column("position")).fetchAll(db)
-            let values = try variantValues(db, count: variants.count)
+            var variants: [VariantRow] = []
+            try forEachRow(db, sql: "SELECT runId, name, position, axisValues FROM variant ORDER BY position") { columns in
+                variants.append(VariantRow(runId: columns[0], name: columns[1], position: Int(columns[2]) ?? variants.count, axisValues: columns[3]))
+            }
+            let (keys, entries) = try readValues(db)
             var params: [String: [String: String]] = [:]
-            let paramRows = try Row.fetchCursor(db, sql: "SELECT taskId, name, value FROM param")
-            while let row = try paramRows.next() {
-                params[row[0], default: [:]][row[1]] = row[2]
-            }
+            try forEachRow(db, sql: "SELECT taskId, name, value FROM param") { columns in params[columns[0], default: [:]][columns[1]] = columns[2] }
             var series: [String: [String: [(step: Int, value: Double)]]] = [:]
             if includeSeries {
                 let points = try Row.fetchCursor(db, sql: "SELECT taskId, name, step, value FROM metricPoint WHERE value IS NOT NULL ORDER BY step")
@@ -53,18 +65,21 @@ public struct RunResults: Sendable {
                     series[row[0], default: [:]][row[1], default: []].append((row[2], row[3]))
                 }
             }
-            let tasks = Dictionary(try TaskRow.fetchAll(db).map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
+            var tasks: [String: (stage: String, state: String)] = [:]
+            try forEachRow(db, sql: "SELECT taskId, stage, state FROM task") { columns in tasks[columns[0]] = (columns[1], columns[2]) }
             let axisValues = Dictionary(variants.map { ($0.name, Self.parseAxisValues($0.axisValues)) }, uniquingKeysWith: { first, _ in first })
             return RunResults(
-                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, values: values, params: params,
+                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, params: params,
                 series: series)
         }
     }
 
     /// Every metric of every variant, joined in SQLite and read column by column: a report
-    /// over a hundred runs reads millions of values, and row objects per value cost seconds.
-    private static func variantValues(_ db: Database, count: Int) throws -> [[String: Metric]] {
-        var values = [[String: Metric]](repeating: [:], count: count)
+    /// over a hundred runs reads millions of values, and an object per value would cost seconds.
+    private static func readValues(_ db: Database) throws -> ([String], [Entry]) {
+        var keys: [String] = []
+        var keyNumbers: [String: Int32] = [:]
+        var entries: [Entry] = []
         let statement = try db.makeStatement(
             sql: """
                 SELECT v.position, vt.stage || '/' || m.name, m.value, m.stderr
@@ -78,14 +93,50 @@ public struct RunResults: Sendable {
             let code = sqlite3_step(raw)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-            let position = Int(sqlite3_column_int64(raw, 0))
-            guard position >= 0, position < count, let text = sqlite3_column_text(raw, 1) else { continue }
-            let key = String(cString: text)
-            let value: Double? = sqlite3_column_type(raw, 2) == SQLITE_NULL ? nil : sqlite3_column_double(raw, 2)
-            let stderr: Double? = sqlite3_column_type(raw, 3) == SQLITE_NULL ? nil : sqlite3_column_double(raw, 3)
-            values[position][key] = Metric(name: key, value: value, stderr: stderr)
+            guard let text = sqlite3_column_text(raw, 1) else { continue }
+            let name = String(cString: text)
+            let number: Int32
+            if let known = keyNumbers[name] {
+                number = known
+            } else {
+                number = Int32(keys.count)
+                keyNumbers[name] = number
+                keys.append(name)
+            }
+            // NaN stands for a missing value inside the compact entries.
+            let value = sqlite3_column_type(raw, 2) == SQLITE_NULL ? Double.nan : sqlite3_column_double(raw, 2)
+            let stderr = sqlite3_column_type(raw, 3) == SQLITE_NULL ? Double.nan : sqlite3_column_double(raw, 3)
+            entries.append(Entry(position: Int32(truncatingIfNeeded: sqlite3_column_int64(raw, 0)), key: number, value: value, stderr: stderr))
+        }
+        return (keys, entries)
+    }
+
+    /// The value and standard error of each chosen column for every variant (by position).
+    public func values(of columns: [String]) -> [[Metric?]] {
+        let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let keyColumn = keys.map { columnIndex[$0] }
+        var values = [[Metric?]](repeating: [Metric?](repeating: nil, count: columns.count), count: variants.count)
+        for entry in entries {
+            let position = Int(entry.position)
+            guard position >= 0, position < variants.count, let column = keyColumn[Int(entry.key)] else { continue }
+            values[position][column] = Metric(
+                name: columns[column], value: entry.value.isNaN ? nil : entry.value, stderr: entry.stderr.isNaN ? nil : entry.stderr)
         }
         return values
+    }
+
+    /// Calls `body` with the text of each row's columns, read straight from SQLite.
+    private static func forEachRow(_ db: Database, sql: String, _ body: ([String]) -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        let count = sqlite3_column_count(raw)
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            body((0..<count).map { column in sqlite3_column_text(raw, column).map { String(cString: $0) } ?? "" })
+        }
     }
 
     /// A variant's axis values.

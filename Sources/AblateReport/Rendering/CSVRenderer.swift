@@ -5,25 +5,28 @@ import Foundation
 public struct CSVRenderer: Sendable {
     public init() {}
 
+    /// Bytes that make a field need quotes: comma, quote, CR, LF.
+    private static let special: Set<UInt8> = [44, 34, 13, 10]
+
     public func render(_ table: ResultsTable) -> String {
         var header = ["run", "variant", "label", "reference"]
         for column in table.columns { header += [column.key, column.key + " stderr", column.key + " delta", column.key + " best"] }
-        var lines = [header.map(field).joined(separator: ",")]
+        var output = header.map(field).joined(separator: ",") + "\r\n"
+        output.reserveCapacity(table.rows.count * (64 + table.columns.count * 32))
         for row in table.rows {
-            var cells = [row.run, row.variant, row.label, row.isReference ? "true" : "false"]
+            output += field(row.run) + "," + field(row.variant) + "," + field(row.label) + (row.isReference ? ",true" : ",false")
             for cell in row.cells {
-                cells += [
-                    cell.value.map { String($0) } ?? "", cell.stderr.map { String($0) } ?? "", cell.delta.map { String($0) } ?? "",
-                    cell.isBest ? "true" : "false",
-                ]
+                output +=
+                    "," + (cell.value.map { String($0) } ?? "") + "," + (cell.stderr.map { String($0) } ?? "") + ","
+                    + (cell.delta.map { String($0) } ?? "") + (cell.isBest ? ",true" : ",false")
             }
-            lines.append(cells.map(field).joined(separator: ","))
+            output += "\r\n"
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return output
     }
 
     private func field(_ text: String) -> String {
-        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        guard text.utf8.contains(where: Self.special.contains) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -111,6 +111,13 @@ public struct VariantRow: Codable, Hashable, FetchableRecord, PersistableRecord,
     public var position: Int
     /// The axis values as a JSON object.
     public var axisValues: String
+
+    public init(runId: String, name: String, position: Int, axisValues: String) {
+        self.runId = runId
+        self.name = name
+        self.position = position
+        self.axisValues = axisValues
+    }
 }
 
 /// A row of `variantTask`: the task that plays a stage in a variant.

@@ -20,6 +20,18 @@ public final class RunIndex: Sendable {
         try self.init(writer: DatabaseQueue(path: path, configuration: configuration))
     }
 
+    /// Opens an existing index only to read it (reports): no migration, no journal change, so
+    /// that reading a hundred runs costs no writes.
+    public convenience init(readingAt path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        try self.init(existing: DatabaseQueue(path: path, configuration: configuration))
+    }
+
+    private init(existing writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
     /// Uses any database, such as an in-memory queue in tests.
     public init(writer: any DatabaseWriter) throws {
         self.writer = writer
