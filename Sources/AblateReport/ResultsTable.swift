@@ -20,6 +20,9 @@ public struct ResultsTable: Sendable {
         /// Against the reference row, when there is one and both values exist.
         public var delta: Double?
         public var isBest = false
+        /// The 95% bootstrap interval of the mean, where per-item values are stored (scaled).
+        public var intervalLow: Double?
+        public var intervalHigh: Double?
     }
 
     /// A variant of a run.

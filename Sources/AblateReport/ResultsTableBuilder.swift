@@ -19,6 +19,7 @@ public struct ResultsTableBuilder: Sendable {
             configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
         for results in runs {
             let values = results.values(of: columns.map(\.key))
+            let intervals = results.intervals(of: columns.map(\.key))
             for (position, variant) in results.variants.enumerated() {
                 let label = rowLabel(results, variant, prefixed: runs.count > 1)
                 var unfinished: [String] = []
@@ -30,8 +31,15 @@ public struct ResultsTableBuilder: Sendable {
                 if !unfinished.isEmpty { table.missing.append("\(label): \(unfinished.joined(separator: ", "))") }
                 let axes = results.axisValues(of: variant)
                 let isReference = !report.reference.isEmpty && report.reference.allSatisfy { axes[$0.key] == $0.value }
-                let cells = zip(columns, values[position]).map { column, metric in
-                    ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
+                let cells = columns.indices.map { index -> ResultsTable.Cell in
+                    let column = columns[index]
+                    let metric = values[position][index]
+                    var cell = ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
+                    if let interval = intervals[position][index] {
+                        cell.intervalLow = interval.low * column.scale
+                        cell.intervalHigh = interval.high * column.scale
+                    }
+                    return cell
                 }
                 // A variant with no value in any column is listed as missing rather than shown empty.
                 if cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {

@@ -29,6 +29,9 @@ public struct RunResults: Sendable {
     /// a hundred runs' millions of values fit in little memory.
     private var entries: [Entry]
 
+    /// Per-item values by variant position and key number (only variants that have any).
+    private var items: [Int32: [Int32: [Double]]]
+
     private struct Entry {
         var position: Int32
         var key: Int32
@@ -55,7 +58,8 @@ public struct RunResults: Sendable {
             try forEachRow(db, sql: "SELECT runId, name, position, axisValues FROM variant ORDER BY position") { columns in
                 variants.append(VariantRow(runId: columns[0], name: columns[1], position: Int(columns[2]) ?? variants.count, axisValues: columns[3]))
             }
-            let (keys, entries) = try readValues(db)
+            var (keys, entries) = try readValues(db)
+            let items = try readItems(db, keys: &keys)
             var params: [String: [String: String]] = [:]
             try forEachRow(db, sql: "SELECT taskId, name, value FROM param") { columns in params[columns[0], default: [:]][columns[1]] = columns[2] }
             var series: [String: [String: [(step: Int, value: Double)]]] = [:]
@@ -69,7 +73,8 @@ public struct RunResults: Sendable {
             try forEachRow(db, sql: "SELECT taskId, stage, state FROM task") { columns in tasks[columns[0]] = (columns[1], columns[2]) }
             let axisValues = Dictionary(variants.map { ($0.name, Self.parseAxisValues($0.axisValues)) }, uniquingKeysWith: { first, _ in first })
             return RunResults(
-                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, params: params,
+                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items,
+                params: params,
                 series: series)
         }
     }
@@ -109,6 +114,47 @@ public struct RunResults: Sendable {
             entries.append(Entry(position: Int32(truncatingIfNeeded: sqlite3_column_int64(raw, 0)), key: number, value: value, stderr: stderr))
         }
         return (keys, entries)
+    }
+
+    /// The per-item values of every variant, numbered by the same keys.
+    private static func readItems(_ db: Database, keys: inout [String]) throws -> [Int32: [Int32: [Double]]] {
+        var items: [Int32: [Int32: [Double]]] = [:]
+        var keyNumbers = Dictionary(keys.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
+        try forEachRow(
+            db,
+            sql: """
+                SELECT v.position, vt.stage || '/' || mi.name, mi.value
+                FROM variantTask vt
+                JOIN variant v ON v.runId = vt.runId AND v.name = vt.variant
+                JOIN metricItem mi ON mi.runId = vt.runId AND mi.taskId = vt.taskId
+                ORDER BY v.position, mi.name, mi.position
+                """
+        ) { columns in
+            guard let position = Int32(columns[0]), let value = Double(columns[2]) else { return }
+            let number: Int32
+            if let known = keyNumbers[columns[1]] {
+                number = known
+            } else {
+                number = Int32(keys.count)
+                keyNumbers[columns[1]] = number
+                keys.append(columns[1])
+            }
+            items[position, default: [:]][number, default: []].append(value)
+        }
+        return items
+    }
+
+    /// The 95% bootstrap interval of each chosen column for every variant with per-item values.
+    public func intervals(of columns: [String]) -> [[(low: Double, high: Double)?]] {
+        let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var result = [[(low: Double, high: Double)?]](repeating: [(low: Double, high: Double)?](repeating: nil, count: columns.count), count: variants.count)
+        for (position, byKey) in items where Int(position) < variants.count {
+            for (key, values) in byKey {
+                guard let column = columnIndex[keys[Int(key)]] else { continue }
+                result[Int(position)][column] = Bootstrap.interval(values)
+            }
+        }
+        return result
     }
 
     /// The value and standard error of each chosen column for every variant (by position).

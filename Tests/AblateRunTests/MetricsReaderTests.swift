@@ -45,4 +45,16 @@ import Testing
         #expect(metrics.scalars["truthfulqa_mc2/acc"] == MetricsRecord.Scalar(value: 0.3896, stderr: nil))
         #expect(metrics.scalars.keys.sorted() == ["arc_challenge/acc", "arc_challenge/acc_norm", "truthfulqa_mc2/acc"])
     }
+
+    @Test func perItemValuesAreKeptAndTheirMeanIsTheScalar() throws {
+        let directory = try outputs([
+            "judge/items.jsonl": "{\"item\": \"p1\", \"win\": 1}\n{\"item\": \"p2\", \"win\": 0}\n{\"item\": \"p3\", \"win\": 1, \"ead\": 0.5}\n",
+            "judge/metrics.json": #"{"ead": 0.9}"#,
+        ])
+        let metrics = MetricsReader().read(outputs: directory, declared: [])
+        #expect(metrics.items["win"] == [1, 0, 1])
+        #expect(metrics.items["ead"] == [0.5])
+        #expect(metrics.scalars["win"]?.value == 2.0 / 3.0)
+        #expect(metrics.scalars["ead"]?.value == 0.9, "metrics.json's value wins over the mean of the items")
+    }
 }

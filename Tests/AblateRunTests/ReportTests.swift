@@ -100,4 +100,34 @@ import Testing
         #expect(table.configDifferences.map(\.key) == ["score.seed"])
         #expect(table.rows[1].cells[0].isBest)
     }
+
+    @Test func perItemMetricsGetBootstrapConfidenceIntervals() async throws {
+        let harness = try Harness(
+            #"""
+            ablate: 1
+            name: judged
+            sweep:
+              grid:
+                policy: [strong, weak]
+            stages:
+              judge:
+                kind: command
+                command: [sh, -c, 'for i in $(seq 1 40); do if [ "$0" = strong ] && [ $((i % 4)) -ne 0 ] || [ $((i % 4)) -eq 0 ]; then w=1; else w=0; fi; echo "{\"item\": $i, \"win_rate\": $w}"; done > "$1/items.jsonl"', "${sweep.policy}", "${outputs.output}"]
+            """#)
+        let (session, state) = try await harness.run()
+        #expect(state == .completed)
+        let table = try ResultsTableBuilder(report: ReportSpec()).build([RunResults.load(runDirectory: session.layout.runDirectory)])
+        #expect(table.columns.map(\.key) == ["judge/win_rate"])
+        let strong = try #require(table.rows.first { $0.variant == "policy=strong" }?.cells.first)
+        let weak = try #require(table.rows.first { $0.variant == "policy=weak" }?.cells.first)
+        #expect(strong.value == 1.0)
+        #expect(weak.value == 0.25)
+        let low = try #require(weak.intervalLow)
+        let high = try #require(weak.intervalHigh)
+        #expect(low < 0.25 && 0.25 < high && low >= 0 && high <= 1)
+        // Seeded: the same table twice.
+        let again = try ResultsTableBuilder(report: ReportSpec()).build([RunResults.load(runDirectory: session.layout.runDirectory)])
+        #expect(again.rows.first { $0.variant == "policy=weak" }?.cells.first == weak)
+        #expect(MarkdownRenderer().render(table).contains("0.25 ["))
+    }
 }

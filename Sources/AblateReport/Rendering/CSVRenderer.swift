@@ -16,9 +16,9 @@ public struct CSVRenderer: Sendable {
         for row in table.rows {
             output += field(row.run) + "," + field(row.variant) + "," + field(row.label) + (row.isReference ? ",true" : ",false")
             for cell in row.cells {
-                output +=
-                    "," + (cell.value.map { String($0) } ?? "") + "," + (cell.stderr.map { String($0) } ?? "") + ","
-                    + (cell.delta.map { String($0) } ?? "") + (cell.isBest ? ",true" : ",false")
+                output += "," + (cell.value.map { String($0) } ?? "") + "," + (cell.stderr.map { String($0) } ?? "")
+                output += "," + (cell.intervalLow.map { String($0) } ?? "") + "," + (cell.intervalHigh.map { String($0) } ?? "")
+                output += "," + (cell.delta.map { String($0) } ?? "") + (cell.isBest ? ",true" : ",false")
             }
             output += "\r\n"
         }

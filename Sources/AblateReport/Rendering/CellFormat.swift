@@ -22,6 +22,9 @@ enum CellFormat {
         var text = number(value, scaled: scaled)
         if cell.isBest { text = best(text) }
         if let stderr = cell.stderr { text += " ± " + number(stderr, scaled: scaled) }
+        if let low = cell.intervalLow, let high = cell.intervalHigh {
+            text += " [" + number(low, scaled: scaled) + ", " + number(high, scaled: scaled) + "]"
+        }
         if let delta = cell.delta { text += " (" + self.delta(delta, scaled: scaled) + ")" }
         return text
     }

@@ -67,6 +67,9 @@ public struct HTMLRenderer: Sendable {
                 let scaled = column.scale != 1
                 var text = CellFormat.number(value, scaled: scaled)
                 if let stderr = cell.stderr { text += " ± " + CellFormat.number(stderr, scaled: scaled) }
+                if let low = cell.intervalLow, let high = cell.intervalHigh {
+                    text += " [" + CellFormat.number(low, scaled: scaled) + ", " + CellFormat.number(high, scaled: scaled) + "]"
+                }
                 if let delta = cell.delta { text += " <span class=\"delta\">(\(CellFormat.delta(delta, scaled: scaled)))</span>" }
                 html += "<td\(cell.isBest ? " class=\"best\"" : "")>\(text)</td>"
             }

@@ -15,7 +15,10 @@ public struct JSONReportRenderer: Sendable {
                 [
                     "run": row.run, "variant": row.variant, "label": row.label, "reference": row.isReference,
                     "cells": zip(table.columns, row.cells).map { column, cell -> [String: Any] in
-                        ["key": column.key, "value": optional(cell.value), "stderr": optional(cell.stderr), "delta": optional(cell.delta), "best": cell.isBest]
+                        [
+                            "key": column.key, "value": optional(cell.value), "stderr": optional(cell.stderr), "delta": optional(cell.delta),
+                            "best": cell.isBest, "ciLow": optional(cell.intervalLow), "ciHigh": optional(cell.intervalHigh),
+                        ]
                     },
                 ]
             },

@@ -19,6 +19,8 @@ public struct MetricsReader: Sendable {
                 merge(series(fromLinesAt: path), into: &record)
             } else if name.hasPrefix("results_") && name.hasSuffix(".json") {
                 merge(lmEvalResults(at: path), into: &record)
+            } else if name == "items.jsonl" {
+                merge(items(fromLinesAt: path), into: &record)
             }
         }
         for relative in declared {
@@ -35,6 +37,7 @@ public struct MetricsReader: Sendable {
     private func merge(_ other: MetricsRecord, into record: inout MetricsRecord) {
         record.scalars.merge(other.scalars) { _, new in new }
         record.series.merge(other.series) { old, new in old + new }
+        record.items.merge(other.items) { old, new in old + new }
     }
 
     static func files(under directory: String) -> [String] {
@@ -42,7 +45,7 @@ public struct MetricsReader: Sendable {
         var paths: [String] = []
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            if name == "metrics.json" || name == "metrics.jsonl" || (name.hasPrefix("results_") && name.hasSuffix(".json")) {
+            if name == "metrics.json" || name == "metrics.jsonl" || name == "items.jsonl" || (name.hasPrefix("results_") && name.hasSuffix(".json")) {
                 paths.append(directory + "/" + relative)
             }
         }
@@ -99,6 +102,25 @@ public struct MetricsReader: Sendable {
                 guard case .some(let number) = Self.number(value) else { continue }
                 record.series[key, default: []].append(MetricsRecord.Point(step: step, value: number))
             }
+        }
+        return record
+    }
+
+    /// One object per item (`{"item": "p1", "win": 1, "ead": 0.8}`): each numeric field is a
+    /// per-item value of that metric, and the metric's scalar is their mean unless
+    /// `metrics.json` gives one.
+    func items(fromLinesAt path: String) -> MetricsRecord {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return MetricsRecord() }
+        var record = MetricsRecord()
+        for line in text.split(separator: "\n") {
+            guard let object = Self.jsonObject(line) as? [String: Any] else { continue }
+            for (key, value) in object where key != "item" && key != "id" {
+                guard case .some(let number?) = Self.number(value) else { continue }
+                record.items[key, default: []].append(number)
+            }
+        }
+        for (name, values) in record.items where !values.isEmpty {
+            record.scalars[name] = MetricsRecord.Scalar(value: values.reduce(0, +) / Double(values.count))
         }
         return record
     }

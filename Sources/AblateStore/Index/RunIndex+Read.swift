@@ -19,7 +19,7 @@ extension RunIndex {
     public func dump() throws -> String {
         try writer.read { db in
             var lines: [String] = []
-            for table in ["run", "provenance", "task", "attempt", "param", "metric", "metricPoint", "artifact", "variant", "variantTask"] {
+            for table in ["run", "provenance", "task", "attempt", "param", "metric", "metricPoint", "artifact", "variant", "variantTask", "metricItem"] {
                 let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)")
                 lines += rows.map { "\(table) \($0.description)" }.sorted()
             }

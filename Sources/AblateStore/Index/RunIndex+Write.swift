@@ -96,6 +96,12 @@ extension RunIndex {
         for (name, scalar) in metrics.scalars {
             try MetricRow(runId: runID, taskId: task.id, name: name, value: scalar.value, stderr: scalar.stderr).insert(db)
         }
+        for (name, values) in metrics.items {
+            let statement = try db.cachedStatement(sql: "INSERT INTO metricItem (runId, taskId, name, position, value) VALUES (?, ?, ?, ?, ?)")
+            for (position, value) in values.enumerated() {
+                try statement.execute(arguments: [runID, task.id, name, position, value])
+            }
+        }
         for (name, points) in metrics.series {
             for point in points {
                 try MetricPointRow(runId: runID, taskId: task.id, name: name, step: point.step, value: point.value).upsert(db)

@@ -141,6 +141,17 @@ public final class RunIndex: Sendable {
                 t.foreignKey(["runId", "variant"], references: "variant", onDelete: .cascade)
             }
         }
+        migrator.registerMigration("v3: per-item metric values") { db in
+            try db.create(table: "metricItem") { t in
+                t.column("runId", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("value", .double).notNull()
+                t.primaryKey(["runId", "taskId", "name", "position"])
+                t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
+            }
+        }
         return migrator
     }
 }

@@ -24,11 +24,26 @@ public struct MetricsRecord: Codable, Hashable, Sendable {
 
     public var scalars: [String: Scalar]
     public var series: [String: [Point]]
+    /// Per-item values (one per prompt or example) from `items.jsonl`, in item order: what
+    /// bootstrap confidence intervals are drawn from.
+    public var items: [String: [Double]]
 
-    public init(scalars: [String: Scalar] = [:], series: [String: [Point]] = [:]) {
+    public init(scalars: [String: Scalar] = [:], series: [String: [Point]] = [:], items: [String: [Double]] = [:]) {
         self.scalars = scalars
         self.series = series
+        self.items = items
     }
 
-    public var isEmpty: Bool { scalars.isEmpty && series.isEmpty }
+    public var isEmpty: Bool { scalars.isEmpty && series.isEmpty && items.isEmpty }
+
+    private enum CodingKeys: String, CodingKey {
+        case scalars, series, items
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        scalars = try container.decode([String: Scalar].self, forKey: .scalars)
+        series = try container.decode([String: [Point]].self, forKey: .series)
+        items = try container.decodeIfPresent([String: [Double]].self, forKey: .items) ?? [:]
+    }
 }
