@@ -18,6 +18,9 @@ public struct ResultsTableBuilder: Sendable {
             title: Array(Set(runs.map(\.run.study))).sorted().joined(separator: ", "), columns: columns, rows: [], missing: [],
             configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
         for results in runs {
+            if results.variants.isEmpty {
+                table.missing.append("run \(results.run.id): its index lists no variants (made by an older ablate); rebuild it with 'ablate reindex'")
+            }
             let values = results.values(of: columns.map(\.key))
             let intervals = results.intervals(of: columns.map(\.key))
             for (position, variant) in results.variants.enumerated() {

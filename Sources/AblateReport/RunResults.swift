@@ -58,7 +58,7 @@ public struct RunResults: Sendable {
             try forEachRow(db, sql: "SELECT runId, name, position, axisValues FROM variant ORDER BY position") { columns in
                 variants.append(VariantRow(runId: columns[0], name: columns[1], position: Int(columns[2]) ?? variants.count, axisValues: columns[3]))
             }
-            var (keys, entries) = try readValues(db)
+            var (keys, entries) = try readValues(db, variants: variants, stageTasks: stageTasks)
             let items = try readItems(db, keys: &keys)
             var params: [String: [String: String]] = [:]
             try forEachRow(db, sql: "SELECT taskId, name, value FROM param") { columns in params[columns[0], default: [:]][columns[1]] = columns[2] }
@@ -81,37 +81,51 @@ public struct RunResults: Sendable {
 
     /// Every metric of every variant, joined in SQLite and read column by column: a report
     /// over a hundred runs reads millions of values, and an object per value would cost seconds.
-    private static func readValues(_ db: Database) throws -> ([String], [Entry]) {
+    private static func readValues(
+        _ db: Database, variants: [VariantRow], stageTasks: [String: [String: String]]
+    ) throws -> ([String], [Entry]) {
+        // Which variants (by position) read each task, and as which stage: the join is done
+        // here, on a thousand rows, instead of in SQL for every metric row.
+        var readers: [String: [(position: Int32, stage: String)]] = [:]
+        for variant in variants {
+            for (stage, taskID) in stageTasks[variant.name] ?? [:] {
+                readers[taskID, default: []].append((Int32(truncatingIfNeeded: variant.position), stage))
+            }
+        }
         var keys: [String] = []
-        var keyNumbers: [String: Int32] = [:]
+        var keyNumbers: [String: [String: Int32]] = [:]  // stage → metric name → key number
         var entries: [Entry] = []
-        let statement = try db.makeStatement(
-            sql: """
-                SELECT v.position, vt.stage || '/' || m.name, m.value, m.stderr
-                FROM variantTask vt
-                JOIN variant v ON v.runId = vt.runId AND v.name = vt.variant
-                JOIN metric m ON m.runId = vt.runId AND m.taskId = vt.taskId
-                """)
+        let statement = try db.makeStatement(sql: "SELECT taskId, name, value, stderr FROM metric")
         let raw = statement.sqliteStatement
         defer { sqlite3_reset(raw) }
+        var lastTask = ""
+        var lastReaders: [(position: Int32, stage: String)] = []
         while true {
             let code = sqlite3_step(raw)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-            guard let text = sqlite3_column_text(raw, 1) else { continue }
-            let name = String(cString: text)
-            let number: Int32
-            if let known = keyNumbers[name] {
-                number = known
-            } else {
-                number = Int32(keys.count)
-                keyNumbers[name] = number
-                keys.append(name)
+            guard let taskText = sqlite3_column_text(raw, 0), let nameText = sqlite3_column_text(raw, 1) else { continue }
+            let task = String(cString: taskText)
+            if task != lastTask {
+                lastTask = task
+                lastReaders = readers[task] ?? []
             }
+            guard !lastReaders.isEmpty else { continue }
+            let name = String(cString: nameText)
             // NaN stands for a missing value inside the compact entries.
             let value = sqlite3_column_type(raw, 2) == SQLITE_NULL ? Double.nan : sqlite3_column_double(raw, 2)
             let stderr = sqlite3_column_type(raw, 3) == SQLITE_NULL ? Double.nan : sqlite3_column_double(raw, 3)
-            entries.append(Entry(position: Int32(truncatingIfNeeded: sqlite3_column_int64(raw, 0)), key: number, value: value, stderr: stderr))
+            for reader in lastReaders {
+                let number: Int32
+                if let known = keyNumbers[reader.stage]?[name] {
+                    number = known
+                } else {
+                    number = Int32(keys.count)
+                    keyNumbers[reader.stage, default: [:]][name] = number
+                    keys.append(reader.stage + "/" + name)
+                }
+                entries.append(Entry(position: reader.position, key: number, value: value, stderr: stderr))
+            }
         }
         return (keys, entries)
     }

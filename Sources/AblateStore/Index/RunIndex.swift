@@ -20,12 +20,19 @@ public final class RunIndex: Sendable {
         try self.init(writer: DatabaseQueue(path: path, configuration: configuration))
     }
 
-    /// Opens an existing index only to read it (reports): no migration, no journal change, so
-    /// that reading a hundred runs costs no writes.
+    /// Opens an existing index to read it (reports): read-only when its schema is current, so
+    /// that reading a hundred runs costs no writes; an index from an older ablate is migrated
+    /// first.
     public convenience init(readingAt path: String) throws {
         var configuration = Configuration()
         configuration.readonly = true
-        try self.init(existing: DatabaseQueue(path: path, configuration: configuration))
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        if try reader.read({ try Self.migrator.hasCompletedMigrations($0) }) {
+            self.init(existing: reader)
+        } else {
+            try reader.close()
+            try self.init(path: path)
+        }
     }
 
     private init(existing writer: any DatabaseWriter) {
