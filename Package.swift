@@ -74,7 +74,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AblateRunTests",
-            dependencies: ["AblateRun", "AblateStore", "AblateCore", "AblateReport", "AblateTestSupport"],
+            dependencies: [
+                "AblateRun", "AblateStore", "AblateCore", "AblateReport", "AblateTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Snapshots"]
         ),
         .testTarget(

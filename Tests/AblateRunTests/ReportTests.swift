@@ -1,10 +1,12 @@
 import AblateCore
 import AblateReport
 import AblateRun
-import AblateStore
 import AblateTestSupport
 import Foundation
+import GRDB
 import Testing
+
+@testable import AblateStore
 
 /// The report reads run indexes and draws the table a paper needs.
 @Suite struct ReportTests {
@@ -129,5 +131,28 @@ import Testing
         let again = try ResultsTableBuilder(report: ReportSpec()).build([RunResults.load(runDirectory: session.layout.runDirectory)])
         #expect(again.rows.first { $0.variant == "policy=weak" }?.cells.first == weak)
         #expect(MarkdownRenderer().render(table).contains("0.25 ["))
+    }
+}
+
+/// Indexes written by an earlier version of the schema are still readable.
+@Suite struct OlderIndexTests {
+    @Test func anIndexWithoutTheLatestMigrationIsMigratedBeforeAReport() throws {
+        let directory = NSTemporaryDirectory() + "ablate-old-index-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/index.sqlite"
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try RunIndex.migrator.migrate(queue, upTo: "v2: variants and their tasks")
+            try queue.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO run (id, study, specFile, state, createdAt, pid, heartbeatAt, executor) VALUES ('old', 's', 'f', 'completed', '2026-01-01 00:00:00.000', 1, '2026-01-01 00:00:00.000', 'local')"
+                )
+            }
+        }
+        let results = try RunResults.load(runDirectory: directory)
+        #expect(results.run.id == "old")
+        let table = try ResultsTableBuilder(report: ReportSpec()).build([results])
+        #expect(table.missing.first?.contains("ablate reindex") == true)
     }
 }
