@@ -77,6 +77,30 @@ import Testing
         #expect(states == [.interrupted, .interrupted, .interrupted])
     }
 
+    @Test func cancelStopsARunningRunFromAnotherProcess() throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: cancellable
+            stages:
+              long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; exec sleep 60"}
+            """)
+        let ablate = try start(["run", spec, "--kill-grace", "2"])
+        #expect(wait(until: { lines("pids").count == 1 }, timeout: 20))
+        let cancel = try CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.hasPrefix("asked ablate (PID \(ablate.processIdentifier)) to stop run cancellable/"))
+        #expect(wait(until: { !ablate.isRunning }, timeout: 15))
+        ablate.waitUntilExit()
+        #expect(ablate.terminationStatus == 130)
+        #expect(lines("pids").compactMap(Int32.init).allSatisfy { !Processes.isAlive($0) })
+        let layout = RunLayout(runDirectory: try runDirectory())
+        #expect(try AtomicFile.readJSON(TaskRecord.self, from: layout.status("long")).state == .interrupted)
+        let again = try CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("is not running"))
+    }
+
     @Test func sigkillAtTwentyRandomMomentsThenResumeCompletesEveryTaskOnce() throws {
         let spec = try write(
             """
