@@ -31,12 +31,14 @@ import Testing
         #expect(plan.counts.variants == 9)
         #expect(plan.tasks.filter { $0.stage == "sft" }.count == 3)
         #expect(plan.tasks.filter { $0.stage == "dpo" }.count == 9)
-        #expect(plan.counts.tasks == 21)
+        // 3 + 9 + 9 stage tasks, and the one environment they all run in.
+        #expect(plan.counts.tasks == 22)
         #expect(plan.counts.stageInstances == 27)
-        #expect(plan.counts.sharedTasks == 3)
+        #expect(plan.counts.sharedTasks == 4)
         let sft = try #require(plan.task(id: "sft[sft_data=lima]"))
         #expect(sft.variants.count == 3)
-        #expect(plan.task(id: "dpo[sft_data=lima,dpo_data=hh-rlhf]")?.dependencies == ["sft[sft_data=lima]"])
+        #expect(plan.task(id: "dpo[sft_data=lima,dpo_data=hh-rlhf]")?.dependencies == ["sft[sft_data=lima]", "environment[runners]"])
+        #expect(plan.task(id: "environment[runners]")?.variants.count == 9)
     }
 
     @Test func stagesLeftOutFallBackAndShareTheBaseEvaluation() throws {
@@ -60,7 +62,7 @@ import Testing
             """)
         #expect(plan.counts.variants == 4)
         let baseEval = try #require(plan.task(id: "eval[sft_data=none,dpo_data=none]"))
-        #expect(baseEval.dependencies.isEmpty)
+        #expect(baseEval.dependencies == ["environment[runners]"])
         #expect(baseEval.inputs == [TaskInput(role: "model", source: .model(name: "base"))])
         #expect(plan.variants[0].tasks.map(\.stage) == ["eval"])
         #expect(plan.variants[3].tasks.map(\.stage) == ["sft", "dpo", "eval"])

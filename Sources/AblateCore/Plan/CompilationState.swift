@@ -9,6 +9,8 @@ struct CompilationState {
     let settingsMemo = SettingsMemo()
     /// Content digests of the local models and datasets, by absolute path.
     var fileDigests: [String: String] = [:]
+    /// The task that provides each runner environment, by environment name.
+    var environmentTasks: [String: String] = [:]
 
     init(spec: Spec, files: any LocalFiles) {
         self.spec = spec
@@ -53,11 +55,12 @@ struct CompilationState {
         guard resolver.isActive(stage) else { return .absent }
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
             let settings = SettingsResolver(spec: spec, files: files, resolver: resolver, memo: settingsMemo).settings(of: stage, &diagnostics),
-            let command = CommandBuilder(stage: stage, resolver: resolver).command(settings: settings.result, inputs: inputs, &diagnostics)
+            let (interpreter, environment) = interpreter(for: stage, settings: settings.result, &diagnostics),
+            let command = CommandBuilder(stage: stage, resolver: resolver).command(
+                settings: settings.result, inputs: inputs, interpreter: interpreter, &diagnostics)
         else { return .failed }
 
         guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return .failed }
-        let environment = stage.kind == .command ? "system" : (RecipeBook.recipe(for: stage.kind)?.environment ?? "system")
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
             kind: stage.kind, settings: settings.result, command: command, environment: environment, inputs: inputs)
         if let existing = taskByFingerprint[fingerprint.value] { return .task(existing) }
@@ -74,11 +77,69 @@ struct CompilationState {
             settings: settings.result, command: command, environment: environment,
             resources: settings.resources, retries: settings.retries,
             outputs: stage.outputNames, metricFiles: stage.metricFiles, variants: [])
-        taskIDs.insert(id)
-        fingerprintByID[id] = fingerprint
-        taskByFingerprint[fingerprint.value] = tasks.count
+        return .task(add(task))
+    }
+
+    /// An environment task serves every variant of the tasks that run in it.
+    mutating func shareEnvironmentTasks() {
+        let environmentIDs = Set(environmentTasks.values)
+        guard !environmentIDs.isEmpty else { return }
+        var variants: [String: [String]] = [:]
+        for task in tasks {
+            for dependency in task.dependencies where environmentIDs.contains(dependency) {
+                variants[dependency, default: []] += task.variants
+            }
+        }
+        for index in tasks.indices where environmentIDs.contains(tasks[index].id) {
+            var seen: Set<String> = []
+            tasks[index].variants = (variants[tasks[index].id] ?? []).filter { seen.insert($0).inserted }
+        }
+    }
+
+    private mutating func add(_ task: PlannedTask) -> Int {
+        taskIDs.insert(task.id)
+        fingerprintByID[task.id] = task.fingerprint
+        taskByFingerprint[task.fingerprint.value] = tasks.count
         tasks.append(task)
-        return .task(tasks.count - 1)
+        return tasks.count - 1
+    }
+
+    /// What runs a stage's command, and the name of its environment: a built-in kind runs its
+    /// runner with the stage's `python:`, or else with the Python of its environment task.
+    private mutating func interpreter(
+        for stage: StageSpec, settings: [String: SettingValue], _ diagnostics: inout DiagnosticLog
+    ) -> (CommandArgument?, String)? {
+        guard let recipe = RecipeBook.recipe(for: stage.kind) else { return (nil, "system") }
+        if case .string(let python)? = settings[SettingCatalog.pythonSetting] {
+            return (.literal(python), "python:" + python)
+        }
+        guard let task = environmentTask(recipe.environment, for: stage, &diagnostics) else { return nil }
+        return (CommandArgument([.taskOutput(task: task, output: "venv/bin/python")]), recipe.environment)
+    }
+
+    /// The task that creates (or finds) a runner environment: one per environment in a plan,
+    /// identified by the content of its requirements, so that it is cached like any task.
+    private mutating func environmentTask(_ name: String, for stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> String? {
+        if let id = environmentTasks[name] { return id }
+        let requirements = RunnerPackage.requirements(of: name)
+        let command = TaskCommand(
+            arguments: [
+                "python3", "-m", "ablate_runners.environment", "--requirements", CommandArgument([.localPath(requirements)]),
+                "--output", CommandArgument([.outputDirectory]),
+            ],
+            environment: [RunnerPackage.pythonPath])
+        guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return nil }
+        let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
+            kind: .command, settings: [:], command: command, environment: "system", inputs: [:])
+        var id = "environment[\(name)]"
+        if taskIDs.contains(id) { id += "~" + fingerprint.short }
+        let task = PlannedTask(
+            id: id, stage: "environment", kind: .command, fingerprint: fingerprint, axisValues: [], inputs: [], settings: [:],
+            command: command, environment: "system", resources: TaskResources(), retries: 0, outputs: ["venv"], metricFiles: [],
+            variants: [], requiredOutputs: ["venv/bin/python"])
+        environmentTasks[name] = id
+        _ = add(task)
+        return id
     }
 }
 

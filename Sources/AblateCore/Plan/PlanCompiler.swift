@@ -87,6 +87,7 @@ public struct PlanCompiler {
                     values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
                     tasks: stageTasks))
         }
+        state.shareEnvironmentTasks()
         guard !diagnostics.hasErrors else { return nil }
         return Plan(
             formatVersion: Plan.formatVersion, study: spec.name, specFile: spec.file, axes: axisNames,

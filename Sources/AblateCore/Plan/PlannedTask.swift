@@ -21,6 +21,9 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
     public var metricFiles: [String]
     /// The variants that use this task.
     public var variants: [String]
+    /// Paths below the task's outputs that must still exist for its cached result to count:
+    /// an environment task's interpreter, which lives outside the cache.
+    public var requiredOutputs: [String]?
 
     /// The tasks this task needs, in input order: derived from the inputs, never stored.
     public var dependencies: [String] {

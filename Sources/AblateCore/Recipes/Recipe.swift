@@ -1,8 +1,9 @@
 /// Turns a stage kind's resolved settings and inputs into the command line of a real tool.
 protocol Recipe: Sendable {
-    /// The software environment the command needs (issue-free name of a runner environment).
+    /// The runner environment the command needs: `Runners/environments/NAME.txt`.
     var environment: String { get }
-    /// The program and its arguments, before the stage's pass-through `args:`.
+    /// The interpreter's arguments, before the stage's pass-through `args:`; the interpreter
+    /// itself (the environment's Python, or the stage's `python:`) is put in front of them.
     func arguments(for context: RecipeContext) -> [CommandArgument]
 }
 
@@ -11,37 +12,6 @@ struct RecipeContext {
     var kind: StageKind
     var settings: [String: SettingValue]
     var inputs: [InputRole: ResolvedInput]
-
-    func setting(_ name: String) -> SettingValue? { settings[name] }
-
-    func lora(_ field: String) -> SettingValue? {
-        if case .map(let lora)? = settings["lora"] { return lora[field] }
-        return nil
-    }
-
-    /// `[flag, value]` when the setting is present, nothing otherwise.
-    func flag(_ flag: String, _ setting: String) -> [CommandArgument] {
-        guard let value = settings[setting] else { return [] }
-        return [.literal(flag), .literal(value.text)]
-    }
-
-    /// `[flag, item, item, …]` for list settings.
-    func listFlag(_ flag: String, _ setting: String) -> [CommandArgument] {
-        guard case .list(let items)? = settings[setting], !items.isEmpty else { return [] }
-        return [.literal(flag)] + items.map { .literal($0.text) }
-    }
-
-    /// `[flag, path]` for a path setting, as a local path.
-    func pathFlag(_ flag: String, _ setting: String) -> [CommandArgument] {
-        guard case .string(let path)? = settings[setting] else { return [] }
-        return [.literal(flag), CommandArgument([.localPath(path)])]
-    }
-
-    /// `[flag, path]` for an input role the stage names.
-    func inputFlag(_ flag: String, _ role: InputRole) -> [CommandArgument] {
-        guard let input = inputs[role] else { return [] }
-        return [.literal(flag), input.argument]
-    }
 }
 
 /// An input after the variant's references are resolved.
@@ -76,14 +46,11 @@ enum ResolvedInput {
 enum RecipeBook {
     static func recipe(for kind: StageKind) -> (any Recipe)? {
         switch kind {
-        case .sft, .reward, .dpo: return TRLTrainingRecipe()
-        case .ppo: return RunnerRecipe(module: "ppo", environment: "trl-ppo")
-        case .bon: return RunnerRecipe(module: "bon", environment: "runners")
-        case .generate: return RunnerRecipe(module: "generate", environment: "runners")
-        case .diversity: return RunnerRecipe(module: "diversity", environment: "runners")
-        case .judge: return RunnerRecipe(module: "judge", environment: "runners")
-        case .linguistic: return RunnerRecipe(module: "linguistic", environment: "linguistic")
-        case .lmEval: return LMEvalRecipe()
+        case .sft, .reward, .dpo, .bon, .generate, .merge: return RunnerRecipe(module: kind.rawValue, environment: "runners")
+        case .tinyModel: return RunnerRecipe(module: "tiny_model", environment: "runners")
+        case .ppo: return RunnerRecipe(module: "ppo", environment: "ppo")
+        case .lmEval: return RunnerRecipe(module: "lm_eval", environment: "runners")
+        case .diversity, .judge, .linguistic: return RunnerRecipe(module: kind.rawValue, environment: "runners", outputsUnderMetrics: true)
         case .command: return nil
         }
     }

@@ -1,28 +1,53 @@
-/// A stage run by ablate's own Python stage runners (`python -m ablate_runners.KIND`), for the
-/// kinds no standard tool covers: PPO on TRL 1.12, best-of-N, sampling, diversity, judging and
-/// linguistic analysis.
+/// A stage run by one of ablate's Python stage runners, `python -m ablate_runners.MODULE`:
+/// every input role becomes `--role PATH` (datasets add `--role-format`, `--role-split`,
+/// `--role-subset` and `--role-sample`), every setting that shapes the result becomes a flag
+/// (`max_new_tokens` → `--max-new-tokens`, `lora.r` → `--lora-r`), and `--output` names the
+/// task's output directory.
 struct RunnerRecipe: Recipe {
     var module: String
     var environment: String
+    /// Kinds that only measure write their files under the `metrics` output.
+    var outputsUnderMetrics = false
 
     func arguments(for context: RecipeContext) -> [CommandArgument] {
-        var arguments: [CommandArgument] = ["python", "-m", .literal("ablate_runners.\(module)")]
+        var arguments: [CommandArgument] = ["-m", .literal("ablate_runners.\(module)")]
         for role in context.kind.inputRoles {
-            arguments += context.inputFlag("--" + role.rawValue.replacingOccurrences(of: "_", with: "-"), role)
-        }
-        for name in context.settings.keys.sorted() {
-            guard let value = context.settings[name] else { continue }
-            let flag = CommandArgument.literal("--" + name.replacingOccurrences(of: "_", with: "-"))
-            switch value {
-            case .list(let items): arguments += [flag] + items.map { .literal($0.text) }
-            case .map(let fields):
-                for field in fields.keys.sorted() {
-                    arguments += [.literal("--\(name)-\(field)".replacingOccurrences(of: "_", with: "-")), .literal(fields[field]?.text ?? "")]
-                }
-            default: arguments += [flag, .literal(value.text)]
+            guard let input = context.inputs[role] else { continue }
+            let flag = "--" + Self.flagName(role.rawValue)
+            arguments += [.literal(flag), input.argument]
+            if let dataset = input.dataset {
+                arguments += [.literal(flag + "-format"), .literal(dataset.format.rawValue), .literal(flag + "-split"), .literal(dataset.split)]
+                if let subset = dataset.subset { arguments += [.literal(flag + "-subset"), .literal(subset)] }
+                if let sample = dataset.sample { arguments += [.literal(flag + "-sample"), .literal(String(sample))] }
             }
         }
-        arguments += ["--output", .output(context.kind.outputs.first ?? "output")]
+        for name in context.settings.keys.sorted() where Self.isPassed(name) {
+            guard let value = context.settings[name] else { continue }
+            arguments += Self.flags(name, value)
+        }
+        arguments += ["--output", outputsUnderMetrics ? .output("metrics") : CommandArgument([.outputDirectory])]
         return arguments
+    }
+
+    /// Settings that change how a task runs (resources, retries) or what runs it (`python`)
+    /// are ablate's own business, not the runner's.
+    private static func isPassed(_ name: String) -> Bool {
+        name != SettingCatalog.pythonSetting && SettingCatalog.definition(named: name)?.affectsResult ?? false
+    }
+
+    private static func flags(_ name: String, _ value: SettingValue) -> [CommandArgument] {
+        let flag = CommandArgument.literal("--" + flagName(name))
+        switch value {
+        case .list(let items): return [flag] + items.map { .literal($0.text) }
+        case .map(let fields):
+            return fields.keys.sorted().flatMap { field in fields[field].map { flags(name + "_" + field, $0) } ?? [] }
+        case .string(let text) where SettingCatalog.definition(named: name)?.type.isPath == true:
+            return [flag, CommandArgument([.localPath(text)])]
+        default: return [flag, .literal(value.text)]
+        }
+    }
+
+    private static func flagName(_ name: String) -> String {
+        name.replacingOccurrences(of: "_", with: "-")
     }
 }

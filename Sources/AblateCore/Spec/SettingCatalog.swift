@@ -15,6 +15,8 @@ public enum SettingCatalog {
     static let training: Set<StageKind> = [.sft, .reward, .dpo, .ppo]
     static let sampling: Set<StageKind> = [.ppo, .bon, .generate]
     static let allKinds = Set(StageKind.allCases)
+    /// The setting that points a stage at an existing interpreter.
+    static let pythonSetting = "python"
 
     public static let lora: [SettingDefinition] = [
         SettingDefinition(name: "r", type: .positiveInteger, kinds: training, summary: "LoRA rank"),
@@ -46,7 +48,8 @@ public enum SettingCatalog {
         SettingDefinition(name: "temperature", type: .nonNegativeNumber, kinds: sampling, summary: "sampling temperature"),
         SettingDefinition(name: "max_new_tokens", type: .positiveInteger, kinds: sampling, summary: "tokens generated per sample"),
         SettingDefinition(name: "n", type: .positiveInteger, kinds: [.bon], summary: "candidates per prompt for best-of-N"),
-        SettingDefinition(name: "samples_per_prompt", type: .positiveInteger, kinds: [.generate], summary: "samples per prompt (K)"),
+        SettingDefinition(
+            name: "samples_per_prompt", type: .positiveInteger, kinds: [.generate, .bon], summary: "samples per prompt (K; for best-of-N, each the best of n)"),
         SettingDefinition(name: "max_prompts", type: .positiveInteger, kinds: [.ppo, .bon, .generate], summary: "prompts to use from the prompt set"),
         SettingDefinition(name: "tasks", type: .stringList, kinds: [.lmEval], summary: "lm-evaluation-harness task names"),
         SettingDefinition(name: "num_fewshot", type: .nonNegativeInteger, kinds: [.lmEval], summary: "few-shot examples per item"),
@@ -60,6 +63,9 @@ public enum SettingCatalog {
         SettingDefinition(name: "endpoint_model", type: .string, kinds: [.judge], summary: "model name at the judge endpoint"),
         SettingDefinition(
             name: "features", type: .choiceList(["length", "sentiment", "pos", "lemmas"]), kinds: [.linguistic], summary: "linguistic features to measure"),
+        SettingDefinition(
+            name: pythonSetting, type: .string, kinds: allKinds.subtracting([.command]),
+            summary: "an existing Python (path or name on PATH) to run the stage with, instead of ablate's managed environment"),
         SettingDefinition(name: "resources", type: .record(resources), kinds: allKinds, summary: "resources the task needs", affectsResult: false),
         SettingDefinition(name: "retries", type: .nonNegativeInteger, kinds: allKinds, summary: "times a failed task is retried", affectsResult: false),
     ]

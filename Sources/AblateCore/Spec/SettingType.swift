@@ -20,6 +20,11 @@ public indirect enum SettingType: Sendable {
     /// A nested mapping with settings of its own (`lora: {r: 8, alpha: 16}`).
     case record([SettingDefinition])
 
+    public var isPath: Bool {
+        if case .path = self { return true }
+        return false
+    }
+
     /// What the type is, as a fix in an error message would describe it.
     public var expectation: String {
         switch self {

@@ -98,7 +98,8 @@ struct SpecValidator {
                         at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${datasets.\(name)}' is a dataset")
                 case (.data, .model(let name)):
                     diagnostics.error(at: template.location, "'\(role.rawValue)' of stage '\(stage.name)' expects data, but '${models.\(name)}' is a model")
-                case (.model, .stage(let name, let output)) where output != "model" && spec.stage(named: name)?.kind != .command:
+                case (.model, .stage(let name, let output))
+                where spec.stage(named: name).map { $0.kind != .command && !$0.kind.modelOutputs.contains(output) } ?? false:
                     if let target = spec.stage(named: name), target.outputNames.contains(output) {
                         let fix =
                             target.outputNames.contains("model")

@@ -10,17 +10,25 @@ public enum StageKind: String, CaseIterable, Codable, Sendable {
     case diversity
     case judge
     case linguistic
+    case merge
+    case tinyModel = "tiny-model"
     case command
 
     /// The outputs other stages can reference as `${stages.NAME.OUTPUT}`.
     public var outputs: [String] {
         switch self {
-        case .sft, .reward, .dpo, .ppo: return ["model", "adapter"]
+        case .sft, .reward, .dpo, .ppo, .merge: return ["model"]
+        case .tinyModel: return ["model", "reward_model"]
         case .bon, .generate: return ["samples"]
         case .lmEval: return ["results"]
         case .diversity, .judge, .linguistic: return ["metrics"]
         case .command: return ["output"]
         }
+    }
+
+    /// The outputs that are models, which `model:`-like inputs may name.
+    public var modelOutputs: [String] {
+        self == .tinyModel ? ["model", "reward_model"] : outputs.filter { $0 == "model" }
     }
 
     /// Kinds that train a model, and so take the training settings (LoRA, learning rate, …).
@@ -38,11 +46,11 @@ public enum StageKind: String, CaseIterable, Codable, Sendable {
         case .ppo: return [.model, .rewardModel, .prompts]
         case .bon: return [.model, .rewardModel, .prompts]
         case .generate: return [.model, .prompts]
-        case .lmEval: return [.model]
+        case .lmEval, .merge: return [.model]
         case .diversity: return [.samples]
         case .judge: return [.samples, .baseline, .judgeModel]
-        case .linguistic: return [.data, .samples, .rewardModel]
-        case .command: return []
+        case .linguistic: return [.data, .samples]
+        case .tinyModel, .command: return []
         }
     }
 
@@ -52,10 +60,10 @@ public enum StageKind: String, CaseIterable, Codable, Sendable {
         case .sft, .reward, .dpo: return [.model, .data]
         case .ppo, .bon: return [.model, .rewardModel, .prompts]
         case .generate: return [.model, .prompts]
-        case .lmEval: return [.model]
+        case .lmEval, .merge: return [.model]
         case .diversity: return [.samples]
         case .judge: return [.samples, .baseline]
-        case .linguistic, .command: return []
+        case .linguistic, .tinyModel, .command: return []
         }
     }
 }

@@ -31,7 +31,7 @@ public enum Digest {
         }
         if isDirectory.boolValue {
             let files = try FileManager.default.subpathsOfDirectory(atPath: path).sorted()
-            for relative in files {
+            for relative in files where !isIgnored(relative) {
                 let full = (path as NSString).appendingPathComponent(relative)
                 var childIsDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: full, isDirectory: &childIsDirectory),
@@ -44,6 +44,12 @@ public enum Digest {
             try hashFile(path, into: &hasher)
         }
         return hex(hasher.finalize())
+    }
+
+    /// Hidden files and folders (`.git`, `.pytest_cache`) and Python's byte-code caches are
+    /// not content: running a tool in a folder must not change its digest.
+    private static func isIgnored(_ relative: String) -> Bool {
+        relative.split(separator: "/").contains { $0.hasPrefix(".") || $0 == "__pycache__" }
     }
 
     private static func hashFile(_ path: String, into hasher: inout SHA256) throws {

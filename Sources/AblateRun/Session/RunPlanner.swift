@@ -30,7 +30,7 @@ struct RunPlanner {
         if let old, old.state.isDone, old.fingerprint == task.fingerprint, outputsExist(task) {
             return TaskDecision(task: task.id, action: .keep, reason: "\(old.state.rawValue), unchanged")
         }
-        if let entry = cache.entry(for: task.fingerprint) {
+        if let entry = cache.entry(for: task.fingerprint), outputsExist(task) {
             let origin = entry.origin.run == layout.runID ? "this run" : "run \(entry.origin.study)/\(entry.origin.run)"
             return TaskDecision(task: task.id, action: .cached, reason: "cached from \(origin) (task \(entry.origin.task))")
         }
@@ -48,7 +48,11 @@ struct RunPlanner {
             return "changed: " + changes.joined(separator: ", ")
         }
         switch old.state {
-        case .completed, .cached: return "its outputs are missing from the cache"
+        case .completed, .cached:
+            if let missing = task.requiredOutputs?.first(where: { !FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint) + "/" + $0) }) {
+                return "\(missing) is missing"
+            }
+            return "its outputs are missing from the cache"
         case .failed: return "failed: \(old.reason ?? "see its log")"
         case .interrupted: return "interrupted"
         case .running: return "was running when ablate stopped"
@@ -58,6 +62,8 @@ struct RunPlanner {
     }
 
     private func outputsExist(_ task: PlannedTask) -> Bool {
-        FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint))
+        let outputs = cache.outputs(task.fingerprint)
+        return FileManager.default.fileExists(atPath: outputs)
+            && (task.requiredOutputs ?? []).allSatisfy { FileManager.default.fileExists(atPath: outputs + "/" + $0) }
     }
 }

@@ -1,0 +1,35 @@
+"""Writes a LoRA adapter (or a chain of them) merged into its base as a full model.
+
+    python -m ablate_runners.merge --model PATH [--kind causal|reward] --output DIR
+
+--kind defaults to what the full model at the bottom of the chain is (its config's architecture).
+
+Stages pass adapters to each other without merging; this is for a merged copy on disk, loadable
+without PEFT. Writes DIR/model: the merged weights (float32) and the tokenizer.
+"""
+
+import argparse
+import os
+
+from .common import RunnerError, fail
+from .models import load_model, load_tokenizer, model_kind
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Merge LoRA adapters into a full model.")
+    parser.add_argument("--model", required=True, help="a LoRA adapter (its chain is followed to a full model) or a full model")
+    parser.add_argument("--kind", choices=["causal", "reward"], help="causal LM or reward model (default: from the base model's config)")
+    parser.add_argument("--seed", type=int, default=0, help="accepted for a uniform interface; merging is deterministic")
+    parser.add_argument("--output", required=True, help="the merged model goes to OUTPUT/model")
+    arguments = parser.parse_args()
+    try:
+        directory = os.path.join(arguments.output, "model")
+        tokenizer = load_tokenizer(arguments.model)
+        load_model(arguments.model, kind=arguments.kind or model_kind(arguments.model)).save_pretrained(directory)
+        tokenizer.save_pretrained(directory)
+    except RunnerError as error:
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

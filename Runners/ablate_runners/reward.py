@@ -1,0 +1,71 @@
+"""Reward modelling with TRL's RewardTrainer (a one-label sequence classifier), LoRA through PEFT.
+
+    python -m ablate_runners.reward --model PATH --data PATH [--data-format preference]
+        [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj v_proj]
+        [--max-length N --learning-rate X --epochs E --max-steps S --batch-size B --seed S] --output DIR
+
+--model is a sequence-classification model (or a LoRA adapter chain on one); --data holds
+preference pairs (TRL prompt/chosen/rejected, HH-RLHF or SHP). Writes DIR/model (the adapter
+with the trained score head, or the full model with --lora-enabled false), DIR/metrics.jsonl (the
+loss, accuracy and margin per step), DIR/metrics.json (the final training loss and
+`reward/accuracy`, the share of training pairs the trained model scores chosen above rejected)
+and DIR/items.jsonl (that outcome per pair).
+"""
+
+import argparse
+
+from .common import RunnerError, fail
+from .data import load_records
+from .models import load_model, load_tokenizer
+from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Reward modelling (TRL RewardTrainer).")
+    add_training_arguments(parser)
+    parser.set_defaults(data_format="preference")
+    arguments = parser.parse_args()
+    try:
+        dataset = load_records(arguments, "data", seed=arguments.seed)
+        # Imported once the data is read, so that bad input fails before this slow import.
+        from trl import RewardConfig, RewardTrainer
+
+        tokenizer = load_tokenizer(arguments.model)
+        model = load_model(arguments.model, kind="reward")
+        options = trainer_options(arguments)
+        if arguments.max_length:
+            options["max_length"] = arguments.max_length
+        # RewardTrainer sets config.pad_token_id from the tokenizer (the classifier scores the last
+        # non-pad token), and PEFT's SEQ_CLS task adds the `score` head to modules_to_save, so the
+        # head is trained and saved with the adapter.
+        trainer = RewardTrainer(
+            model=model, args=RewardConfig(**options), train_dataset=dataset, processing_class=tokenizer,
+            peft_config=lora_config(arguments, "SEQ_CLS"), callbacks=[metrics_callback(arguments.output)],
+        )
+        result = trainer.train()
+        wins = pair_outcomes(trainer)
+        scalars = {"train/loss": result.training_loss, "train/steps": result.global_step,
+                   "reward/accuracy": sum(wins) / len(wins)}
+        items = [{"item": index, "reward/accuracy": win} for index, win in enumerate(wins)]
+        finish(trainer, arguments, arguments.model, scalars, items)
+    except RunnerError as error:
+        fail(str(error))
+
+
+def pair_outcomes(trainer):
+    """1 for each training pair whose chosen text the trained model scores above the rejected one,
+    else 0; scored on the pairs exactly as the trainer tokenised them."""
+    import torch
+
+    model = trainer.model.eval()
+    wins = []
+    with torch.no_grad():
+        for pair in trainer.train_dataset:
+            batch = {key: value.to(model.device) for key, value in trainer.data_collator([pair]).items()}
+            chosen, rejected = model(**batch).logits.squeeze(-1).tolist()
+            wins.append(int(chosen > rejected))
+    return wins
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Shared fixtures: the tiny model and reward model (built once per session) and a way to run
+a runner as the pipeline does, in its own process, offline."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUNNERS = Path(__file__).resolve().parent.parent
+REPOSITORY = RUNNERS.parent
+QUICKSTART_DATA = REPOSITORY / "Experiments" / "data" / "quickstart"
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def run_runner(module, *arguments, python=None, env=None, home=None):
+    """Runs `python -m ablate_runners.MODULE ARGUMENTS…` and returns the completed process."""
+    environment = {**os.environ, **OFFLINE, "PYTHONPATH": str(RUNNERS), **(env or {})}
+    if home is not None:
+        environment["HF_HOME"] = str(home)
+    return subprocess.run(
+        [python or sys.executable, "-m", f"ablate_runners.{module}", *map(str, arguments)],
+        cwd=RUNNERS, capture_output=True, text=True, env=environment,
+    )
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def read_lines(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def hf_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("hf-home")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, hf_home):
+    """{"model": PATH, "reward_model": PATH}: the deterministic tiny Llama and reward model."""
+    pytest.importorskip("transformers")
+    directory = tmp_path_factory.mktemp("tiny")
+    result = run_runner("tiny_model", "--output", directory, home=hf_home)
+    assert result.returncode == 0, result.stderr
+    return {"model": directory / "model", "reward_model": directory / "reward_model"}
