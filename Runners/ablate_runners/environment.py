@@ -100,7 +100,10 @@ def main():
     if arguments.output:
         os.makedirs(arguments.output, exist_ok=True)
         link = os.path.join(arguments.output, "venv")
-        if os.path.lexists(link):
+        # ablate creates a task's declared outputs as empty folders beforehand.
+        if os.path.isdir(link) and not os.path.islink(link):
+            os.rmdir(link)
+        elif os.path.lexists(link):
             os.remove(link)
         os.symlink(directory, link)
     if arguments.print_python:

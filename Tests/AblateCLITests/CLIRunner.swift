@@ -25,7 +25,7 @@ enum CLIRunner {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], in directory: String = fixtures) throws -> Result {
+    static func run(_ arguments: [String], in directory: String = fixtures, environment: [String: String] = [:]) throws -> Result {
         // Output goes to files rather than pipes, so that a large plan can never block the child.
         let base = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
@@ -37,6 +37,7 @@ enum CLIRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))

@@ -1,0 +1,70 @@
+"""Best-of-N sampling: for every prompt and pick, N candidates from the policy, ranked by a reward
+model; the best is kept.
+
+    python -m ablate_runners.bon --model PATH --reward-model PATH --prompts PATH [--prompts-format F
+        --prompts-split S --prompts-subset C --prompts-sample N] [--max-prompts N] [--n 16]
+        [--samples-per-prompt 1] [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
+
+The candidates are sampled as `generate` samples (chat-formatted prompts, pure temperature
+sampling, seeded); the reward model (a one-label sequence classifier) scores each chat-formatted
+(prompt, candidate) conversation. Writes DIR/samples/samples.jsonl (the chosen candidates),
+DIR/samples/candidates.jsonl ({"prompt_id", "prompt", "pick", "candidates", "rewards", "chosen"}
+per prompt and pick), DIR/metrics.json (bon/mean_reward of the chosen, bon/mean_candidate_reward)
+and DIR/items.jsonl (bon/reward per prompt: the mean reward of its chosen candidates).
+"""
+
+import argparse
+import os
+from statistics import fmean
+
+from .common import RunnerError, fail, write_metrics
+from .sampling import (add_sampling_arguments, check_arguments, load_policy, load_prompts, load_reward_model, reward_scores,
+                       sample, write_jsonl, write_samples)
+
+
+def rank(prompts, candidates, rewards, n, picks):
+    """One record per prompt and pick: its N candidates, their rewards and the index of the best."""
+    rankings = []
+    for index, prompt in enumerate(prompts):
+        for pick in range(picks):
+            first = (index * picks + pick) * n
+            scores = rewards[first : first + n]
+            rankings.append({"prompt_id": prompt["id"], "prompt": prompt["prompt"], "pick": pick,
+                             "candidates": [text for text, _ in candidates[index][pick * n : (pick + 1) * n]],
+                             "rewards": scores, "chosen": max(range(n), key=scores.__getitem__)})
+    return rankings
+
+
+def best_reward(ranking):
+    return ranking["rewards"][ranking["chosen"]]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Best-of-N sampling ranked by a reward model.")
+    add_sampling_arguments(parser)
+    parser.add_argument("--reward-model", required=True, help="a sequence classifier with one label: a local directory or a hub id")
+    parser.add_argument("--n", type=int, default=16, help="candidates per pick (N)")
+    parser.add_argument("--samples-per-prompt", type=int, default=1, help="best-of-N picks per prompt")
+    arguments = parser.parse_args()
+    try:
+        check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "n", "samples_per_prompt")
+        reward_model, reward_tokenizer = load_reward_model(arguments.reward_model)
+        prompts = load_prompts(arguments)
+        model, tokenizer = load_policy(arguments.model)
+        n, picks = arguments.n, arguments.samples_per_prompt
+        candidates = sample(model, tokenizer, [prompt["prompt"] for prompt in prompts], n * picks, arguments)
+        pairs = [(prompt["prompt"], text) for prompt, group in zip(prompts, candidates) for text, _ in group]
+        rewards = reward_scores(reward_model, reward_tokenizer, pairs, arguments.batch_size * n)
+        rankings = rank(prompts, candidates, rewards, n, picks)
+        by_prompt = [rankings[index * picks : (index + 1) * picks] for index in range(len(prompts))]
+        write_samples(arguments.output, prompts, [[ranking["candidates"][ranking["chosen"]] for ranking in group] for group in by_prompt])
+        write_jsonl(os.path.join(arguments.output, "samples", "candidates.jsonl"), rankings)
+        items = [{"item": prompt["id"], "bon/reward": fmean(map(best_reward, group))} for prompt, group in zip(prompts, by_prompt)]
+        write_metrics(arguments.output, {"bon/mean_reward": fmean(map(best_reward, rankings)), "bon/mean_candidate_reward": fmean(rewards)},
+                      items=items)
+    except RunnerError as error:
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

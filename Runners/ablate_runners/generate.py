@@ -1,0 +1,39 @@
+"""K samples per prompt from a model (a full model or a LoRA adapter chain, merged in memory).
+
+    python -m ablate_runners.generate --model PATH --prompts PATH [--prompts-format F --prompts-split S
+        --prompts-subset C --prompts-sample N] [--max-prompts N] [--samples-per-prompt 4]
+        [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
+
+Prompts are chat-formatted when the tokenizer has a chat template. Sampling is pure temperature
+sampling (top-p 1, no top-k; temperature 0 is greedy), seeded: the same inputs give the same samples.
+Writes DIR/samples/samples.jsonl ({"prompt_id", "prompt", "samples": [...]} per prompt, only the
+generated text) and DIR/metrics.json (generate/prompts, generate/samples, generate/mean_length in tokens).
+"""
+
+import argparse
+
+from .common import RunnerError, fail, write_metrics
+from .sampling import add_sampling_arguments, check_arguments, load_policy, load_prompts, sample, write_samples
+
+
+def main():
+    parser = argparse.ArgumentParser(description="K samples per prompt.")
+    add_sampling_arguments(parser)
+    parser.add_argument("--samples-per-prompt", type=int, default=4, help="samples per prompt (K)")
+    arguments = parser.parse_args()
+    try:
+        check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "samples_per_prompt")
+        prompts = load_prompts(arguments)
+        model, tokenizer = load_policy(arguments.model)
+        samples = sample(model, tokenizer, [prompt["prompt"] for prompt in prompts], arguments.samples_per_prompt, arguments)
+        write_samples(arguments.output, prompts, [[text for text, _ in group] for group in samples])
+        lengths = [length for group in samples for _, length in group]
+        write_metrics(arguments.output, {
+            "generate/prompts": len(prompts), "generate/samples": len(lengths), "generate/mean_length": sum(lengths) / len(lengths),
+        })
+    except RunnerError as error:
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

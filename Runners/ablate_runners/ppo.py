@@ -1,0 +1,88 @@
+"""PPO against a reward model with TRL 1.12's PPOTrainer (`trl.experimental.ppo`), LoRA through PEFT.
+
+    python -m ablate_runners.ppo --model PATH --reward-model PATH --prompts PATH [--prompts-format F
+        --prompts-split S --prompts-subset C --prompts-sample N] [--max-prompts N]
+        [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj v_proj]
+        [--kl-coef 0.05 --ppo-epochs 4 --temperature 0.7 --max-new-tokens 64 --max-length N]
+        [--learning-rate X --epochs E --max-steps S --batch-size B --gradient-accumulation-steps G --seed S] --output DIR
+
+The policy is --model (an SFT adapter chain, merged in memory); with LoRA the reference policy is
+the same model with the adapter disabled, without it a frozen copy. The reward model (a one-label
+sequence classifier sharing the policy's tokenizer) scores the responses, and a copy of it is the
+value model. Prompts are chat-formatted when the tokenizer has a chat template (the last
+--max-length tokens are kept); responses stop at the EOS token or after --max-new-tokens. One PPO
+step takes B x G prompts: --max-steps S sets S x B x G episodes, else --epochs passes over the prompts.
+
+Writes DIR/model (the policy adapter, naming --model as its base, or the full model with
+--lora-enabled false), DIR/metrics.jsonl (TRL's PPO statistics per step: objective/scores,
+objective/kl, loss/policy_avg, loss/value_avg, …; NaN written as null) and DIR/metrics.json
+(ppo/mean_score and ppo/kl of the last step, train/loss = its policy loss + vf_coef x value loss, train/steps).
+"""
+
+import argparse
+
+from .common import RunnerError, fail
+from .models import load_model, load_tokenizer
+from .sampling import add_generation_arguments, add_prompt_arguments, check_arguments, format_prompt, load_prompts, load_reward_model
+from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
+
+
+def prompt_dataset(arguments, tokenizer):
+    """The token ids of the chat-formatted prompts: the dataset PPOTrainer samples queries from."""
+    from datasets import Dataset
+
+    prompts = load_prompts(arguments)
+    episodes_per_step = arguments.batch_size * arguments.gradient_accumulation_steps
+    if len(prompts) < episodes_per_step:
+        raise RunnerError(f"{len(prompts)} prompts, fewer than one PPO batch (--batch-size x --gradient-accumulation-steps = {episodes_per_step})")
+    texts = [format_prompt(tokenizer, prompt["prompt"]) for prompt in prompts]
+    ids = tokenizer(texts, add_special_tokens=not tokenizer.chat_template)["input_ids"]
+    return Dataset.from_dict({"input_ids": [row[-arguments.max_length :] if arguments.max_length else row for row in ids]})
+
+
+def main():
+    parser = argparse.ArgumentParser(description="PPO against a reward model (TRL 1.12 PPOTrainer).")
+    add_training_arguments(parser, data=False)
+    add_prompt_arguments(parser)
+    add_generation_arguments(parser)
+    parser.add_argument("--reward-model", required=True, help="a sequence classifier with one label, also the value model's start")
+    parser.add_argument("--kl-coef", type=float, default=0.05, help="KL penalty coefficient")
+    parser.add_argument("--ppo-epochs", type=int, default=4, help="PPO epochs over each batch of rollouts")
+    arguments = parser.parse_args()
+    try:
+        check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "gradient_accumulation_steps", "ppo_epochs", "temperature")
+        from transformers import set_seed
+        from trl.experimental.ppo import PPOConfig, PPOTrainer
+
+        set_seed(arguments.seed)
+        tokenizer = load_tokenizer(arguments.model)
+        tokenizer.padding_side = "left"
+        dataset = prompt_dataset(arguments, tokenizer)
+        reward_model, _ = load_reward_model(arguments.reward_model, tokenizer.pad_token_id)
+        value_model, _ = load_reward_model(arguments.reward_model, tokenizer.pad_token_id)
+        options = trainer_options(arguments)
+        if arguments.max_steps > 0:
+            options["total_episodes"] = arguments.max_steps * arguments.batch_size * arguments.gradient_accumulation_steps
+        config = PPOConfig(
+            **options, kl_coef=arguments.kl_coef, num_ppo_epochs=arguments.ppo_epochs, num_mini_batches=1, temperature=arguments.temperature,
+            response_length=arguments.max_new_tokens, stop_token="eos", num_sample_generations=0,
+        )
+        trainer = PPOTrainer(
+            args=config, processing_class=tokenizer, model=load_model(arguments.model), ref_model=None, reward_model=reward_model,
+            value_model=value_model, train_dataset=dataset, peft_config=lora_config(arguments, "CAUSAL_LM"),
+            callbacks=[metrics_callback(arguments.output)],
+        )
+        if config.num_total_batches < 1:
+            raise RunnerError(f"{config.total_episodes} episodes make no PPO step of {config.batch_size}; raise --epochs or set --max-steps")
+        trainer.train()
+        last = [entry for entry in trainer.state.log_history if "objective/scores" in entry][-1]
+        finish(trainer, arguments, arguments.model, {
+            "ppo/mean_score": last["objective/scores"], "ppo/kl": last["objective/kl"], "train/steps": trainer.state.global_step,
+            "train/loss": last["loss/policy_avg"] + config.vf_coef * last["loss/value_avg"],
+        })
+    except RunnerError as error:
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""What the sampling runners (generate, bon, ppo) share: their flags, reading and formatting the
+prompts, seeded batched sampling, reward-model scores and writing samples.jsonl.
+
+A prompt is formatted with the tokenizer's chat template (one user turn and the generation
+prompt) when it has one, else used as it is; a (prompt, response) pair is scored as the
+chat-formatted conversation (or the two texts joined) by a one-label sequence classifier.
+"""
+
+import json
+import os
+
+from .common import RunnerError
+from .data import add_dataset_arguments, load_records, prompts_of
+from .models import check_local, load_model, load_tokenizer
+
+
+def add_prompt_arguments(parser):
+    add_dataset_arguments(parser, "prompts", required=True)
+    parser.add_argument("--max-prompts", type=int, default=None, help="use the first N prompts (all when absent)")
+
+
+def add_generation_arguments(parser):
+    parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (0: greedy)")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+
+
+def add_sampling_arguments(parser):
+    """The flags of generate and bon: the model, the prompts, sampling, batching, seed, output."""
+    parser.add_argument("--model", required=True, help="a local directory (model or LoRA adapter) or a hub id")
+    add_prompt_arguments(parser)
+    add_generation_arguments(parser)
+    parser.add_argument("--batch-size", type=int, default=8, help="prompts per generation batch")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", required=True, help="the task's output directory; samples go to OUTPUT/samples")
+
+
+def check_arguments(arguments, *positive):
+    """Bad numbers fail before anything is loaded: the flags named must be positive (when
+    given), the temperature not negative."""
+    for name in positive:
+        value = getattr(arguments, name)
+        if value is not None and value <= 0:
+            raise RunnerError(f"--{name.replace('_', '-')} must be positive, not {value}")
+    if arguments.temperature < 0:
+        raise RunnerError(f"--temperature must not be negative, not {arguments.temperature}")
+
+
+def load_prompts(arguments):
+    """[{"id", "prompt"}] of the prompts dataset, the first --max-prompts of them; the id is the
+    record's `id` when it has one, else its index."""
+    dataset = load_records(arguments, "prompts", seed=arguments.seed)
+    if arguments.max_prompts is not None and arguments.max_prompts < len(dataset):
+        dataset = dataset.select(range(arguments.max_prompts))
+    ids = dataset["id"] if "id" in dataset.column_names else range(len(dataset))
+    return [{"id": str(key), "prompt": prompt} for key, prompt in zip(ids, prompts_of(dataset))]
+
+
+def format_prompt(tokenizer, prompt):
+    if tokenizer.chat_template:
+        return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+    return prompt
+
+
+def format_conversation(tokenizer, prompt, response):
+    if tokenizer.chat_template:
+        turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
+        return tokenizer.apply_chat_template(turns, tokenize=False)
+    return prompt + response
+
+
+def encode(tokenizer, texts):
+    """Token ids of formatted texts; a chat template already holds its special tokens."""
+    return tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not tokenizer.chat_template)
+
+
+def device():
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_policy(path):
+    """The causal LM (adapter chains merged) and its tokenizer, padding on the left for generation."""
+    tokenizer = load_tokenizer(path)
+    tokenizer.padding_side = "left"
+    return load_model(path).to(device()).eval(), tokenizer
+
+
+def load_reward_model(path, pad_token_id=None):
+    """The reward model (a one-label sequence classifier) and its tokenizer, padding on the right.
+    A missing local path fails before anything heavy is imported."""
+    tokenizer = load_tokenizer(check_local(path))
+    tokenizer.padding_side = "right"
+    model = load_model(path, kind="reward")
+    model.config.pad_token_id = tokenizer.pad_token_id if pad_token_id is None else pad_token_id
+    return model.to(device()).eval(), tokenizer
+
+
+def sample(model, tokenizer, prompts, count, arguments):
+    """`count` continuations of every prompt as (text, tokens) pairs, --batch-size prompts at a
+    time. Seeded by --seed: the same model, prompts and flags give the same samples."""
+    import torch
+
+    torch.manual_seed(arguments.seed)
+    if arguments.temperature > 0:
+        options = dict(do_sample=True, temperature=arguments.temperature, top_p=1.0, top_k=0, num_return_sequences=count)
+    else:
+        options = dict(do_sample=False)
+    special = set(tokenizer.all_special_ids)
+    results = []
+    for start in range(0, len(prompts), arguments.batch_size):
+        inputs = encode(tokenizer, [format_prompt(tokenizer, prompt) for prompt in prompts[start : start + arguments.batch_size]]).to(model.device)
+        with torch.no_grad():
+            output = model.generate(**inputs, max_new_tokens=arguments.max_new_tokens, pad_token_id=tokenizer.pad_token_id, **options)
+        continuations = output[:, inputs["input_ids"].shape[1] :].tolist()
+        if not options["do_sample"]:
+            continuations = [ids for ids in continuations for _ in range(count)]
+        for first in range(0, len(continuations), count):
+            results.append([(tokenizer.decode(ids, skip_special_tokens=True), sum(token not in special for token in ids))
+                            for ids in continuations[first : first + count]])
+    return results
+
+
+def reward_scores(model, tokenizer, pairs, batch_size):
+    """The reward model's score (logits[:, 0]) of every (prompt, response) pair."""
+    import torch
+
+    scores = []
+    for start in range(0, len(pairs), batch_size):
+        inputs = encode(tokenizer, [format_conversation(tokenizer, prompt, response) for prompt, response in pairs[start : start + batch_size]])
+        with torch.no_grad():
+            scores += model(**inputs.to(model.device)).logits[:, 0].float().tolist()
+    return scores
+
+
+def write_jsonl(path, records):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+
+
+def write_samples(output, prompts, samples):
+    """OUTPUT/samples/samples.jsonl: {"prompt_id", "prompt", "samples": [text, …]} per prompt."""
+    write_jsonl(os.path.join(output, "samples", "samples.jsonl"),
+                ({"prompt_id": prompt["id"], "prompt": prompt["prompt"], "samples": texts} for prompt, texts in zip(prompts, samples)))
