@@ -1,0 +1,101 @@
+"""lm-evaluation-harness on a model or a chain of LoRA adapters, through the harness's Python API.
+
+    python -m ablate_runners.lm_eval --model PATH --tasks NAME [NAME ...] [--task-dir DIR]
+        [--num-fewshot N] [--batch-size B] [--limit L] [--seed S] [--max-length T] --output DIR
+
+The model is loaded (adapters merged in memory) and handed to the harness's HFLM, so adapters
+need no merged copy on disk. --task-dir adds a directory of task YAMLs to the harness's own tasks;
+--seed sets its four seeds (Python, NumPy, torch, few-shot), as the CLI's --seed does.
+
+Writes OUTPUT/results/results_<timestamp>.json, the layout the lm_eval CLI writes (results,
+configs, versions, n-shot, ..., without the per-sample logs; ablate reads results.<task>
+["acc,none"] and ["acc_stderr,none"] from it), and OUTPUT/results/samples_<task>.jsonl, the
+per-sample logs of each task.
+"""
+
+import argparse
+import json
+import os
+from datetime import datetime
+
+from .common import RunnerError, fail
+from .models import load_model, load_tokenizer
+
+SEEDS = ["random_seed", "numpy_random_seed", "torch_random_seed", "fewshot_random_seed"]
+
+
+def task_manager(task_dir, tasks):
+    """The harness's task manager, with --task-dir; every task must be known to it. When every
+    task is a plain task of --task-dir, the harness's own (some 15,000, a slow index) are left out."""
+    from lm_eval.tasks import TaskManager
+
+    if task_dir:
+        if not os.path.isdir(task_dir):
+            raise RunnerError(f"task directory not found: {task_dir}")
+        local = TaskManager(include_path=os.path.abspath(task_dir), include_defaults=False)
+        if set(tasks) <= set(local.all_subtasks):
+            return local
+    manager = TaskManager(include_path=os.path.abspath(task_dir) if task_dir else None)
+    unknown = [name for name in tasks if name not in manager.all_tasks]
+    if unknown:
+        where = f"lm-eval's tasks or those in {task_dir}" if task_dir else "lm-eval's tasks (add local ones with --task-dir)"
+        raise RunnerError(f"unknown lm-eval task{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: not among {where}")
+    return manager
+
+
+def evaluate(options):
+    """simple_evaluate's results, per-sample logs included."""
+    import lm_eval
+    import torch
+    from lm_eval.models.huggingface import HFLM
+
+    manager = task_manager(options.task_dir, options.tasks)
+    model = load_model(options.model).eval()
+    if torch.cuda.is_available():
+        model.to("cuda")
+    tokenizer = load_tokenizer(options.model)
+    language_model = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=options.batch_size, max_length=options.max_length)
+    seeds = {} if options.seed is None else dict.fromkeys(SEEDS, options.seed)
+    return lm_eval.simple_evaluate(
+        model=language_model, tasks=options.tasks, task_manager=manager, num_fewshot=options.num_fewshot,
+        limit=options.limit, log_samples=True, **seeds,
+    )
+
+
+def write_results(directory, results, model):
+    """results_<timestamp>.json and samples_<task>.jsonl, as the lm_eval CLI writes them."""
+    from lm_eval.utils import handle_non_serializable
+
+    os.makedirs(directory, exist_ok=True)
+    samples = results.pop("samples")
+    results["model_name"] = model
+    for task, logs in samples.items():
+        with open(os.path.join(directory, f"samples_{task}.jsonl"), "w", encoding="utf-8") as handle:
+            for log in logs:
+                handle.write(json.dumps(log, default=handle_non_serializable, ensure_ascii=False) + "\n")
+    stamp = datetime.now().isoformat().replace(":", "-")
+    with open(os.path.join(directory, f"results_{stamp}.json"), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(results, indent=2, default=handle_non_serializable, ensure_ascii=False) + "\n")
+
+
+def main(arguments=None):
+    parser = argparse.ArgumentParser(prog="python -m ablate_runners.lm_eval", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, help="a local model or LoRA adapter directory, or a hub id")
+    parser.add_argument("--tasks", nargs="+", required=True)
+    parser.add_argument("--task-dir", help="a directory of task YAMLs (the harness's --include_path)")
+    parser.add_argument("--num-fewshot", type=int)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--limit", type=float, help="items per task (a fraction when below 1)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--max-length", type=int, help="the model's context length in tokens (default: from its config)")
+    parser.add_argument("--output", required=True)
+    options = parser.parse_args(arguments)
+    try:
+        results = evaluate(options)
+    except RunnerError as error:
+        fail(str(error))
+    write_results(os.path.join(options.output, "results"), results, options.model)
+
+
+if __name__ == "__main__":
+    main()
