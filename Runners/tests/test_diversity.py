@@ -70,3 +70,14 @@ def test_bad_input_exits_non_zero_with_one_line(tmp_path):
     assert result.returncode == 1 and "'samples' must be a list of strings" in result.stderr
     nli = run("--samples", str(write_samples(tmp_path / "ok", [["a", "b"]])), "--metrics", "nli", "--output", str(tmp_path / "out"))
     assert nli.returncode == 1 and "--nli-model" in nli.stderr
+
+
+def test_sentence_bert_diversity_with_the_packaged_minilm(tmp_path, hf_home):
+    pytest.importorskip("sentence_transformers")
+    samples = write_samples(tmp_path / "samples", [["The cat sat on the mat."] * 3, ["The cat sat on the mat.", "Stock markets fell sharply today.", "Bake the bread for an hour."]])
+    result = run("--samples", str(samples), "--metrics", "sentence-bert", "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    items = [json.loads(line) for line in (tmp_path / "out" / "items.jsonl").read_text().splitlines()]
+    identical, varied = (item["per_input/sentence_bert"] for item in items)
+    assert identical == pytest.approx(0, abs=1e-5)
+    assert varied > 0.5

@@ -2,10 +2,13 @@ import AblateRun
 import AblateStore
 import Foundation
 
-/// The live view on a terminal: counts by state, the running tasks with their elapsed time,
-/// and an estimate of the time left from the durations of finished tasks. Finished tasks
-/// scroll above it as lines.
+/// The live view on a terminal: counts by state, the running tasks with their elapsed time and
+/// the last line they printed (pip's progress while an environment is built, a trainer's
+/// latest log), and an estimate of the time left from the durations of finished tasks.
+/// Finished tasks scroll above it as lines.
 final class LiveProgress: RunObserver, @unchecked Sendable {
+    /// Where a running task's standard output goes, once the run directory is known.
+    var standardOutput: (@Sendable (String) -> String)?
     private let lock = NSLock()
     private let lines = LineProgress()
     private var running: [String: Date] = [:]
@@ -72,7 +75,9 @@ final class LiveProgress: RunObserver, @unchecked Sendable {
                 counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" } + ["\(running.count) running", "\(max(remaining - running.count, 0)) waiting"]
             var view = [summary.joined(separator: " · ") + eta()]
             for (task, started) in running.sorted(by: { $0.value < $1.value }).prefix(8) {
-                view.append(String(format: "  %6.1fs  %@", now.timeIntervalSince(started), task))
+                let line = String(format: "  %6.1fs  %@", now.timeIntervalSince(started), task)
+                let latest = standardOutput.flatMap { LastLine.of(file: $0(task)) }.map { "  · " + $0 } ?? ""
+                view.append(String((line + latest).prefix(120)))
             }
             if running.count > 8 { view.append("  … and \(running.count - 8) more") }
             text += view.joined(separator: "\n") + "\n"

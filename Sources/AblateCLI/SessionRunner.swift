@@ -28,6 +28,10 @@ enum SessionRunner {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        if let live = observer as? LiveProgress {
+            let layout = session.layout
+            live.standardOutput = { layout.stdout($0) }
+        }
         let signals = watchSignals { [weak observer] in
             observer?.warning("stopping: signalling every running task (press Ctrl-C again to kill them at once)")
             session.registry.interrupt(grace: options.killGrace)

@@ -1,6 +1,6 @@
 /// A stage run by one of ablate's Python stage runners, `python -m ablate_runners.MODULE`:
-/// every input role becomes `--role PATH` (datasets add `--role-format`, `--role-split`,
-/// `--role-subset` and `--role-sample`), every setting that shapes the result becomes a flag
+/// every input role becomes `--role PATH` (datasets other than samples add `--role-format`,
+/// `--role-split`, `--role-subset` and `--role-sample`), every setting that shapes the result becomes a flag
 /// (`max_new_tokens` → `--max-new-tokens`, `lora.r` → `--lora-r`), and `--output` names the
 /// task's output directory.
 struct RunnerRecipe: Recipe {
@@ -15,7 +15,8 @@ struct RunnerRecipe: Recipe {
             guard let input = context.inputs[role] else { continue }
             let flag = "--" + Self.flagName(role.rawValue)
             arguments += [.literal(flag), input.argument]
-            if let dataset = input.dataset {
+            // Samples are read as ablate's samples.jsonl, whatever dataset they come from.
+            if let dataset = input.dataset, role != .samples {
                 arguments += [.literal(flag + "-format"), .literal(dataset.format.rawValue), .literal(flag + "-split"), .literal(dataset.split)]
                 if let subset = dataset.subset { arguments += [.literal(flag + "-subset"), .literal(subset)] }
                 if let sample = dataset.sample { arguments += [.literal(flag + "-sample"), .literal(String(sample))] }

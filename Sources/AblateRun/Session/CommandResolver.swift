@@ -24,9 +24,14 @@ struct CommandResolver {
     }
 
     /// The variables ablate sets for every task; the task's own `env:` comes after and wins.
-    func standardEnvironment(for task: String, gpus: [String]) -> [String: String] {
+    /// Thread pools (OpenMP, MKL, OpenBLAS, and so PyTorch's) are sized to the task's CPUs, so
+    /// that tasks running side by side do not oversubscribe the machine.
+    func standardEnvironment(for task: String, gpus: [String], cpus: Int) -> [String: String] {
         [
             "ABLATE_TASK": task,
+            "OMP_NUM_THREADS": String(cpus),
+            "MKL_NUM_THREADS": String(cpus),
+            "OPENBLAS_NUM_THREADS": String(cpus),
             "ABLATE_RUN_DIR": layout.runDirectory,
             "CUDA_VISIBLE_DEVICES": gpus.joined(separator: ","),
             "HF_HOME": layout.huggingFaceHome,
@@ -38,7 +43,7 @@ struct CommandResolver {
     }
 
     func request(for task: PlannedTask, gpus: [String]) -> LaunchRequest {
-        var environment = standardEnvironment(for: task.id, gpus: gpus)
+        var environment = standardEnvironment(for: task.id, gpus: gpus, cpus: task.resources.cpus)
         for variable in task.command.environment {
             environment[variable.name] = resolve(variable.value, for: task.id)
         }
