@@ -40,7 +40,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let directories = try (runs.isEmpty ? [nil] : runs.map { Optional($0) }).map { try RunLocator.find($0, runsDirectory: location.runsDirectory) }
-        let results = try directories.map { try RunResults.load(runDirectory: $0, series: format == .html) }
+        let results = try RunResults.load(runDirectories: directories, series: format == .html)
         var report = Self.reportSpec(of: directories[0])
         if !metrics.isEmpty { report.columns = metrics.map { ReportSpec.Column(metric: $0) } }
         if let reference {

@@ -32,8 +32,12 @@ public struct ResultsTableBuilder: Sendable {
                     }
                 }
                 if !unfinished.isEmpty { table.missing.append("\(label): \(unfinished.joined(separator: ", "))") }
-                let axes = results.axisValues(of: variant)
-                let isReference = !report.reference.isEmpty && report.reference.allSatisfy { axes[$0.key] == $0.value }
+                let isReference =
+                    !report.reference.isEmpty
+                    && {
+                        let axes = results.axisValues(of: variant)
+                        return report.reference.allSatisfy { axes[$0.key] == $0.value }
+                    }()
                 let cells = columns.indices.map { index -> ResultsTable.Cell in
                     let column = columns[index]
                     let metric = values[position][index]

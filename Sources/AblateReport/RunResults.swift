@@ -15,8 +15,6 @@ public struct RunResults: Sendable {
 
     public var run: RunRow
     public var variants: [VariantRow]
-    /// Variant name → axis → value text.
-    public var axisValues: [String: [String: String]]
     /// Variant name → stage → task id.
     public var stageTasks: [String: [String: String]]
     /// Task id → its stage and state.
@@ -71,9 +69,8 @@ public struct RunResults: Sendable {
             }
             var tasks: [String: (stage: String, state: String)] = [:]
             try forEachRow(db, sql: "SELECT taskId, stage, state FROM task") { columns in tasks[columns[0]] = (columns[1], columns[2]) }
-            let axisValues = Dictionary(variants.map { ($0.name, Self.parseAxisValues($0.axisValues)) }, uniquingKeysWith: { first, _ in first })
             return RunResults(
-                run: run, variants: variants, axisValues: axisValues, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items,
+                run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items,
                 params: params,
                 series: series)
         }
@@ -98,27 +95,43 @@ public struct RunResults: Sendable {
         let statement = try db.makeStatement(sql: "SELECT taskId, name, value, stderr FROM metric")
         let raw = statement.sqliteStatement
         defer { sqlite3_reset(raw) }
-        var lastTask = ""
+        // Rows come in primary-key order, task by task and by name within a task, so the task
+        // changes rarely and the n-th name of a task is usually the n-th name of the one before:
+        // comparing bytes with those saves making a string and hashing it for each of the rows.
+        var lastTask: [CChar] = [0]
         var lastReaders: [(position: Int32, stage: String)] = []
+        var rowInTask = 0
+        var recentNames: [RecentName] = []
         while true {
             let code = sqlite3_step(raw)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
             guard let taskText = sqlite3_column_text(raw, 0), let nameText = sqlite3_column_text(raw, 1) else { continue }
-            let task = String(cString: taskText)
-            if task != lastTask {
-                lastTask = task
-                lastReaders = readers[task] ?? []
+            let taskBytes = UnsafeRawPointer(taskText).assumingMemoryBound(to: CChar.self)
+            if strcmp(taskBytes, lastTask) != 0 {
+                lastTask = Array(UnsafeBufferPointer(start: taskBytes, count: strlen(taskBytes) + 1))
+                lastReaders = readers[String(cString: taskBytes)] ?? []
+                rowInTask = 0
+            } else {
+                rowInTask += 1
             }
             guard !lastReaders.isEmpty else { continue }
-            let name = String(cString: nameText)
+            let nameBytes = UnsafeRawPointer(nameText).assumingMemoryBound(to: CChar.self)
+            if rowInTask >= recentNames.count || strcmp(nameBytes, recentNames[rowInTask].bytes) != 0 {
+                let saved = RecentName(bytes: Array(UnsafeBufferPointer(start: nameBytes, count: strlen(nameBytes) + 1)), name: String(cString: nameBytes))
+                if rowInTask < recentNames.count { recentNames[rowInTask] = saved } else { recentNames.append(saved) }
+            }
+            let name = recentNames[rowInTask].name
             // NaN stands for a missing value inside the compact entries.
             let value = sqlite3_column_type(raw, 2) == SQLITE_NULL ? Double.nan : sqlite3_column_double(raw, 2)
             let stderr = sqlite3_column_type(raw, 3) == SQLITE_NULL ? Double.nan : sqlite3_column_double(raw, 3)
             for reader in lastReaders {
                 let number: Int32
-                if let known = keyNumbers[reader.stage]?[name] {
+                if let (stage, known) = recentNames[rowInTask].key, stage == reader.stage {
                     number = known
+                } else if let known = keyNumbers[reader.stage]?[name] {
+                    number = known
+                    recentNames[rowInTask].key = (reader.stage, known)
                 } else {
                     number = Int32(keys.count)
                     keyNumbers[reader.stage, default: [:]][name] = number
@@ -128,6 +141,13 @@ public struct RunResults: Sendable {
             }
         }
         return (keys, entries)
+    }
+
+    /// A metric name met at some row of a task, with the key it had for the last stage.
+    private struct RecentName {
+        var bytes: [CChar]
+        var name: String
+        var key: (stage: String, number: Int32)?
     }
 
     /// The per-item values of every variant, numbered by the same keys.
@@ -199,9 +219,10 @@ public struct RunResults: Sendable {
         }
     }
 
-    /// A variant's axis values.
+    /// A variant's axis values, parsed when asked for: a table without a reference row or row
+    /// labels never needs them.
     public func axisValues(of variant: VariantRow) -> [String: String] {
-        axisValues[variant.name] ?? [:]
+        Self.parseAxisValues(variant.axisValues)
     }
 
     static func parseAxisValues(_ json: String) -> [String: String] {

@@ -76,6 +76,15 @@ import Testing
         #expect(table.columns.map(\.key) == ["eval/arc_challenge/acc_norm", "eval/hellaswag/acc_norm", "eval/piqa/acc_norm", "eval/toxigen/acc_norm"])
         let csv = CSVRenderer().render(table)
         #expect(!csv.contains(",0,"))
+        // Every row has a field under every header: value, stderr, interval, delta, best per metric.
+        let lines = csv.split(separator: "\r\n").map { line in
+            // Commas outside quotes, plus one.
+            line.reduce(into: (fields: 1, quoted: false)) { state, character in
+                if character == "\"" { state.quoted.toggle() } else if character == ",", !state.quoted { state.fields += 1 }
+            }.fields
+        }
+        #expect(lines.first == 4 + 6 * table.columns.count)
+        #expect(Set(lines) == [4 + 6 * table.columns.count])
         let json = try JSONReportRenderer().render(table)
         #expect(json.contains("\"missing\""))
         #expect(TextTableRenderer().render(table).contains("missing:"))

@@ -7,14 +7,22 @@ public struct TextTableRenderer: Sendable {
         let body = table.rows.map { row in
             [row.label + (row.isReference ? " (ref)" : "")] + zip(row.cells, table.columns).map { CellFormat.text($0, column: $1) { $0 + "*" } }
         }
-        let widths = header.indices.map { index in ([header] + body).map { $0[index].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                let padding = String(repeating: " ", count: widths[index] - cell.count)
-                return index == 0 ? cell + padding : padding + cell
-            }.joined(separator: "  ")
+        // Widths in Unicode scalars (the table's own text has no combining marks), measured
+        // once per cell: a hundred runs' table has millions.
+        var widths = header.map { $0.unicodeScalars.count }
+        let bodyWidths = body.map { cells in cells.map { $0.unicodeScalars.count } }
+        for cellWidths in bodyWidths {
+            for (index, width) in cellWidths.enumerated() where width > widths[index] { widths[index] = width }
         }
-        var lines = [table.title, line(header)] + body.map(line)
+        func line(_ cells: [String], _ cellWidths: [Int]) -> String {
+            var text = ""
+            for (index, cell) in cells.enumerated() {
+                let padding = String(repeating: " ", count: widths[index] - cellWidths[index])
+                if index > 0 { text += "  " + padding + cell } else { text += cell + padding }
+            }
+            return text
+        }
+        var lines = [table.title, line(header, header.map { $0.unicodeScalars.count })] + zip(body, bodyWidths).map(line)
         if !table.missing.isEmpty { lines += ["", "missing:"] + table.missing.map { "  " + $0 } }
         if !table.configDifferences.isEmpty {
             lines += ["", "differs between runs:"]
