@@ -37,7 +37,7 @@ import urllib.request
 
 from .common import RunnerError, fail, read_samples, write_metrics
 from .data import add_dataset_arguments, load_records
-from .models import load_model, load_tokenizer
+from .sampling import load_reward_model, reward_scores
 
 SYSTEM = "You are a helpful assistant, that ranks models by the quality of their answers."
 RANKING_REQUEST = """Then return a list of the model names and ranks, i.e., produce the following output:
@@ -114,30 +114,15 @@ def parse_ranking(answer):
 
 
 class RewardScorer:
-    """Scores prompt + text with a reward model (a one-label sequence classifier)."""
+    """Scores prompt + text with a reward model (a one-label sequence classifier), as best-of-N does."""
 
     batch_size = 16
 
     def __init__(self, path):
-        import torch
-
-        self.torch = torch
-        self.tokenizer = load_tokenizer(path)
-        self.model = load_model(path, kind="reward").eval()
-        if self.model.config.pad_token_id is None:
-            self.model.config.pad_token_id = self.tokenizer.pad_token_id
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model.to(self.device)
+        self.model, self.tokenizer = load_reward_model(path)
 
     def __call__(self, prompts, texts):
-        eos = self.tokenizer.eos_token or ""
-        joined = [prompt + text + ("" if text.endswith(eos) else eos) for prompt, text in zip(prompts, texts)]
-        scores = []
-        with self.torch.no_grad():
-            for start in range(0, len(joined), self.batch_size):
-                inputs = self.tokenizer(joined[start : start + self.batch_size], return_tensors="pt", padding=True, truncation=True)
-                scores += self.model(**inputs.to(self.device)).logits[:, 0].tolist()
-        return scores
+        return reward_scores(self.model, self.tokenizer, list(zip(prompts, texts)), self.batch_size)
 
 
 class RewardModelJudge:

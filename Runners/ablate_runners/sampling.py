@@ -61,13 +61,6 @@ def format_prompt(tokenizer, prompt):
     return prompt
 
 
-def format_conversation(tokenizer, prompt, response):
-    if tokenizer.chat_template:
-        turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        return tokenizer.apply_chat_template(turns, tokenize=False)
-    return prompt + response
-
-
 def encode(tokenizer, texts):
     """Token ids of formatted texts; a chat template already holds its special tokens."""
     return tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not tokenizer.chat_template)
@@ -122,12 +115,16 @@ def sample(model, tokenizer, prompts, count, arguments):
 
 
 def reward_scores(model, tokenizer, pairs, batch_size):
-    """The reward model's score (logits[:, 0]) of every (prompt, response) pair."""
+    """The reward model's score (logits[:, 0]) of every (prompt, response) pair, on the text TRL's
+    reward trainer scores for preference pairs: prompt + response + EOS. Best-of-N and the judge
+    both score this way, so their rewards are comparable."""
     import torch
 
+    eos = tokenizer.eos_token or ""
+    texts = [prompt + response + ("" if response.endswith(eos) else eos) for prompt, response in pairs]
     scores = []
-    for start in range(0, len(pairs), batch_size):
-        inputs = encode(tokenizer, [format_conversation(tokenizer, prompt, response) for prompt, response in pairs[start : start + batch_size]])
+    for start in range(0, len(texts), batch_size):
+        inputs = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True)
         with torch.no_grad():
             scores += model(**inputs.to(model.device)).logits[:, 0].float().tolist()
     return scores
