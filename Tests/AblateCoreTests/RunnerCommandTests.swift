@@ -23,7 +23,7 @@ import Testing
             resources: {gpus: 1, time: 1h}
             retries: 2
           rm: {kind: reward, model: base, data: shp}
-          ppo: {kind: ppo, model: "${stages.sft.model}", reward_model: "${stages.rm.model}", prompts: chat}
+          ppo: {kind: ppo, model: "${stages.sft.model}", reward_model: "${stages.rm.model}", prompts: chat, ppo_epochs: 2}
           samples: {kind: generate, model: "${stages.ppo.model}", prompts: chat, samples_per_prompt: 4, python: /opt/conda/bin/python}
           diversity: {kind: diversity, samples: "${stages.samples.samples}", metrics: [distinct-n, ead]}
 
@@ -65,6 +65,7 @@ import Testing
         // PPO needs TRL 1.12 and so an environment of its own.
         #expect(plan.task(id: "ppo")?.dependencies == ["sft", "rm", "environment[ppo]"])
         #expect(plan.task(id: "environment[ppo]")?.environment == "system")
+        #expect(plan.task(id: "ppo")?.command.arguments.map(\.display).joined(separator: " ").contains("--ppo-epochs 2") == true)
         #expect(plan.task(id: "ppo")?.environment == "ppo")
         // Every environment task comes before the tasks that need it.
         let order = Dictionary(uniqueKeysWithValues: plan.tasks.enumerated().map { ($1.id, $0) })

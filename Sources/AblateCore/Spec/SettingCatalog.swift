@@ -44,6 +44,7 @@ public enum SettingCatalog {
         SettingDefinition(name: "warmup_ratio", type: .fraction, kinds: training, summary: "share of steps spent warming up the learning rate"),
         SettingDefinition(name: "beta", type: .positiveNumber, kinds: [.dpo], summary: "DPO temperature beta"),
         SettingDefinition(name: "kl_coef", type: .positiveNumber, kinds: [.ppo], summary: "PPO KL penalty coefficient"),
+        SettingDefinition(name: "ppo_epochs", type: .positiveInteger, kinds: [.ppo], summary: "PPO optimisation epochs over each batch of rollouts"),
         SettingDefinition(name: "seed", type: .nonNegativeInteger, kinds: allKinds, summary: "random seed"),
         SettingDefinition(name: "temperature", type: .nonNegativeNumber, kinds: sampling, summary: "sampling temperature"),
         SettingDefinition(name: "max_new_tokens", type: .positiveInteger, kinds: sampling, summary: "tokens generated per sample"),
