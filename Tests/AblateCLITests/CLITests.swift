@@ -54,6 +54,16 @@ import Testing
         #expect(missing.stderr.hasPrefix("nowhere.yaml:1:1: error: cannot read the spec: no such file"))
     }
 
+    @Test func withoutTheRunnersABuiltInStageSaysWhereToFindThem() throws {
+        let result = try CLIRunner.run(["validate", "diamond.yaml"], environment: ["ABLATE_RUNNERS": "/nonexistent/Runners"])
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.hasPrefix(
+                "diamond.yaml:18:3: error: stage 'sft' runs ablate's 'sft' runner, whose environment file /nonexistent/Runners/environments/runners.txt does not exist; set ABLATE_RUNNERS"
+            ))
+        #expect(result.stderr.hasSuffix("\n1 error in diamond.yaml\n"), "reported once, not for every stage")
+    }
+
     @Test func fingerprintsAreTheSameInTwoProcesses() throws {
         let first = try CLIRunner.run(["plan", "diamond.yaml", "--format", "json"])
         let second = try CLIRunner.run(["plan", "diamond.yaml", "--format", "json"])

@@ -11,6 +11,8 @@ struct CompilationState {
     var fileDigests: [String: String] = [:]
     /// The task that provides each runner environment, by environment name.
     var environmentTasks: [String: String] = [:]
+    /// Environments whose requirements are missing, reported once.
+    var missingEnvironments: Set<String> = []
 
     init(spec: Spec, files: any LocalFiles) {
         self.spec = spec
@@ -122,6 +124,14 @@ struct CompilationState {
     private mutating func environmentTask(_ name: String, for stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> String? {
         if let id = environmentTasks[name] { return id }
         let requirements = RunnerPackage.requirements(of: name)
+        guard files.kind(of: requirements) == .file else {
+            guard missingEnvironments.insert(name).inserted else { return nil }
+            diagnostics.error(
+                at: stage.location,
+                "stage '\(stage.name)' runs ablate's '\(stage.kind.rawValue)' runner, whose environment file \(requirements) does not exist; set ABLATE_RUNNERS to the Runners folder of an ablate checkout"
+            )
+            return nil
+        }
         let command = TaskCommand(
             arguments: [
                 "python3", "-m", "ablate_runners.environment", "--requirements", CommandArgument([.localPath(requirements)]),
