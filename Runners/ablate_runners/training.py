@@ -2,10 +2,9 @@
 configuration, a callback that writes the metric series, and saving the result."""
 
 import json
-import math
 import os
 
-from .common import write_metrics
+from .common import strict_number, write_metrics
 from .data import add_dataset_arguments
 from .models import record_base
 
@@ -61,12 +60,6 @@ def has_accelerator():
     return torch.cuda.is_available()
 
 
-def strict(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def metrics_callback(output):
     """A TrainerCallback appending every log as one strict JSON line to OUTPUT/metrics.jsonl."""
     from transformers import TrainerCallback
@@ -78,7 +71,7 @@ def metrics_callback(output):
             open(self.path, "w").close()
 
         def on_log(self, args, state, control, logs=None, **kwargs):
-            numbers = {k: strict(float(v)) for k, v in (logs or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            numbers = {k: strict_number(float(v)) for k, v in (logs or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
             if not numbers:
                 return
             with open(self.path, "a", encoding="utf-8") as handle:

@@ -49,9 +49,7 @@ struct RunPlanner {
         }
         switch old.state {
         case .completed, .cached:
-            if let missing = task.requiredOutputs?.first(where: { !FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint) + "/" + $0) }) {
-                return "\(missing) is missing"
-            }
+            if let missing = missingRequiredOutput(task) { return "\(missing) is missing" }
             return "its outputs are missing from the cache"
         case .failed: return "failed: \(old.reason ?? "see its log")"
         case .interrupted: return "interrupted"
@@ -62,8 +60,12 @@ struct RunPlanner {
     }
 
     private func outputsExist(_ task: PlannedTask) -> Bool {
+        FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint)) && missingRequiredOutput(task) == nil
+    }
+
+    /// The first of the task's required outputs that is gone from its cached outputs.
+    private func missingRequiredOutput(_ task: PlannedTask) -> String? {
         let outputs = cache.outputs(task.fingerprint)
-        return FileManager.default.fileExists(atPath: outputs)
-            && (task.requiredOutputs ?? []).allSatisfy { FileManager.default.fileExists(atPath: outputs + "/" + $0) }
+        return task.requiredOutputs?.first { !FileManager.default.fileExists(atPath: outputs + "/" + $0) }
     }
 }
