@@ -6,7 +6,7 @@ import Subprocess
 
 /// How a run uses the machine: shared by `run` and `resume`.
 struct ExecutionOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Tasks to run at once (default: the number of CPUs).")
+    @Option(name: .shortAndLong, help: "Tasks to run at once (default: the number of CPUs; with Slurm, jobs in the queue at once, default 1000).")
     var jobs: Int?
 
     @Option(help: "GPU devices to hand out, e.g. 0,1 (default: those nvidia-smi lists, or none).")
@@ -30,6 +30,8 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Print events as JSON lines instead of progress.")
     var json = false
 
+    @OptionGroup(title: "Executor") var executor: ExecutorOptions
+
     @OptionGroup var location: RunsLocation
 
     func runOptions() async throws -> RunOptions {
@@ -45,8 +47,8 @@ struct ExecutionOptions: ParsableArguments {
         let devices = try await gpuDevices()
         return RunOptions(
             runsDirectory: location.runsDirectory, cacheDirectory: location.cacheDirectory,
-            limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices),
-            scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace))
+            limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices), clusterJobs: jobs ?? RunOptions.defaultClusterJobs,
+            scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides())
     }
 
     private func gpuDevices() async throws -> [String] {
@@ -64,6 +66,37 @@ struct ExecutionOptions: ParsableArguments {
         return result.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }
+
+/// Where tasks run: the command line's changes to the spec's `executor:` section.
+struct ExecutorOptions: ParsableArguments {
+    @Option(help: "Where tasks run: local (this machine) or slurm (one sbatch job each). Default: the spec's executor, else local.")
+    var executor: ExecutorSpec.Kind?
+
+    @Option(help: "Slurm partition for the jobs.")
+    var partition: String?
+
+    @Option(help: "Slurm account to charge the jobs to.")
+    var account: String?
+
+    @Option(help: "Slurm quality of service for the jobs.")
+    var qos: String?
+
+    @Option(
+        name: .customLong("sbatch-flag"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("A further sbatch option for every job, e.g. --sbatch-flag=--constraint=a100 (repeatable).", valueName: "flag"))
+    var sbatchFlags: [String] = []
+
+    @Option(help: "Seconds between looks at the Slurm queue (default: the spec's, else 5).")
+    var pollInterval: Double?
+
+    func overrides() throws -> ExecutorOverrides {
+        if let pollInterval, !(pollInterval > 0) { throw ValidationError("--poll-interval must be a positive number of seconds") }
+        return ExecutorOverrides(
+            kind: executor, partition: partition, account: account, qos: qos, sbatchFlags: sbatchFlags, pollInterval: pollInterval)
+    }
+}
+
+extension ExecutorSpec.Kind: ExpressibleByArgument {}
 
 /// Where runs and the cache live.
 struct RunsLocation: ParsableArguments {

@@ -20,7 +20,7 @@ final class LiveProgress: RunObserver, @unchecked Sendable {
 
     func runStarted(_ run: RunRecord, decisions: [TaskDecision]) {
         lock.withLock {
-            remaining = decisions.filter { $0.action == .run }.count
+            remaining = decisions.filter(\.executes).count
             counts["cached"] = decisions.count - remaining
         }
         clearAndWrite("run \(run.study)/\(run.id): \(remaining) to run of \(decisions.count) tasks")

@@ -18,7 +18,7 @@ final class LineProgress: RunObserver, @unchecked Sendable {
     }
 
     func runStarted(_ run: RunRecord, decisions: [TaskDecision]) {
-        let toRun = decisions.filter { $0.action == .run }.count
+        let toRun = decisions.filter(\.executes).count
         lock.withLock {
             total = decisions.count
             done = decisions.count - toRun

@@ -9,8 +9,9 @@ struct ResumeCommand: AsyncParsableCommand {
         abstract: "Re-run exactly what failed, was interrupted, never started, or changed.",
         discussion: """
             Tasks that completed with the same fingerprint are kept; tasks that were running when \
-            ablate died are stopped and run again. --dry-run says, for each task, what would happen \
-            and why.
+            ablate died are stopped and run again, except Slurm jobs of unchanged tasks: those are \
+            followed again (adopted), and ingested if they ended meanwhile, never submitted twice. \
+            --dry-run says, for each task, what would happen and why.
             """
     )
 
@@ -59,7 +60,8 @@ enum DecisionTable {
                 "\(action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(decision.task.padding(toLength: width, withPad: " ", startingAt: 0))  \(decision.reason)\n"
         }
         let counts = Dictionary(grouping: decisions, by: \.action).mapValues(\.count)
-        text += "\(counts[.run] ?? 0) to run, \(counts[.cached] ?? 0) from the cache, \(counts[.keep] ?? 0) already done\n"
+        let adopted = counts[.adopt].map { ", \($0) submitted jobs to follow" } ?? ""
+        text += "\(counts[.run] ?? 0) to run\(adopted), \(counts[.cached] ?? 0) from the cache, \(counts[.keep] ?? 0) already done\n"
         return text
     }
 }

@@ -19,10 +19,13 @@ struct Harness {
     var runsDirectory: String { directory + "/Runs" }
     var scratch: String { directory + "/scratch" }
 
-    func options(jobs: Int = 2, cpus: Int = 2, gpus: [String] = [], retryDelay: Double = 0.05, killGrace: Double = 1) -> RunOptions {
+    func options(
+        jobs: Int = 2, cpus: Int = 2, gpus: [String] = [], retryDelay: Double = 0.05, killGrace: Double = 1,
+        executor: ExecutorOverrides = ExecutorOverrides()
+    ) -> RunOptions {
         RunOptions(
             runsDirectory: runsDirectory, limits: .init(jobs: jobs, cpus: cpus, memoryMB: 8192, gpus: gpus),
-            scheduler: SchedulerOptions(keepGoing: false, retryDelay: retryDelay, killGrace: killGrace))
+            scheduler: SchedulerOptions(keepGoing: false, retryDelay: retryDelay, killGrace: killGrace), executor: executor)
     }
 
     /// Starts a new run and waits for it.

@@ -98,6 +98,13 @@ public struct TaskResources: Codable, Hashable, Sendable {
     public var memoryMB: Int?
     public var timeLimitSeconds: Int?
 
+    public init(gpus: Int = 0, cpus: Int = 1, memoryMB: Int? = nil, timeLimitSeconds: Int? = nil) {
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memoryMB = memoryMB
+        self.timeLimitSeconds = timeLimitSeconds
+    }
+
     public var summary: String {
         var parts = ["gpus=\(gpus)", "cpus=\(cpus)"]
         if let memoryMB { parts.append("mem=\(memoryMB >= 1024 && memoryMB % 1024 == 0 ? "\(memoryMB / 1024)G" : "\(memoryMB)M")") }

@@ -31,6 +31,7 @@ public enum SpecSchema {
                 "defaults": object(SettingCatalog.all.map { ($0.name, schema(for: $0)) }),
                 "sweep": sweep,
                 "report": report,
+                "executor": executor,
                 "stages": .map([
                     "type": "object",
                     "minProperties": 1,
@@ -114,6 +115,21 @@ public enum SpecSchema {
                 .map(["type": "object", "additionalProperties": .map(["type": "object", "additionalProperties": .map(["type": .list(["string", "null"])])])])
             ),
             ("scatter", object([("x", .map(["type": "string"])), ("y", .map(["type": "string"]))], required: ["x", "y"])),
+        ])
+    }
+
+    static var executor: JSON {
+        let kinds: JSON = .map(["enum": .list(ExecutorSpec.Kind.allCases.map { .string($0.rawValue) }), "description": "where tasks run"])
+        let text: JSON = .map(["type": "string"])
+        return .map([
+            "anyOf": .list([
+                kinds,
+                object([
+                    ("type", kinds), ("partition", text), ("account", text), ("qos", text),
+                    ("sbatch_flags", .map(["type": "array", "items": text, "description": "further sbatch options, one argument each"])),
+                    ("poll_interval", .map(["type": "number", "exclusiveMinimum": 0, "description": "seconds between looks at the queue"])),
+                ]),
+            ])
         ])
     }
 

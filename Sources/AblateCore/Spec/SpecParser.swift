@@ -2,7 +2,7 @@
 struct SpecParser {
     var files: any LocalFiles
 
-    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "extends"]
+    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "executor", "extends"]
 
     func parse(_ document: SpecNode, file: String, files chain: [String], diagnostics: inout DiagnosticLog) -> Spec? {
         guard let entries = document.mappingEntries("the spec", &diagnostics) else { return nil }
@@ -19,6 +19,7 @@ struct SpecParser {
         let defaults = parseDefaults(document["defaults"], &diagnostics)
         let sweep = SweepParser().parse(document["sweep"], &diagnostics)
         let report = ReportParser().parse(document["report"], sweep: sweep, &diagnostics)
+        let executor = ExecutorParser().parse(document["executor"], &diagnostics)
         var stages: [StageSpec] = []
         if let stagesNode = document["stages"] {
             stages = StageParser().parseStages(stagesNode, &diagnostics)
@@ -30,7 +31,7 @@ struct SpecParser {
         // checks can report their problems in the same pass; the errors above stop any plan.
         return Spec(
             version: version ?? Spec.currentVersion, name: name ?? "unnamed", description: description, file: file, sourceFiles: chain,
-            models: models, datasets: datasets, files: files, defaults: defaults, sweep: sweep, stages: stages, report: report)
+            models: models, datasets: datasets, files: files, defaults: defaults, sweep: sweep, stages: stages, report: report, executor: executor)
     }
 
     private func parseVersion(_ document: SpecNode, file: String, _ diagnostics: inout DiagnosticLog) -> Int? {

@@ -1,24 +1,23 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// The process groups of the tasks running now, so that a signal to ablate reaches all of
-/// them, and whether the run is being stopped.
+/// The attempts running now (process groups or Slurm jobs), so that a signal to ablate
+/// reaches all of them, and whether the run is being stopped.
 public final class ProcessRegistry: @unchecked Sendable {
     private let lock = NSLock()
-    private var groups: [String: Int32] = [:]
+    private let launcher: any ProcessLauncher
+    private var handles: [String: LaunchHandle] = [:]
     private var interruptions = 0
 
-    public init() {}
+    public init(launcher: any ProcessLauncher) {
+        self.launcher = launcher
+    }
 
-    func register(_ task: String, group: Int32) {
-        lock.withLock { groups[task] = group }
+    func register(_ task: String, handle: LaunchHandle) {
+        lock.withLock { handles[task] = handle }
     }
 
     func unregister(_ task: String) {
-        lock.withLock { _ = groups.removeValue(forKey: task) }
+        lock.withLock { _ = handles.removeValue(forKey: task) }
     }
 
     /// How many times the run was asked to stop (Ctrl-C, SIGTERM, `ablate cancel`).
@@ -26,15 +25,15 @@ public final class ProcessRegistry: @unchecked Sendable {
 
     public var isInterrupted: Bool { interruptionCount > 0 }
 
-    /// The first request asks every task's group to stop (SIGTERM, then SIGKILL after
-    /// `grace`); a second one kills at once.
+    /// The first request asks every attempt to stop (then forces them after `grace`); a
+    /// second one forces them at once.
     public func interrupt(grace: TimeInterval) {
-        let (count, targets) = lock.withLock { () -> (Int, [Int32]) in
+        let (count, targets) = lock.withLock { () -> (Int, [LaunchHandle]) in
             interruptions += 1
-            return (interruptions, Array(groups.values))
+            return (interruptions, Array(handles.values))
         }
         if count == 1 {
-            for group in targets { kill(-group, SIGTERM) }
+            launcher.stop(targets, force: false)
             DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in
                 self?.killAll()
             }
@@ -43,13 +42,8 @@ public final class ProcessRegistry: @unchecked Sendable {
         }
     }
 
-    /// SIGKILL to every group still registered.
+    /// Forces every attempt still registered to stop.
     public func killAll() {
-        for group in lock.withLock({ Array(groups.values) }) { kill(-group, SIGKILL) }
-    }
-
-    /// Sends `signal` to one task's group, if it is running.
-    func signal(_ task: String, _ signal: Int32) {
-        if let group = lock.withLock({ groups[task] }) { kill(-group, signal) }
+        launcher.stop(lock.withLock { Array(handles.values) }, force: true)
     }
 }

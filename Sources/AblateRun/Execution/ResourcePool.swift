@@ -10,12 +10,23 @@ public struct ResourcePool: Sendable {
         public var memoryMB: Int
         /// Device ids as `CUDA_VISIBLE_DEVICES` names them.
         public var gpus: [String]
+        /// The executor hands out CPUs, memory and devices itself (a cluster's scheduler):
+        /// only job slots are counted here.
+        public var assignedByExecutor = false
 
         public init(jobs: Int, cpus: Int, memoryMB: Int, gpus: [String]) {
             self.jobs = jobs
             self.cpus = cpus
             self.memoryMB = memoryMB
             self.gpus = gpus
+        }
+
+        /// Limits for a cluster: at most `jobs` attempts submitted at once, the rest is the
+        /// cluster scheduler's business.
+        public static func cluster(jobs: Int) -> Limits {
+            var limits = Limits(jobs: jobs, cpus: 0, memoryMB: 0, gpus: [])
+            limits.assignedByExecutor = true
+            return limits
         }
     }
 
@@ -42,6 +53,7 @@ public struct ResourcePool: Sendable {
 
     /// Why a task can never run within these limits, or nil when it can.
     public func impossibility(of resources: TaskResources) -> String? {
+        if limits.assignedByExecutor { return nil }
         if resources.gpus > limits.gpus.count {
             return
                 "needs \(resources.gpus) GPU\(resources.gpus == 1 ? "" : "s") but \(limits.gpus.count) \(limits.gpus.count == 1 ? "is" : "are") available (use --gpus to name devices)"
@@ -58,6 +70,11 @@ public struct ResourcePool: Sendable {
     /// Takes what a task needs if it is free now. A task asking for more CPUs than the
     /// machine has runs alone rather than never.
     public mutating func acquire(_ resources: TaskResources) -> Allocation? {
+        if limits.assignedByExecutor {
+            guard freeJobs >= 1 else { return nil }
+            freeJobs -= 1
+            return Allocation(cpus: 0, memoryMB: 0, gpus: [])
+        }
         let cpus = min(resources.cpus, limits.cpus)
         let memory = min(resources.memoryMB ?? 0, limits.memoryMB)
         guard freeJobs >= 1, freeCPUs >= cpus, freeMemoryMB >= memory, freeGPUs.count >= resources.gpus else { return nil }

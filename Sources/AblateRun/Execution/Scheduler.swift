@@ -1,13 +1,9 @@
 import AblateCore
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Runs a DAG of tasks: ready tasks start in critical-path order while resources allow,
-/// failures are retried with backoff, time limits are enforced, and an interruption stops
-/// every running process group.
+/// failures are retried with backoff (a requeued attempt, such as a preempted job, runs again
+/// without using up a retry), and an interruption stops every running attempt.
 public final class Scheduler: Sendable {
     let tasks: [String: ScheduledTask]
     let order: [String]
@@ -41,6 +37,7 @@ public final class Scheduler: Sendable {
         var state = ReadyQueue(order: order, tasks: tasks)
         var outcomes: [String: ScheduledOutcome] = [:]
         var attempts: [String: Int] = [:]
+        var requeues: [String: Int] = [:]
         var pool = ResourcePool(limits: limits)
         var failed = false
 
@@ -76,12 +73,14 @@ public final class Scheduler: Sendable {
                         }
                         continue
                     }
-                    let retry = !interrupted && (tasks[id]?.retries ?? 0) >= attempt
+                    if result.requeue { requeues[id, default: 0] += 1 }
+                    let failures = attempt - (requeues[id] ?? 0)
+                    let retry = !interrupted && (result.requeue || (tasks[id]?.retries ?? 0) >= failures)
                     _ = delegate.finished(task: id, attempt: attempt, result: result, willRetry: retry)
                     if interrupted {
                         outcomes[id] = .interrupted
                     } else if retry {
-                        let delay = min(options.retryDelay * pow(2, Double(attempt - 1)), 60)
+                        let delay = result.requeue ? 0 : min(options.retryDelay * pow(2, Double(failures - 1)), 60)
                         group.addTask {
                             try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
                             return .retryDue(task: id)
@@ -111,41 +110,48 @@ public final class Scheduler: Sendable {
         }
     }
 
-    /// One attempt: prepare, launch, enforce the time limit, report.
+    /// One attempt: prepare and launch it (or follow the one an earlier ablate started), report.
     private func attempt(_ task: ScheduledTask, number: Int, allocation: ResourcePool.Allocation) async -> Event {
-        let request: LaunchRequest
-        do {
-            request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
-        } catch {
-            let result = AttemptResult(exit: nil, timedOut: false, interrupted: false, error: "\(error)")
-            return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
-        }
-        let timer = TimeLimit()
         let registry = self.registry
         let delegate = self.delegate
-        let grace = options.killGrace
         var result = AttemptResult(exit: nil, timedOut: false, interrupted: false, error: nil)
         do {
-            let exit = try await launcher.launch(request) { pid in
-                registry.register(task.id, group: pid)
-                delegate.started(task: task.id, attempt: number, pid: pid)
-                if let limit = task.resources.timeLimitSeconds {
-                    timer.arm(after: Double(limit), grace: grace) { signal in
-                        kill(-pid, signal)
-                    }
+            let outcome: LaunchOutcome
+            if number == 1, let handle = task.adopting, let followed = try await follow(task, handle: handle) {
+                outcome = followed
+            } else {
+                let request: LaunchRequest
+                do {
+                    request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
+                } catch {
+                    result.error = "\(error)"
+                    return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
                 }
-                // An interruption that came while the process was starting still reaches it.
-                if registry.isInterrupted { kill(-pid, SIGTERM) }
+                outcome = try await launcher.launch(request) { handle in
+                    registry.register(task.id, handle: handle)
+                    delegate.started(task: task.id, attempt: number, handle: handle)
+                    // An interruption that came while the attempt was starting still reaches it.
+                    if registry.isInterrupted { self.launcher.stop([handle], force: false) }
+                }
             }
-            result.exit = exit
+            result.exit = outcome.exit
+            result.timedOut = outcome.timedOut
+            result.error = outcome.failure
+            result.requeue = outcome.requeue
         } catch {
             result.error = "\(error)"
         }
-        timer.disarm()
         registry.unregister(task.id)
-        result.timedOut = timer.fired
         result.interrupted = registry.isInterrupted && !(result.exit?.succeeded ?? false)
         return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
+    }
+
+    /// Follows an attempt an earlier ablate started; nil when the executor cannot.
+    private func follow(_ task: ScheduledTask, handle: LaunchHandle) async throws -> LaunchOutcome? {
+        registry.register(task.id, handle: handle)
+        delegate.following(task: task.id, handle: handle)
+        if registry.isInterrupted { launcher.stop([handle], force: false) }
+        return try await launcher.follow(handle, resources: task.resources)
     }
 
     /// Tasks ordered so that those with the longest chain of dependants come first.
@@ -166,30 +172,6 @@ public final class Scheduler: Sendable {
             let (l, r) = (chain(lhs), chain(rhs))
             return l != r ? l > r : (position[lhs] ?? 0) < (position[rhs] ?? 0)
         }
-    }
-}
-
-/// A task's time limit: SIGTERM to its group when it runs out, SIGKILL after the grace.
-final class TimeLimit: @unchecked Sendable {
-    private let lock = NSLock()
-    private var work: [DispatchWorkItem] = []
-    private var didFire = false
-
-    var fired: Bool { lock.withLock { didFire } }
-
-    func arm(after seconds: Double, grace: Double, send: @escaping @Sendable (Int32) -> Void) {
-        let terminate = DispatchWorkItem { [weak self] in
-            self?.lock.withLock { self?.didFire = true }
-            send(SIGTERM)
-        }
-        let kill = DispatchWorkItem { send(SIGKILL) }
-        lock.withLock { work = [terminate, kill] }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: terminate)
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds + grace, execute: kill)
-    }
-
-    func disarm() {
-        for item in lock.withLock({ work }) { item.cancel() }
     }
 }
 

@@ -7,12 +7,15 @@ public struct ScheduledTask: Sendable {
     public var dependencies: [String]
     public var resources: TaskResources
     public var retries: Int
+    /// An attempt an earlier ablate started and this one follows instead of starting anew.
+    public var adopting: LaunchHandle?
 
-    public init(id: String, dependencies: [String], resources: TaskResources, retries: Int) {
+    public init(id: String, dependencies: [String], resources: TaskResources, retries: Int, adopting: LaunchHandle? = nil) {
         self.id = id
         self.dependencies = dependencies
         self.resources = resources
         self.retries = retries
+        self.adopting = adopting
     }
 }
 
@@ -22,8 +25,11 @@ public struct AttemptResult: Sendable {
     public var timedOut: Bool
     /// The run was being stopped when the attempt ended.
     public var interrupted: Bool
-    /// Why the process could not be started, or why its results were refused.
+    /// Why the process could not be started, what its executor says went wrong, or why its
+    /// results were refused.
     public var error: String?
+    /// Ended by something outside the task: it runs again without using up a retry.
+    public var requeue = false
 
     public var succeeded: Bool { exit?.succeeded == true && !timedOut && !interrupted && error == nil }
 }
@@ -41,7 +47,7 @@ public struct SchedulerOptions: Sendable {
     public var keepGoing = false
     /// The first retry waits this long; each further one twice as long (at most a minute).
     public var retryDelay: Double = 2
-    /// Between SIGTERM and SIGKILL when a task is stopped.
+    /// Between asking running tasks to stop and forcing them, when the run is interrupted.
     public var killGrace: Double = 10
 
     public init(keepGoing: Bool = false, retryDelay: Double = 2, killGrace: Double = 10) {
@@ -56,7 +62,10 @@ public struct SchedulerOptions: Sendable {
 public protocol SchedulerDelegate: AnyObject, Sendable {
     /// Prepares the task's directory and returns what to launch; throwing fails the attempt.
     func prepare(task: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest
-    func started(task: String, attempt: Int, pid: Int32)
+    /// Records what the executor started, before anything else happens.
+    func started(task: String, attempt: Int, handle: LaunchHandle)
+    /// An attempt an earlier ablate started is being followed again.
+    func following(task: String, handle: LaunchHandle)
     /// Records the end of an attempt. For a successful process it ingests and caches the
     /// outputs, and returns an error message if that fails (the attempt then fails).
     func finished(task: String, attempt: Int, result: AttemptResult, willRetry: Bool) -> String?

@@ -6,13 +6,18 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Starts tasks with swift-subprocess: arguments as an array (no shell), stdin closed,
-/// stdout and stderr straight into the task's log files, each task in a new session and
-/// process group.
+/// Starts tasks on this machine with swift-subprocess: arguments as an array (no shell), stdin
+/// closed, stdout and stderr straight into the task's log files, each task in a new session
+/// and process group, stopped at its time limit (SIGTERM, then SIGKILL after `killGrace`).
 public struct SubprocessLauncher: ProcessLauncher {
-    public init() {}
+    /// Seconds between SIGTERM and SIGKILL when a task runs out of time.
+    public var killGrace: Double
 
-    public func launch(_ request: LaunchRequest, started: @escaping @Sendable (Int32) -> Void) async throws -> ProcessExit {
+    public init(killGrace: Double = 10) {
+        self.killGrace = killGrace
+    }
+
+    public func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome {
         guard let program = request.arguments.first else { throw LaunchError.emptyCommand }
         let output = try FileDescriptor.open(
             FilePath(request.standardOutput), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
@@ -31,6 +36,8 @@ public struct SubprocessLauncher: ProcessLauncher {
         }
         let executable: Executable = .path(FilePath(resolved))
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
+        let timer = TimeLimit()
+        defer { timer.disarm() }
         do {
             result = try await run(
                 executable, arguments: Arguments(Array(request.arguments.dropFirst())), environment: .inherit.updating(updates),
@@ -38,7 +45,11 @@ public struct SubprocessLauncher: ProcessLauncher {
                 output: .fileDescriptor(output, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(error, closeAfterSpawningProcess: true)
             ) { execution in
-                started(execution.processIdentifier.value)
+                let group = execution.processIdentifier.value
+                if let limit = request.resources.timeLimitSeconds {
+                    timer.arm(after: Double(limit), grace: killGrace) { signal in kill(-group, signal) }
+                }
+                started(.processGroup(group))
             }
         } catch let failure as SubprocessError {
             throw LaunchError.cannotStart(program, "\(failure)")
@@ -46,8 +57,8 @@ public struct SubprocessLauncher: ProcessLauncher {
         // Children the task left behind in its group go with it.
         if case let pid = result.processIdentifier.value, pid > 0 { kill(-pid, SIGKILL) }
         switch result.terminationStatus {
-        case .exited(let code): return .exited(code)
-        case .signaled(let signal): return .signaled(signal)
+        case .exited(let code): return LaunchOutcome(exit: .exited(code), timedOut: timer.fired)
+        case .signaled(let signal): return LaunchOutcome(exit: .signaled(signal), timedOut: timer.fired)
         }
     }
 }

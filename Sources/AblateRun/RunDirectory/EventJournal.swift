@@ -16,6 +16,8 @@ public struct RunEvent: Codable, Hashable, Sendable {
         case taskRetrying = "task-retrying"
         case taskSkipped = "task-skipped"
         case taskRecovered = "task-recovered"
+        /// A job an earlier session submitted is followed again.
+        case taskAdopted = "task-adopted"
         case runFinished = "run-finished"
     }
 

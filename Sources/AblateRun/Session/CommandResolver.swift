@@ -25,32 +25,34 @@ struct CommandResolver {
 
     /// The variables ablate sets for every task; the task's own `env:` comes after and wins.
     /// Thread pools (OpenMP, MKL, OpenBLAS, and so PyTorch's) are sized to the task's CPUs, so
-    /// that tasks running side by side do not oversubscribe the machine.
-    func standardEnvironment(for task: String, gpus: [String], cpus: Int) -> [String: String] {
-        [
+    /// that tasks running side by side do not oversubscribe the machine. Devices are named
+    /// unless the executor assigns them (Slurm sets `CUDA_VISIBLE_DEVICES` for a job's gres).
+    func standardEnvironment(for task: String, gpus: [String]?, cpus: Int) -> [String: String] {
+        var environment = [
             "ABLATE_TASK": task,
             "OMP_NUM_THREADS": String(cpus),
             "MKL_NUM_THREADS": String(cpus),
             "OPENBLAS_NUM_THREADS": String(cpus),
             "ABLATE_RUN_DIR": layout.runDirectory,
-            "CUDA_VISIBLE_DEVICES": gpus.joined(separator: ","),
             "HF_HOME": layout.huggingFaceHome,
             "HF_HUB_OFFLINE": "1",
             "HF_DATASETS_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
         ]
+        if let gpus { environment["CUDA_VISIBLE_DEVICES"] = gpus.joined(separator: ",") }
+        return environment
     }
 
-    func request(for task: PlannedTask, gpus: [String]) -> LaunchRequest {
+    func request(for task: PlannedTask, gpus: [String]?) -> LaunchRequest {
         var environment = standardEnvironment(for: task.id, gpus: gpus, cpus: task.resources.cpus)
         for variable in task.command.environment {
             environment[variable.name] = resolve(variable.value, for: task.id)
         }
         return LaunchRequest(
-            arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
+            name: task.id, arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
             workingDirectory: layout.taskDirectory(task.id), standardOutput: layout.stdout(task.id),
-            standardError: layout.stderr(task.id))
+            standardError: layout.stderr(task.id), resources: task.resources)
     }
 }
 

@@ -1,3 +1,4 @@
+import AblateCore
 import AblateStore
 import Foundation
 
@@ -7,20 +8,31 @@ public struct RunOptions: Sendable {
     public var runsDirectory: String
     /// The shared cache of completed outputs (default `<runs>/.cache`).
     public var cacheDirectory: String?
+    /// This machine's capacity, for the local executor.
     public var limits: ResourcePool.Limits
+    /// Jobs submitted to a cluster at once, for the Slurm executor.
+    public var clusterJobs: Int
     public var scheduler: SchedulerOptions
-    public var launcher: any ProcessLauncher
+    /// Changes to the executor the spec (or, on resume, the run) chose: the command line's.
+    public var executor: ExecutorOverrides
+    /// Starts the tasks instead of the executor's own launcher (tests).
+    public var launcher: (any ProcessLauncher)?
     /// How often the run says it is alive in `run.json`.
     public var heartbeatInterval: Double
 
+    public static let defaultClusterJobs = 1000
+
     public init(
-        runsDirectory: String, cacheDirectory: String? = nil, limits: ResourcePool.Limits, scheduler: SchedulerOptions = SchedulerOptions(),
-        launcher: any ProcessLauncher = SubprocessLauncher(), heartbeatInterval: Double = 5
+        runsDirectory: String, cacheDirectory: String? = nil, limits: ResourcePool.Limits, clusterJobs: Int = defaultClusterJobs,
+        scheduler: SchedulerOptions = SchedulerOptions(), executor: ExecutorOverrides = ExecutorOverrides(), launcher: (any ProcessLauncher)? = nil,
+        heartbeatInterval: Double = 5
     ) {
         self.runsDirectory = runsDirectory
         self.cacheDirectory = cacheDirectory
         self.limits = limits
+        self.clusterJobs = clusterJobs
         self.scheduler = scheduler
+        self.executor = executor
         self.launcher = launcher
         self.heartbeatInterval = heartbeatInterval
     }
@@ -29,6 +41,40 @@ public struct RunOptions: Sendable {
     public static func runsDirectory(flag: String?) -> String {
         let path = flag ?? ProcessInfo.processInfo.environment["ABLATE_RUNS_DIR"] ?? "Runs"
         return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
+
+/// The command line's changes to a run's executor (`--executor slurm --partition gpu …`).
+public struct ExecutorOverrides: Sendable {
+    public var kind: ExecutorSpec.Kind?
+    public var partition: String?
+    public var account: String?
+    public var qos: String?
+    /// Added after the spec's own sbatch flags.
+    public var sbatchFlags: [String]
+    public var pollInterval: Double?
+
+    public init(
+        kind: ExecutorSpec.Kind? = nil, partition: String? = nil, account: String? = nil, qos: String? = nil, sbatchFlags: [String] = [],
+        pollInterval: Double? = nil
+    ) {
+        self.kind = kind
+        self.partition = partition
+        self.account = account
+        self.qos = qos
+        self.sbatchFlags = sbatchFlags
+        self.pollInterval = pollInterval
+    }
+
+    public func applied(to base: ExecutorSpec) -> ExecutorSpec {
+        var executor = base
+        if let kind { executor.kind = kind }
+        if let partition { executor.partition = partition }
+        if let account { executor.account = account }
+        if let qos { executor.qos = qos }
+        executor.sbatchFlags += sbatchFlags
+        if let pollInterval { executor.pollInterval = pollInterval }
+        return executor
     }
 }
 
@@ -59,9 +105,14 @@ public struct TaskDecision: Codable, Hashable, Sendable {
         case cached
         /// Keep what this run already finished.
         case keep
+        /// Follow the job an earlier session of this run submitted, instead of starting anew.
+        case adopt
     }
 
     public var task: String
     public var action: Action
     public var reason: String
+
+    /// Whether the task runs in this session: started, or followed.
+    public var executes: Bool { action == .run || action == .adopt }
 }

@@ -27,6 +27,9 @@ struct RunPlanner {
         if let first = upstreamRuns.first {
             return TaskDecision(task: task.id, action: .run, reason: "it reads \(first), which runs again")
         }
+        if let old, old.state == .running, old.fingerprint == task.fingerprint, let job = old.lastAttempt?.jobID {
+            return TaskDecision(task: task.id, action: .adopt, reason: "Slurm job \(job) was submitted by an earlier session: following it")
+        }
         if let old, old.state.isDone, old.fingerprint == task.fingerprint, outputsExist(task) {
             return TaskDecision(task: task.id, action: .keep, reason: "\(old.state.rawValue), unchanged")
         }

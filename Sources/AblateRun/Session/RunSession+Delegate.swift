@@ -19,7 +19,7 @@ extension RunSession: SchedulerDelegate {
         try Directories.make(outputs)
         for output in task.outputs { try Directories.make(outputs + "/" + output) }
         try? manager.removeItem(atPath: layout.metrics(id))
-        let request = resolver.request(for: task, gpus: allocation.gpus)
+        let request = resolver.request(for: task, gpus: limits.assignedByExecutor ? nil : allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
         // Written once the process exists and its group id is known (`started`).
         try update(id, metrics: MetricsRecord(), write: false) { record in
@@ -35,12 +35,22 @@ extension RunSession: SchedulerDelegate {
         return request
     }
 
-    public func started(task id: String, attempt: Int, pid: Int32) {
-        // The group id is recorded before anything else happens, so that a resume after a
-        // crash can find and stop processes this run left behind.
+    public func started(task id: String, attempt: Int, handle: LaunchHandle) {
+        // The group id or job id is recorded before anything else happens, so that a resume
+        // after a crash can find what this run left behind: it stops processes, and follows jobs.
         try? update(id, metrics: MetricsRecord()) { record in
-            if let last = record.attempts.indices.last, record.attempts[last].endedAt == nil { record.attempts[last].pid = pid }
+            guard let last = record.attempts.indices.last, record.attempts[last].endedAt == nil else { return }
+            switch handle {
+            case .processGroup(let group): record.attempts[last].pid = group
+            case .slurmJob(let job): record.attempts[last].jobID = job
+            }
         }
+    }
+
+    public func following(task id: String, handle: LaunchHandle) {
+        let job = record(of: id)?.lastAttempt?.jobID ?? "\(handle)"
+        try? journal.append(RunEvent(.taskAdopted, task: id, state: "running", message: "following Slurm job \(job)"))
+        observer?.taskStarted(id, attempt: record(of: id)?.lastAttempt?.number ?? 1)
     }
 
     public func finished(task id: String, attempt: Int, result: AttemptResult, willRetry: Bool) -> String? {

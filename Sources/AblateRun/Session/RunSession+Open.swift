@@ -9,7 +9,8 @@ import Foundation
 extension RunSession {
     /// Creates a new run directory for the spec and decides what to run.
     public static func start(specPath: String, options: RunOptions, observer: (any RunObserver)?) async throws -> RunSession {
-        let plan = try compile(specPath)
+        let (plan, specExecutor) = try compile(specPath)
+        let executor = options.executor.applied(to: specExecutor)
         let layout = RunLayout(
             runsDirectory: options.runsDirectory, study: plan.study, runID: RunLayout.newRunID(), cacheDirectory: options.cacheDirectory)
         try FileManager.default.createDirectory(atPath: layout.tasksDirectory, withIntermediateDirectories: true)
@@ -19,9 +20,10 @@ extension RunSession {
         let records = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
         let planner = RunPlanner(plan: plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:])
         let now = Timestamp.now()
-        let run = RunRecord(
+        var run = RunRecord(
             id: layout.runID, study: plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
-            heartbeatAt: now, executor: "local", provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath)))
+            heartbeatAt: now, executor: executor.kind.rawValue, provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath)))
+        run.executorSettings = executor
         return try RunSession(
             layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, options: options,
             observer: observer)
@@ -39,14 +41,19 @@ extension RunSession {
             observer?.warning("took over the lock of run \(run.id) from PID \(dead), which is no longer running")
         }
         let specPath = specOverride ?? run.specFile
-        let plan = try compile(specPath)
+        let (plan, specExecutor) = try compile(specPath)
+        // The executor the run used last time, unless the command line changes it.
+        let executor = options.executor.applied(to: run.executorSettings ?? specExecutor)
         if specOverride != nil { try copySpec(specPath, to: layout) }
         try AtomicFile.write(try PlanJSON.encode(plan), to: layout.planFile)
         let onDisk = Self.previousRecords(plan, layout: layout)
         var previous = onDisk
         let journal = try EventJournal(path: layout.events)
+        let fingerprints = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) })
         for (id, record) in previous where record.state == .running {
-            previous[id] = recover(record, journal: journal)
+            // A Slurm job of an unchanged task is followed again rather than submitted anew.
+            let adoptable = executor.kind == .slurm && record.lastAttempt?.jobID != nil && fingerprints[id] == record.fingerprint
+            if !adoptable { previous[id] = await recover(record, journal: journal) }
         }
         let planner = RunPlanner(plan: plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: previous)
         var records: [String: TaskRecord] = [:]
@@ -60,6 +67,8 @@ extension RunSession {
             }
         }
         run.state = .running
+        run.executor = executor.kind.rawValue
+        run.executorSettings = executor
         run.endedAt = nil
         run.pid = getpid()
         run.heartbeatAt = Timestamp.now()
@@ -82,21 +91,23 @@ extension RunSession {
     public static func explain(runDirectory: String, specOverride: String?, cacheDirectory: String?) throws -> [TaskDecision] {
         let layout = RunLayout(runDirectory: runDirectory, cacheDirectory: cacheDirectory)
         guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord) else { throw RunSessionError.notARun(runDirectory) }
-        let plan = try compile(specOverride ?? run.specFile)
+        let (plan, _) = try compile(specOverride ?? run.specFile)
         let previous = previousRecords(plan, layout: layout).mapValues { record -> TaskRecord in
             var record = record
-            if record.state == .running, !RunLock.isHeld(path: layout.lockFile) { record.state = .interrupted }
+            let followable = record.lastAttempt?.jobID != nil && run.executor == ExecutorSpec.Kind.slurm.rawValue
+            if record.state == .running, !followable, !RunLock.isHeld(path: layout.lockFile) { record.state = .interrupted }
             return record
         }
         return RunPlanner(plan: plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: previous).decisions()
     }
 
-    static func compile(_ specPath: String) throws -> Plan {
+    /// The spec's plan and the executor it asks for.
+    static func compile(_ specPath: String) throws -> (Plan, ExecutorSpec) {
         let outcome = StudyCompiler().compile(path: specPath)
-        guard let plan = outcome.plan else {
+        guard let plan = outcome.plan, let spec = outcome.spec else {
             throw RunSessionError.invalidSpec(outcome.diagnostics.sorted.filter { $0.severity == .error })
         }
-        return plan
+        return (plan, spec.executor)
     }
 
     static func previousRecords(_ plan: Plan, layout: RunLayout) -> [String: TaskRecord] {
@@ -107,12 +118,15 @@ extension RunSession {
         return records
     }
 
-    /// A task that was running when its ablate died: whatever is left of its process group is
-    /// stopped, and the attempt is recorded as interrupted.
-    static func recover(_ record: TaskRecord, journal: EventJournal) -> TaskRecord {
+    /// A task that was running when its ablate died and that this session does not follow:
+    /// whatever is left of its process group or its Slurm job is stopped, and the attempt is
+    /// recorded as interrupted.
+    static func recover(_ record: TaskRecord, journal: EventJournal) async -> TaskRecord {
         var record = record
-        if let pid = record.lastAttempt?.pid, pid > 0, kill(-pid, 0) == 0 {
-            kill(-pid, SIGKILL)
+        switch record.lastAttempt?.handle {
+        case .processGroup(let pid)? where pid > 0 && kill(-pid, 0) == 0: kill(-pid, SIGKILL)
+        case .slurmJob(let job)?: try? await SlurmClient().cancel([job])
+        default: break
         }
         record.state = .interrupted
         record.reason = "was running when ablate stopped"

@@ -9,8 +9,12 @@ public final class RunSession: @unchecked Sendable {
     public let layout: RunLayout
     public let plan: Plan
     public let decisions: [TaskDecision]
-    public let registry = ProcessRegistry()
+    public let registry: ProcessRegistry
     let options: RunOptions
+    /// Where the tasks run, and what starts them there.
+    let executor: ExecutorSpec
+    let launcher: any ProcessLauncher
+    let limits: ResourcePool.Limits
     let cache: TaskCache
     let index: RunIndex
     let journal: EventJournal
@@ -37,6 +41,16 @@ public final class RunSession: @unchecked Sendable {
         self.lock = lock
         self.options = options
         self.observer = observer
+        executor = run.executorSettings ?? ExecutorSpec()
+        switch executor.kind {
+        case .local:
+            launcher = options.launcher ?? SubprocessLauncher(killGrace: options.scheduler.killGrace)
+            limits = options.limits
+        case .slurm:
+            launcher = options.launcher ?? SlurmLauncher(executor: executor)
+            limits = .cluster(jobs: options.clusterJobs)
+        }
+        registry = ProcessRegistry(launcher: launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
         index = try RunIndex(path: layout.index)
         journal = try EventJournal(path: layout.events)
@@ -61,20 +75,24 @@ public final class RunSession: @unchecked Sendable {
         try index.record(variants: plan.variants, runID: run.id)
         try journal.append(RunEvent(run.createdAt == run.heartbeatAt ? .runStarted : .runResumed, message: run.id))
         observer?.runStarted(runRecord, decisions: decisions)
-        for decision in decisions where decision.action != .run {
+        for decision in decisions where !decision.executes {
             try settle(decision)
         }
+        stopAttemptsNotAdopted()
         // The records of cached tasks were written without waiting for the disk: one flush
         // makes them all durable (after a crash before it, they are simply settled again).
         AtomicFile.flushDeferredWrites()
-        let toRun = Set(decisions.filter { $0.action == .run }.map(\.task))
+        let toRun = Set(decisions.filter(\.executes).map(\.task))
+        let adopted = Set(decisions.filter { $0.action == .adopt }.map(\.task))
         for task in plan.tasks where toRun.contains(task.id) {
-            if let problem = ResourcePool(limits: options.limits).impossibility(of: task.resources) {
+            if let problem = ResourcePool(limits: limits).impossibility(of: task.resources) {
                 throw RunSessionError.impossible(task: task.id, problem)
             }
         }
         let scheduled = plan.tasks.filter { toRun.contains($0.id) }.map { task in
-            ScheduledTask(id: task.id, dependencies: task.dependencies.filter(toRun.contains), resources: task.resources, retries: task.retries)
+            ScheduledTask(
+                id: task.id, dependencies: task.dependencies.filter(toRun.contains), resources: task.resources, retries: task.retries,
+                adopting: adopted.contains(task.id) ? record(of: task.id)?.lastAttempt?.handle : nil)
         }
         let heartbeat = Task { [weak self] in
             while !Task.isCancelled {
@@ -83,12 +101,22 @@ public final class RunSession: @unchecked Sendable {
                 try? self?.beat()
             }
         }
-        let scheduler = Scheduler(
-            tasks: scheduled, limits: options.limits, launcher: options.launcher, options: options.scheduler, registry: registry, delegate: self)
+        let scheduler = Scheduler(tasks: scheduled, limits: limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
         let outcomes = await scheduler.run()
         heartbeat.cancel()
         await heartbeat.value
         return try finish(outcomes)
+    }
+
+    /// A job an earlier session left queued or running that this run does not follow (its
+    /// inputs run again) is cancelled before anything else starts.
+    private func stopAttemptsNotAdopted() {
+        let stale = decisions.filter { $0.action == .run }.compactMap { decision -> LaunchHandle? in
+            guard let record = record(of: decision.task), record.state == .running, let attempt = record.lastAttempt, attempt.endedAt == nil
+            else { return nil }
+            return attempt.handle
+        }
+        if !stale.isEmpty { launcher.stop(stale, force: true) }
     }
 
     /// Cached and kept tasks need no process: their records point at the outputs.

@@ -12,7 +12,7 @@ public enum UpToDateCheck {
         let layout = RunLayout(runDirectory: runDirectory, cacheDirectory: cacheDirectory)
         guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord), run.state == .completed,
             !RunLock.isHeld(path: layout.lockFile), FileManager.default.fileExists(atPath: layout.index),
-            let plan = try? RunSession.compile(specOverride ?? run.specFile),
+            let plan = try? RunSession.compile(specOverride ?? run.specFile).0,
             let index = try? RunIndex(path: layout.index), let rows = try? index.tasks()
         else { return nil }
         let done = Dictionary(

@@ -64,6 +64,8 @@ public struct AttemptRow: Codable, Hashable, FetchableRecord, PersistableRecord,
     public var startedAt: Date
     public var endedAt: Date?
     public var pid: Int32?
+    /// The Slurm job of the attempt, for the Slurm executor.
+    public var jobId: String?
     public var exitCode: Int32?
     public var signal: Int32?
     public var timedOut: Bool

@@ -83,7 +83,7 @@ extension RunIndex {
         for attempt in task.attempts {
             try AttemptRow(
                 runId: runID, taskId: task.id, number: attempt.number, state: attempt.state.rawValue, startedAt: attempt.startedAt,
-                endedAt: attempt.endedAt, pid: attempt.pid, exitCode: attempt.exitCode, signal: attempt.signal, timedOut: attempt.timedOut
+                endedAt: attempt.endedAt, pid: attempt.pid, jobId: attempt.jobID, exitCode: attempt.exitCode, signal: attempt.signal, timedOut: attempt.timedOut
             ).insert(db)
         }
         for (name, value) in flattened(task.settings) {

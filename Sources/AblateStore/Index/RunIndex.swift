@@ -159,6 +159,9 @@ public final class RunIndex: Sendable {
                 t.foreignKey(["runId", "taskId"], references: "task", onDelete: .cascade)
             }
         }
+        migrator.registerMigration("v4: Slurm job ids of attempts") { db in
+            try db.alter(table: "attempt") { t in t.add(column: "jobId", .text) }
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import AblateCore
 import Foundation
 
 /// `run.json`: one run of a study, as its directory records it.
@@ -17,7 +18,10 @@ public struct RunRecord: Codable, Hashable, Sendable {
     /// The ablate process driving the run, and when it last said it was alive.
     public var pid: Int32
     public var heartbeatAt: Date
+    /// `local` or `slurm`.
     public var executor: String
+    /// The executor and its options as this run last used them (a resume keeps them).
+    public var executorSettings: ExecutorSpec?
     public var provenance: Provenance
 
     public init(

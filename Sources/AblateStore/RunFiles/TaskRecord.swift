@@ -60,6 +60,8 @@ public struct AttemptRecord: Codable, Hashable, Sendable {
     public var state: TaskRecord.State
     /// The process group leader's pid (the group id too), to find survivors after a crash.
     public var pid: Int32?
+    /// The Slurm job that ran the attempt, to follow it again after a crash.
+    public var jobID: String?
     public var exitCode: Int32?
     public var signal: Int32?
     public var timedOut: Bool

@@ -1,0 +1,48 @@
+import AblateCore
+import Foundation
+
+/// One sbatch call for one attempt: the task's resources and the executor's options as sbatch
+/// flags, a fixed batch script, and the task's command as that script's arguments, so that no
+/// shell ever reads a value from the spec.
+struct SlurmSubmission {
+    /// The batch script: it runs its arguments as they are. Slurm sends the script's text
+    /// with the job, so any copy will do.
+    static let batchScript = """
+        #!/bin/sh
+        # Written by ablate: runs the task's command, given as this script's arguments, as it is.
+        exec "$@"
+
+        """
+
+    var request: LaunchRequest
+    var executor: ExecutorSpec
+    /// Where the batch script lies.
+    var scriptPath: String
+
+    /// The arguments after `sbatch`.
+    var arguments: [String] {
+        let resources = request.resources
+        var flags = [
+            "--parsable", "--job-name=\(request.name)", "--chdir=\(request.workingDirectory)",
+            "--output=\(Self.escapingPattern(request.standardOutput))", "--error=\(Self.escapingPattern(request.standardError))",
+            "--export=ALL", "--cpus-per-task=\(resources.cpus)",
+        ]
+        if let memory = resources.memoryMB { flags.append("--mem=\(memory)M") }
+        if resources.gpus > 0 { flags.append("--gres=gpu:\(resources.gpus)") }
+        // Slurm counts time limits in whole minutes; ablate itself cancels at the exact second.
+        if let seconds = resources.timeLimitSeconds { flags.append("--time=\((seconds + 59) / 60)") }
+        if let partition = executor.partition { flags.append("--partition=\(partition)") }
+        if let account = executor.account { flags.append("--account=\(account)") }
+        if let qos = executor.qos { flags.append("--qos=\(qos)") }
+        return flags + executor.sbatchFlags + [scriptPath] + request.arguments
+    }
+
+    /// The job's environment: the task's variables on top of ablate's, exported with the job
+    /// (`--export=ALL`).
+    var environment: [String: String] { request.environment }
+
+    /// sbatch reads `%j` and the like in log paths as patterns: a literal `%` is written `%%`.
+    static func escapingPattern(_ path: String) -> String {
+        path.replacingOccurrences(of: "%", with: "%%")
+    }
+}

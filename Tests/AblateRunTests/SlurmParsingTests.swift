@@ -1,0 +1,97 @@
+import AblateCore
+import Foundation
+import Testing
+
+@testable import AblateRun
+
+/// What ablate reads from Slurm's answers and what it passes to sbatch, without a cluster.
+@Suite struct SlurmParsingTests {
+    @Test func squeueJSONOf2205GivesStatesExitCodesAndStartTimes() throws {
+        // Fields as Slurm 22.05's `squeue --json` prints them; `exit_code` is a raw wait status.
+        let json = """
+            {"meta": {}, "errors": [], "jobs": [
+              {"job_id": 1, "job_state": "TIMEOUT", "exit_code": 15, "state_reason": "TimeLimit", "start_time": 1795626977},
+              {"job_id": 2, "job_state": "FAILED", "exit_code": 768, "state_reason": "NonZeroExitCode", "start_time": 1795626977},
+              {"job_id": 3, "job_state": "COMPLETED", "exit_code": 0, "state_reason": "None", "start_time": 1795626978},
+              {"job_id": 4, "job_state": "PENDING", "exit_code": 0, "state_reason": "Resources", "start_time": 0}
+            ]}
+            """
+        let jobs = try SlurmJobState.parseQueue(Data(json.utf8))
+        #expect(jobs["1"]?.exit == .signaled(15))
+        #expect(jobs["2"]?.exit == .exited(3))
+        #expect(jobs["3"]?.startTime == 1_795_626_978)
+        #expect(jobs["4"]?.startTime == nil && jobs["4"]?.reason == "Resources")
+        #expect(jobs["1"]?.outcome() == LaunchOutcome(exit: .signaled(15), timedOut: true))
+        #expect(jobs["2"]?.outcome() == LaunchOutcome(exit: .exited(3)))
+        #expect(jobs["3"]?.outcome()?.succeeded == true)
+        #expect(jobs["4"]?.outcome() == nil)
+    }
+
+    @Test func squeueJSONOfLaterVersionsWithListsAndNumberObjectsIsReadToo() throws {
+        let json = """
+            {"jobs": [
+              {"job_id": 7, "job_state": ["OUT_OF_MEMORY"], "start_time": {"set": true, "infinite": false, "number": 100},
+               "exit_code": {"status": ["SIGNALED"], "return_code": {"set": true, "number": 0}, "signal": {"id": {"set": true, "number": 9}}}},
+              {"job_id": 8, "job_state": ["FAILED"], "exit_code": {"status": ["ERROR"], "return_code": {"set": true, "number": 2}}}
+            ]}
+            """
+        let jobs = try SlurmJobState.parseQueue(Data(json.utf8))
+        #expect(jobs["7"]?.state == "OUT_OF_MEMORY" && jobs["7"]?.exit == .signaled(9) && jobs["7"]?.startTime == 100)
+        #expect(jobs["7"]?.outcome()?.failure?.contains("out of memory") == true)
+        #expect(jobs["8"]?.outcome() == LaunchOutcome(exit: .exited(2)))
+        #expect(throws: SlurmError.self) { try SlurmJobState.parseQueue(Data("{\"errors\": []}".utf8)) }
+    }
+
+    @Test func everyEndStateMapsOntoAnOutcome() {
+        func outcome(_ state: String, _ exit: ProcessExit? = nil, cancelledForTime: Bool = false) -> LaunchOutcome? {
+            SlurmJobState(state: state, exit: exit).outcome(cancelledForTime: cancelledForTime)
+        }
+        for state in ["PENDING", "RUNNING", "COMPLETING", "REQUEUED", "SUSPENDED", "CONFIGURING"] { #expect(outcome(state) == nil, "\(state)") }
+        #expect(outcome("COMPLETED", .exited(0))?.succeeded == true)
+        #expect(outcome("FAILED", .exited(0))?.failure?.contains("FAILED") == true, "a failure without an exit code still fails")
+        #expect(outcome("CANCELLED", .signaled(15))?.failure == "the job was cancelled (Slurm: CANCELLED)")
+        #expect(outcome("CANCELLED", .signaled(15), cancelledForTime: true)?.timedOut == true)
+        #expect(outcome("TIMEOUT")?.timedOut == true && outcome("DEADLINE")?.timedOut == true)
+        #expect(outcome("NODE_FAIL")?.failure?.contains("node failed") == true)
+        #expect(outcome("BOOT_FAIL")?.succeeded == false)
+        let preempted = outcome("PREEMPTED", .signaled(15))
+        #expect(preempted?.requeue == true && preempted?.succeeded == false)
+        #expect(outcome("SPECIAL_EXIT")?.failure == "the job ended in Slurm state SPECIAL_EXIT")
+    }
+
+    @Test func sacctLinesGiveStateAndExitOrSignal() {
+        let jobs = SlurmJobState.parseAccounting("2|FAILED|3:0\n3|COMPLETED|0:0\n5|CANCELLED by 0|0:15\nnot a line\n")
+        #expect(jobs["2"] == SlurmJobState(state: "FAILED", exit: .exited(3)))
+        #expect(jobs["3"]?.outcome()?.succeeded == true)
+        #expect(jobs["5"] == SlurmJobState(state: "CANCELLED", exit: .signaled(15)))
+        #expect(jobs.count == 3)
+    }
+
+    @Test func sbatchGetsResourcesOptionsAndTheCommandAsArgumentsOfAFixedScript() {
+        let resources = TaskResources(gpus: 2, cpus: 4, memoryMB: 16_384, timeLimitSeconds: 61)
+        let request = LaunchRequest(
+            name: "sft[data=lima]", arguments: ["python", "-m", "ablate_runners.sft", "--note", "$(rm -rf ~); 100%"], environment: ["A": "1"],
+            workingDirectory: "/shared/run/tasks/sft", standardOutput: "/shared/50%/stdout.log", standardError: "/shared/50%/stderr.log",
+            resources: resources)
+        let executor = ExecutorSpec(kind: .slurm, partition: "gpu", account: "lab", qos: "high", sbatchFlags: ["--constraint=a100"])
+        let submission = SlurmSubmission(request: request, executor: executor, scriptPath: "/shared/run/tasks/sft/job.sh")
+        #expect(
+            submission.arguments == [
+                "--parsable", "--job-name=sft[data=lima]", "--chdir=/shared/run/tasks/sft", "--output=/shared/50%%/stdout.log",
+                "--error=/shared/50%%/stderr.log", "--export=ALL", "--cpus-per-task=4", "--mem=16384M", "--gres=gpu:2", "--time=2",
+                "--partition=gpu", "--account=lab", "--qos=high", "--constraint=a100", "/shared/run/tasks/sft/job.sh",
+                "python", "-m", "ablate_runners.sft", "--note", "$(rm -rf ~); 100%",
+            ])
+        #expect(submission.environment == ["A": "1"])
+        #expect(SlurmSubmission.batchScript.hasPrefix("#!/bin/sh\n") && SlurmSubmission.batchScript.contains("exec \"$@\"\n"))
+    }
+
+    @Test func commandLineOverridesWinOverTheSpecAndAddFlags() {
+        let spec = ExecutorSpec(kind: .local, partition: "cpu", account: "lab", sbatchFlags: ["--exclusive"])
+        let overrides = ExecutorOverrides(kind: .slurm, partition: "gpu", sbatchFlags: ["--constraint=a100"], pollInterval: 1)
+        #expect(
+            overrides.applied(to: spec)
+                == ExecutorSpec(kind: .slurm, partition: "gpu", account: "lab", sbatchFlags: ["--exclusive", "--constraint=a100"], pollInterval: 1))
+        #expect(ExecutorOverrides().applied(to: spec) == spec)
+    }
+}
