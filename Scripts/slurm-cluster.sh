@@ -7,6 +7,8 @@
 #   Scripts/slurm-cluster.sh start STATE   install the packages if needed, start the daemons, wait for the node
 #   Scripts/slurm-cluster.sh stop STATE    cancel the cluster's jobs and stop the daemons this script started
 #
+# SLURM_NODE_CPUS=N makes the node advertise N CPUs (default: this machine's), so that more
+# small jobs run side by side.
 # Stopping uses the PIDs recorded at start, never process names, so other Slurm daemons on the
 # machine are left alone.
 set -euo pipefail
@@ -38,7 +40,7 @@ write_configuration() {
   fi
   for gpu in 0 1; do ln -sf /dev/null "$state/dev/nvidia$gpu"; done
   local cpus memory
-  cpus=$(nproc)
+  cpus=${SLURM_NODE_CPUS:-$(nproc)}
   memory=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024))
   cat >"$conf" <<CONF
 ClusterName=ablate-local

@@ -29,6 +29,7 @@ struct StatusCommand: ParsableCommand {
                     var entry: [String: Any] = ["task": task.id, "state": task.state.rawValue, "attempts": task.attempts.count]
                     if let duration = task.lastAttempt?.duration { entry["seconds"] = duration }
                     if let code = task.lastAttempt?.exitCode { entry["exitCode"] = Int(code) }
+                    if let job = task.lastAttempt?.jobID { entry["slurmJob"] = job }
                     if let reason = task.reason { entry["reason"] = reason }
                     return entry
                 },
@@ -45,12 +46,13 @@ struct StatusCommand: ParsableCommand {
         print("  " + "TASK".padding(toLength: width, withPad: " ", startingAt: 0) + "  STATE        TRIES  DURATION")
         for task in tasks {
             let duration = task.lastAttempt?.duration.map { String(format: "%.1fs", $0) } ?? "-"
-            let columns: [String] = [
+            var columns: [String] = [
                 task.id.padding(toLength: width, withPad: " ", startingAt: 0),
                 task.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0),
                 String(task.attempts.count).padding(toLength: 5, withPad: " ", startingAt: 0),
                 duration,
             ]
+            if let job = task.lastAttempt?.jobID { columns.append("(Slurm job \(job))") }
             let reason: String = task.reason.map { "  " + $0 } ?? ""
             print("  " + columns.joined(separator: "  ") + reason)
             if task.state == .failed {

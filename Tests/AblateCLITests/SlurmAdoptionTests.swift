@@ -27,33 +27,47 @@ import Testing
         return condition()
     }
 
-    @Test func sigkillWhileJobsRunThenResumeAdoptsThemInsteadOfSubmittingAgain() throws {
-        let spec = directory + "/study.yaml"
-        try """
-        ablate: 1
-        name: adopted
-        executor: {type: slurm, poll_interval: 0.3}
-        stages:
-          quick: {kind: command, run: "echo quick >> $DIR/scratch/starts; sleep 1; echo '{\\"q\\": 1}' > ${outputs.output}/metrics.json"}
-          slow: {kind: command, run: "echo slow >> $DIR/scratch/starts; sleep 8; echo done > ${outputs.output}/value"}
-          after: {kind: command, run: "echo after >> $DIR/scratch/starts; cat ${stages.slow.output}/value"}
-        """.replacingOccurrences(of: "$DIR", with: directory).write(toFile: spec, atomically: true, encoding: .utf8)
+    private func write(_ spec: String) throws -> String {
+        let path = directory + "/study.yaml"
+        try spec.replacingOccurrences(of: "$DIR", with: directory).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func start(_ spec: String) throws -> Process {
         let ablate = Process()
         ablate.executableURL = URL(fileURLWithPath: CLIRunner.executable)
         ablate.arguments = ["run", spec, "--runs-dir", directory + "/Runs"]
         ablate.standardOutput = FileHandle.nullDevice
         ablate.standardError = FileHandle.nullDevice
         try ablate.run()
+        return ablate
+    }
 
-        let study = directory + "/Runs/adopted"
-        func layout() -> RunLayout? {
-            guard let run = (try? FileManager.default.contentsOfDirectory(atPath: study))?.first(where: { !$0.hasPrefix(".") }) else { return nil }
-            return RunLayout(runDirectory: study + "/" + run)
-        }
-        func job(_ task: String) -> String? {
-            guard let layout = layout() else { return nil }
-            return (try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(task)))?.lastAttempt?.jobID
-        }
+    /// The run of `study` (there is one).
+    private func layout(_ study: String) -> RunLayout? {
+        let path = directory + "/Runs/" + study
+        guard let run = (try? FileManager.default.contentsOfDirectory(atPath: path))?.first(where: { !$0.hasPrefix(".") }) else { return nil }
+        return RunLayout(runDirectory: path + "/" + run)
+    }
+
+    private func job(_ study: String, _ task: String) -> String? {
+        guard let layout = layout(study) else { return nil }
+        return (try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(task)))?.lastAttempt?.jobID
+    }
+
+    @Test func sigkillWhileJobsRunThenResumeAdoptsThemInsteadOfSubmittingAgain() throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: adopted
+            executor: {type: slurm, poll_interval: 0.3}
+            stages:
+              quick: {kind: command, run: "echo quick >> $DIR/scratch/starts; sleep 1; echo '{\\"q\\": 1}' > ${outputs.output}/metrics.json"}
+              slow: {kind: command, run: "echo slow >> $DIR/scratch/starts; sleep 8; echo done > ${outputs.output}/value"}
+              after: {kind: command, run: "echo after >> $DIR/scratch/starts; cat ${stages.slow.output}/value"}
+            """)
+        let ablate = try start(spec)
+        func job(_ task: String) -> String? { self.job("adopted", task) }
         #expect(wait(until: { Set(lines("starts")) == ["quick", "slow"] && job("quick") != nil && job("slow") != nil }, timeout: 30))
         let jobs = (quick: try #require(job("quick")), slow: try #require(job("slow")))
         kill(ablate.processIdentifier, SIGKILL)
@@ -68,15 +82,45 @@ import Testing
         #expect(resume.status == 0, "\(resume.stderr)")
 
         #expect(lines("starts").sorted() == ["after", "quick", "slow"], "nothing ran twice")
-        let run = try #require(layout())
+        let run = try #require(layout("adopted"))
         for (task, id) in [("quick", jobs.quick), ("slow", jobs.slow)] {
             let record = try AtomicFile.readJSON(TaskRecord.self, from: run.status(task))
             #expect(record.state == .completed)
             #expect(record.attempts.map(\.jobID) == [id], "\(task) kept its one job")
         }
+        let status = try CLIRunner.run(["status", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(status.stdout.contains("(Slurm job \(jobs.slow))"), "\(status.stdout)")
         let events = try String(contentsOfFile: run.events, encoding: .utf8)
         #expect(events.components(separatedBy: "task-adopted").count - 1 == 2)
         let metrics = try RunIndex(path: run.index).metrics().filter { $0.taskId == "quick" }
         #expect(metrics.map(\.name) == ["q"], "the job that ended while ablate was away was ingested")
+    }
+
+    @Test func cancelWithoutAnAblateCancelsTheJobsADeadOneLeftBehind() throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: abandoned
+            executor: {type: slurm, poll_interval: 0.3}
+            stages:
+              long: {kind: command, run: "echo long >> $DIR/scratch/starts; sleep 120"}
+            """)
+        let ablate = try start(spec)
+        #expect(wait(until: { lines("starts") == ["long"] && job("abandoned", "long") != nil }, timeout: 30))
+        let first = try #require(job("abandoned", "long"))
+        kill(ablate.processIdentifier, SIGKILL)
+        ablate.waitUntilExit()
+
+        let cancel = try CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.contains("cancelled the Slurm jobs it left behind: \(first)"))
+        #expect(wait(until: { LocalSlurm.state(ofJob: first) == "CANCELLED" }, timeout: 10))
+        let run = try #require(layout("abandoned"))
+        let record = try AtomicFile.readJSON(TaskRecord.self, from: run.status("long"))
+        #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted)
+        let again = try CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(again.status != 0 && again.stderr.contains("is not running"), "nothing is left to cancel")
+        let dryRun = try CLIRunner.run(["resume", "abandoned", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(dryRun.stdout.contains("run     long  interrupted"), "\(dryRun.stdout)")
     }
 }
