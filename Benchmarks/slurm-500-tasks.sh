@@ -23,11 +23,11 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 
-# Shims in front of PATH log every Slurm client call ablate makes, with its CPU time.
+# Shims in front of PATH log every Slurm client call ablate makes.
 mkdir -p "$work/shims"
 for program in sbatch squeue sacct scancel scontrol; do
   real=$(command -v "$program")
-  printf '#!/bin/sh\nexec /usr/bin/time -a -o "%s/calls" -f "%s %%U %%S" "%s" "$@"\n' "$work" "$program" "$real" >"$work/shims/$program"
+  printf '#!/bin/sh\necho %s >>"%s/calls"\nexec "%s" "$@"\n' "$program" "$work" "$real" >"$work/shims/$program"
   chmod +x "$work/shims/$program"
 done
 
@@ -42,15 +42,37 @@ done
   echo "  noop: {kind: command, command: [\"true\", \"\${sweep.i}\"]}"
 } >"$work/study.yaml"
 
-/usr/bin/time -f "%e %U %S %M" -o "$work/time" env PATH="$work/shims:$PATH" \
-  "$ablate" run "$work/study.yaml" --runs-dir "$work/Runs" >/dev/null 2>"$work/stderr" || { tail "$work/stderr" >&2; exit 1; }
-read -r wall user system kb <"$work/time"
-calls() { grep -c "^$1 " "$work/calls" || true; }
-client_cpu=$(awk '{ cpu += $2 + $3 } END { printf "%.2f", cpu }' "$work/calls")
+# ablate's own CPU time (not its children's) is read from /proc after it has exited and before
+# it is reaped (waitid with WNOWAIT); the peak resident memory from its VmHWM.
+read -r wall cpu peak_kb < <(PATH="$work/shims:$PATH" python3 - "$ablate" "$work" <<'PY'
+import os, subprocess, sys, time
+ablate, work = sys.argv[1], sys.argv[2]
+start = time.monotonic()
+with open(work + "/stderr", "w") as stderr:
+    child = subprocess.Popen([ablate, "run", work + "/study.yaml", "--runs-dir", work + "/Runs"], stdout=subprocess.DEVNULL, stderr=stderr)
+peak = 0
+while True:
+    try:
+        status = open(f"/proc/{child.pid}/status").read()
+        peak = max(peak, int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM"))))
+    except (OSError, StopIteration):
+        pass
+    if os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+        break
+    time.sleep(0.1)
+wall = time.monotonic() - start
+fields = open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()
+cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+if child.wait() != 0:
+    sys.exit(1)
+print(f"{wall:.2f} {cpu:.2f} {peak}")
+PY
+) || { tail "$work/stderr" >&2; exit 1; }
+calls() { grep -c "^$1\$" "$work/calls" || true; }
 polls=$(calls squeue)
 echo "ablate --executor slurm, $count trivial tasks, poll interval $poll s:"
-echo "  wall time:                $wall s ($(awk -v w="$wall" -v n="$count" 'BEGIN { printf "%.1f", n / w }') tasks/s), $((kb / 1024)) MB resident"
-echo "  ablate's own CPU:         $(awk -v u="$user" -v s="$system" -v c="$client_cpu" -v n="$count" 'BEGIN { printf "%.2f s, %.1f ms per task", u + s - c, (u + s - c) * 1000 / n }') (the client commands' $client_cpu s left out)"
+echo "  wall time:                $wall s ($(awk -v w="$wall" -v n="$count" 'BEGIN { printf "%.1f", n / w }') tasks/s), $((peak_kb / 1024)) MB resident at most"
+echo "  ablate's own CPU:         $cpu s, $(awk -v c="$cpu" -v n="$count" 'BEGIN { printf "%.1f", c * 1000 / n }') ms per task (user + system, its child processes left out)"
 echo "  sbatch calls:             $(calls sbatch) ($(awk -v a="$(calls sbatch)" -v n="$count" 'BEGIN { printf "%.2f", a / n }') per task)"
 echo "  polls (squeue calls):     $polls"
 echo "  sacct / scontrol calls:   $(calls sacct) / $(calls scontrol)"

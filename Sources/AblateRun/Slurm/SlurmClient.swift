@@ -8,11 +8,15 @@ struct SlurmClient: Sendable {
     /// What a command printed, and whether it succeeded.
     struct Answer {
         var succeeded: Bool
-        var output: String
+        var outputBytes: [UInt8]
         var error: String
+
+        var output: String { String(decoding: outputBytes, as: UTF8.self) }
     }
 
-    func call(_ program: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Answer {
+    /// Runs one command. `outputLimit` bounds what it may print; bytes are reserved for all of
+    /// it up front, so only an unbounded read (squeue's JSON) goes without one.
+    func call(_ program: String, _ arguments: [String], environment: [String: String] = [:], outputLimit: Int = 1 << 16) async throws -> Answer {
         var updates: [Environment.Key: String?] = [:]
         for (name, value) in environment {
             if let key = Environment.Key(rawValue: name) { updates[key] = value }
@@ -20,10 +24,11 @@ struct SlurmClient: Sendable {
         do {
             let result = try await run(
                 .name(program), arguments: Arguments(arguments), environment: .inherit.updating(updates), input: .none,
-                output: .string(limit: 1 << 30), error: .string(limit: 1 << 20))
+                output: .bytes(limit: outputLimit), error: .bytes(limit: 1 << 16))
+            // Bytes, decoded at once: squeue's JSON runs to megabytes on a busy cluster.
             return Answer(
-                succeeded: result.terminationStatus.isSuccess, output: result.standardOutput,
-                error: result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))
+                succeeded: result.terminationStatus.isSuccess, outputBytes: result.standardOutput,
+                error: String(decoding: result.standardError, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
             throw SlurmError.failed(program, "cannot start it (\(error)); is Slurm's client installed and on PATH?")
         }
@@ -43,17 +48,17 @@ struct SlurmClient: Sendable {
 
     /// Every job of this user that the controller still knows, in one call.
     func queue() async throws -> [String: SlurmJobState] {
-        let answer = try await call("squeue", ["--json", "--me"])
+        let answer = try await call("squeue", ["--json", "--me"], outputLimit: .max)
         guard answer.succeeded else { throw SlurmError.failed("squeue --json", answer.error) }
-        return try SlurmJobState.parseQueue(Data(answer.output.utf8))
+        return try SlurmJobState.parseQueue(Data(answer.outputBytes))
     }
 
     /// The accounting records of jobs that left the queue: the accounting database, or the
     /// job completion log where a cluster has no database.
     func accounting(_ jobs: [String]) async throws -> [String: SlurmJobState] {
         let query = ["-n", "-P", "-X", "-o", "JobID,State,ExitCode", "-S", "now-30days", "-j", jobs.joined(separator: ",")]
-        var answer = try await call("sacct", query)
-        if !answer.succeeded { answer = try await call("sacct", ["-c"] + query) }
+        var answer = try await call("sacct", query, outputLimit: .max)
+        if !answer.succeeded { answer = try await call("sacct", ["-c"] + query, outputLimit: .max) }
         guard answer.succeeded else { throw SlurmError.failed("sacct", answer.error) }
         return SlurmJobState.parseAccounting(answer.output)
     }

@@ -48,23 +48,19 @@ struct SlurmJobState: Hashable, Sendable {
 
     /// The jobs in `squeue --json` output, by job id. Reads both the 22.05 layout (plain
     /// values, `exit_code` a raw wait status) and later ones (lists and `{set, number}` objects).
+    /// Only the fields ablate uses are decoded: the rest of a busy cluster's megabytes are skipped.
     static func parseQueue(_ data: Data) throws -> [String: SlurmJobState] {
-        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any], let jobs = document["jobs"] as? [[String: Any]]
-        else { throw SlurmError.unreadable("squeue --json", "no 'jobs' list") }
+        let document: QueueDocument
+        do {
+            document = try JSONDecoder().decode(QueueDocument.self, from: data)
+        } catch {
+            throw SlurmError.unreadable("squeue --json", "\(error)")
+        }
         var states: [String: SlurmJobState] = [:]
-        for job in jobs {
-            guard let id = number(job["job_id"]).map({ String(Int($0)) }) else { continue }
-            let state: String?
-            if let text = job["job_state"] as? String {
-                state = text
-            } else {
-                state = (job["job_state"] as? [String])?.first
-            }
-            guard let state else { continue }
-            let start = number(job["start_time"])
-            states[id] = SlurmJobState(
-                state: state, exit: exitStatus(job["exit_code"]), startTime: start.flatMap { $0 > 0 ? $0 : nil },
-                reason: job["state_reason"] as? String)
+        for job in document.jobs {
+            guard let id = job.id, let state = job.state else { continue }
+            states[String(Int(id))] = SlurmJobState(
+                state: state, exit: job.exit, startTime: job.startTime.flatMap { $0 > 0 ? $0 : nil }, reason: job.reason)
         }
         return states
     }
@@ -82,22 +78,74 @@ struct SlurmJobState: Hashable, Sendable {
         }
         return states
     }
+}
 
-    /// A number, or the `number` of a `{set, number}` object.
-    private static func number(_ value: Any?) -> Double? {
-        if let value = value as? NSNumber { return value.doubleValue }
-        if let object = value as? [String: Any], object["set"] as? Bool != false { return number(object["number"]) }
-        return nil
+/// The part of `squeue --json` that ablate reads.
+private struct QueueDocument: Decodable {
+    var jobs: [QueuedJob]
+}
+
+/// One job of `squeue --json`, in any of the layouts Slurm versions print.
+private struct QueuedJob: Decodable {
+    var id: Double?
+    var state: String?
+    var exit: ProcessExit?
+    var startTime: Double?
+    var reason: String?
+
+    private enum Keys: String, CodingKey {
+        case jobID = "job_id", jobState = "job_state", exitCode = "exit_code", startTime = "start_time", stateReason = "state_reason"
     }
 
-    private static func exitStatus(_ value: Any?) -> ProcessExit? {
-        if let object = value as? [String: Any] {
-            if let signal = number((object["signal"] as? [String: Any])?["id"]), signal > 0 { return .signaled(Int32(signal)) }
-            return number(object["return_code"]).map { .exited(Int32($0)) }
+    /// `{"status": [...], "return_code": N, "signal": {"id": N}}` (23.02 and later).
+    private struct ExitObject: Decodable {
+        struct Signal: Decodable { var id: SlurmNumber? }
+        var returnCode: SlurmNumber?
+        var signal: Signal?
+
+        private enum CodingKeys: String, CodingKey { case returnCode = "return_code", signal }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        id = try? container.decodeIfPresent(SlurmNumber.self, forKey: .jobID)?.value
+        if let text = try? container.decodeIfPresent(String.self, forKey: .jobState) {
+            state = text
+        } else {
+            state = (try? container.decodeIfPresent([String].self, forKey: .jobState))?.first
         }
-        // A raw wait status: the exit code in the high byte, a signal in the low bits.
-        guard let status = number(value).map({ Int32($0) }) else { return nil }
-        return status & 0x7f != 0 ? .signaled(status & 0x7f) : .exited(status >> 8)
+        startTime = try? container.decodeIfPresent(SlurmNumber.self, forKey: .startTime)?.value
+        reason = try? container.decodeIfPresent(String.self, forKey: .stateReason)
+        if let object = try? container.decodeIfPresent(ExitObject.self, forKey: .exitCode) {
+            if let signal = object.signal?.id?.value, signal > 0 {
+                exit = .signaled(Int32(signal))
+            } else {
+                exit = object.returnCode?.value.map { .exited(Int32($0)) }
+            }
+        } else if let status = (try? container.decodeIfPresent(SlurmNumber.self, forKey: .exitCode))?.value.map({ Int32($0) }) {
+            // A raw wait status: the exit code in the high byte, a signal in the low bits.
+            exit = status & 0x7f != 0 ? .signaled(status & 0x7f) : .exited(status >> 8)
+        }
+    }
+}
+
+/// A number as Slurm prints it: plain, or `{"set": true, "number": N}`.
+private struct SlurmNumber: Decodable {
+    var value: Double?
+
+    private struct Wrapped: Decodable {
+        var set: Bool?
+        var number: Double?
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            value = number
+        } else {
+            let wrapped = try container.decode(Wrapped.self)
+            value = wrapped.set == false ? nil : wrapped.number
+        }
     }
 }
 
