@@ -5,19 +5,10 @@ import Foundation
 enum CellFormat {
     static let missing = "—"
 
+    /// `%.2f` for scaled values and large ones, `%.4g` otherwise.
     static func number(_ value: Double, scaled: Bool) -> String {
-        if scaled || abs(value) >= 100 { return printf("%.2f", value) }
-        return printf("%.4g", value)
-    }
-
-    /// C's formatting straight into a stack buffer: `String(format:)` costs microseconds a
-    /// call, and a large table formats millions of numbers.
-    private static func printf(_ format: String, _ value: Double) -> String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer -> String in
-            let count = withVaList([value]) { vsnprintf(buffer.baseAddress, buffer.count, format, $0) }
-            guard count >= 0, Int(count) < buffer.count else { return String(format: format, value) }
-            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(count)), as: UTF8.self)
-        }
+        if scaled || abs(value) >= 100 { return DecimalFormatter.fixed(value, fractionDigits: 2) }
+        return DecimalFormatter.general(value, significant: 4)
     }
 
     static func delta(_ value: Double, scaled: Bool) -> String {

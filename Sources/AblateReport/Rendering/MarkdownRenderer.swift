@@ -7,10 +7,11 @@ public struct MarkdownRenderer: Sendable {
         var lines = ["## \(escape(table.title))", ""]
         lines.append("| Variant | " + table.columns.map { escape($0.label) }.joined(separator: " | ") + " |")
         lines.append("|---|" + table.columns.map { _ in "---:" }.joined(separator: "|") + "|")
-        for row in table.rows {
-            let label = escape(row.label) + (row.isReference ? " (reference)" : "")
-            let cells = zip(row.cells, table.columns).map { CellFormat.text($0, column: $1) { "**\($0)**" } }
-            lines.append("| " + ([label] + cells).joined(separator: " | ") + " |")
+        let columns = table.columns
+        lines += table.rows.parallelMap { row in
+            let label = Self.escape(row.label) + (row.isReference ? " (reference)" : "")
+            let cells = zip(row.cells, columns).map { CellFormat.text($0, column: $1) { "**\($0)**" } }
+            return "| " + ([label] + cells).joined(separator: " | ") + " |"
         }
         if !table.missing.isEmpty {
             lines += ["", "Missing:"] + table.missing.map { "- " + escape($0) }
@@ -27,7 +28,9 @@ public struct MarkdownRenderer: Sendable {
     }
 
     /// Pipes would end a cell; names come from specs and runs.
-    private func escape(_ text: String) -> String {
+    private func escape(_ text: String) -> String { Self.escape(text) }
+
+    private static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 }

@@ -4,17 +4,22 @@ public struct TextTableRenderer: Sendable {
 
     public func render(_ table: ResultsTable) -> String {
         let header = ["variant"] + table.columns.map(\.label)
-        let body = table.rows.map { row in
-            [row.label + (row.isReference ? " (ref)" : "")] + zip(row.cells, table.columns).map { CellFormat.text($0, column: $1) { $0 + "*" } }
-        }
+        let columns = table.columns
         // Widths in Unicode scalars (the table's own text has no combining marks), measured
         // once per cell: a hundred runs' table has millions.
+        let body = table.rows.parallelMap { row -> (cells: [String], widths: [Int]) in
+            let cells =
+                [row.label + (row.isReference ? " (ref)" : "")] + zip(row.cells, columns).map { CellFormat.text($0, column: $1) { $0 + "*" } }
+            return (cells, cells.map { $0.unicodeScalars.count })
+        }
         var widths = header.map { $0.unicodeScalars.count }
-        let bodyWidths = body.map { cells in cells.map { $0.unicodeScalars.count } }
+        let bodyWidths = body.map(\.widths)
         for cellWidths in bodyWidths {
             for (index, width) in cellWidths.enumerated() where width > widths[index] { widths[index] = width }
         }
-        func line(_ cells: [String], _ cellWidths: [Int]) -> String {
+        let finalWidths = widths
+        @Sendable func line(_ cells: [String], _ cellWidths: [Int]) -> String {
+            let widths = finalWidths
             var text = ""
             for (index, cell) in cells.enumerated() {
                 let padding = String(repeating: " ", count: widths[index] - cellWidths[index])
@@ -22,7 +27,7 @@ public struct TextTableRenderer: Sendable {
             }
             return text
         }
-        var lines = [table.title, line(header, header.map { $0.unicodeScalars.count })] + zip(body, bodyWidths).map(line)
+        var lines = [table.title, line(header, header.map { $0.unicodeScalars.count })] + body.parallelMap { line($0.cells, $0.widths) }
         if !table.missing.isEmpty { lines += ["", "missing:"] + table.missing.map { "  " + $0 } }
         if !table.configDifferences.isEmpty {
             lines += ["", "differs between runs:"]
