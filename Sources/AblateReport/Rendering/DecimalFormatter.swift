@@ -4,29 +4,34 @@
 
 /// C's `%.Ng` and `%.Nf` for report cells, computed from Swift's shortest round-trip digits
 /// instead of through `vsnprintf` (whose variadic call costs microseconds: a hundred runs'
-/// table formats millions of numbers). The shortest digits round the same way as the exact
-/// binary value except when the dropped digits are exactly "5": those ties, and infinities
-/// and NaN, and numbers asked for with more than 15 significant digits go to `vsnprintf`, so the
-/// text is always what C would print.
+/// table formats millions of numbers), without a heap allocation for the digits. The shortest
+/// digits round the same way as the exact binary value except when the dropped digits are
+/// exactly "5": those ties, infinities and NaN, and numbers asked for with more than 15
+/// significant digits go to `vsnprintf`, so the text is always what C would print.
 enum DecimalFormatter {
     /// `%.{significant}g`.
     static func general(_ value: Double, significant: Int) -> String {
-        guard value.isFinite, var decimal = ShortestDecimal(value) else { return printf("%.\(significant)g", value) }
-        if decimal.isZero { return decimal.negative ? "-0" : "0" }
+        guard value.isFinite, significant <= 15, var decimal = ShortestDecimal(value) else { return printf("%.\(significant)g", value) }
+        if decimal.count == 0 { return decimal.negative ? "-0" : "0" }
         guard decimal.round(toDigits: significant) else { return printf("%.\(significant)g", value) }
         let exponent = decimal.exponent
-        var text = decimal.negative ? "-" : ""
-        if exponent < -4 || exponent >= significant {
-            // d.ddd, trailing zeros dropped, then e±XX.
-            text += decimal.digitString(from: 0, to: 1)
-            let fraction = decimal.digitString(from: 1, to: significant).trimmingZerosAtEnd
-            if !fraction.isEmpty { text += "." + fraction }
-            text += (exponent < 0 ? "e-" : "e+") + (abs(exponent) < 10 ? "0" : "") + String(abs(exponent))
-        } else {
-            let fractionDigits = significant - 1 - exponent
-            text += decimal.fixed(fractionDigits: fractionDigits, trimmingZeros: true)
+        return text { output in
+            if decimal.negative { output.append(UInt8(ascii: "-")) }
+            if exponent < -4 || exponent >= significant {
+                // d.ddd with trailing zeros dropped, then e±XX.
+                output.append(48 + decimal[0])
+                if decimal.count > 1 {
+                    output.append(UInt8(ascii: "."))
+                    for index in 1..<decimal.count { output.append(48 + decimal[index]) }
+                }
+                output.append(UInt8(ascii: "e"))
+                output.append(UInt8(ascii: exponent < 0 ? "-" : "+"))
+                if abs(exponent) < 10 { output.append(48) }
+                for byte in String(abs(exponent)).utf8 { output.append(byte) }
+            } else {
+                decimal.writeFixed(fractionDigits: significant - 1 - exponent, trimmingZeros: true, to: &output)
+            }
         }
-        return text
     }
 
     /// `%.{fractionDigits}f`.
@@ -36,7 +41,17 @@ enum DecimalFormatter {
         // ones leave out.
         let significant = decimal.exponent + 1 + fractionDigits
         guard significant <= 15, decimal.round(toDigits: significant) else { return printf("%.\(fractionDigits)f", value) }
-        return (decimal.negative ? "-" : "") + decimal.fixed(fractionDigits: fractionDigits, trimmingZeros: false)
+        return text { output in
+            if decimal.negative { output.append(UInt8(ascii: "-")) }
+            decimal.writeFixed(fractionDigits: fractionDigits, trimmingZeros: false, to: &output)
+        }
+    }
+
+    /// The bytes `write` appends, as a string (at most 40 of them: 15 digits and the rest).
+    private static func text(_ write: (inout TextBuffer) -> Void) -> String {
+        var buffer = TextBuffer()
+        write(&buffer)
+        return buffer.string
     }
 
     /// C's own formatting, for the cases above that need it.
@@ -49,62 +64,79 @@ enum DecimalFormatter {
     }
 }
 
-/// A finite double as decimal digits: value = 0.d₀d₁d₂… × 10^(exponent + 1), digits without
-/// leading zeros (none at all for zero).
-private struct ShortestDecimal {
-    var negative: Bool
-    var digits: [UInt8]
-    /// The power of ten of the first digit.
-    var exponent: Int
+/// A few bytes of text kept inline.
+private struct TextBuffer {
+    private var bytes = InlineArray<48, UInt8>(repeating: 0)
+    private var count = 0
 
-    var isZero: Bool { digits.isEmpty }
-
-    /// Reads Swift's `description` ("1.2345", "1e-05", "1.2345e+20", "-0.0").
-    init?(_ value: Double) {
-        negative = value.sign == .minus
-        var mantissa = Substring(value.magnitude.description)
-        var power = 0
-        if let e = mantissa.firstIndex(of: "e") {
-            guard let parsed = Int(mantissa[mantissa.index(after: e)...]) else { return nil }
-            power = parsed
-            mantissa = mantissa[..<e]
-        }
-        var all: [UInt8] = []
-        var pointAt: Int?
-        for byte in mantissa.utf8 {
-            if byte == UInt8(ascii: ".") {
-                pointAt = all.count
-            } else {
-                guard byte >= 48, byte <= 57 else { return nil }
-                all.append(byte - 48)
-            }
-        }
-        let integerDigits = pointAt ?? all.count
-        guard let first = all.firstIndex(where: { $0 != 0 }) else {
-            digits = []
-            exponent = 0
-            return
-        }
-        let last = all.lastIndex(where: { $0 != 0 }) ?? first
-        digits = Array(all[first...last])
-        exponent = integerDigits - 1 - first + power
+    mutating func append(_ byte: UInt8) {
+        guard count < 48 else { return }
+        bytes[count] = byte
+        count += 1
     }
 
-    /// Rounds half away from zero to `count` significant digits (zero digits when `count` is
-    /// below one and the value rounds to nothing). Returns false for an exact tie, whose
-    /// direction only the binary value knows.
-    mutating func round(toDigits count: Int) -> Bool {
-        guard count < digits.count else { return true }
-        if count < 0 {
-            digits = []
+    var string: String {
+        let length = count
+        return bytes.span.withUnsafeBufferPointer { String(decoding: $0.prefix(length), as: UTF8.self) }
+    }
+}
+
+/// A finite double as decimal digits: value = d₀.d₁d₂… × 10^exponent, without leading or
+/// trailing zeros (none at all for zero).
+private struct ShortestDecimal {
+    var negative: Bool
+    private var digits = InlineArray<20, UInt8>(repeating: 0)
+    private(set) var count = 0
+    /// The power of ten of the first digit.
+    private(set) var exponent = 0
+
+    subscript(index: Int) -> UInt8 { digits[index] }
+
+    /// Reads Swift's `description` ("1.2345", "1e-05", "1.2345e+20", "0.0").
+    init?(_ value: Double) {
+        negative = value.sign == .minus
+        var integerDigits: Int?
+        var seen = 0
+        var leadingZeros = 0
+        var power = 0
+        var powerSign = 1
+        var inExponent = false
+        for byte in value.magnitude.description.utf8 {
+            switch byte {
+            case UInt8(ascii: "."): integerDigits = seen
+            case UInt8(ascii: "e"): inExponent = true
+            case UInt8(ascii: "-") where inExponent: powerSign = -1
+            case UInt8(ascii: "+") where inExponent: break
+            case 48...57 where inExponent: power = power * 10 + Int(byte - 48)
+            case 48...57:
+                seen += 1
+                if count == 0 && byte == 48 {
+                    leadingZeros += 1
+                } else {
+                    guard count < 20 else { return nil }
+                    digits[count] = byte - 48
+                    count += 1
+                }
+            default: return nil
+            }
+        }
+        while count > 0 && digits[count - 1] == 0 { count -= 1 }
+        exponent = count == 0 ? 0 : (integerDigits ?? seen) - 1 - leadingZeros + power * powerSign
+    }
+
+    /// Rounds half away from zero to `wanted` significant digits (to nothing when `wanted` is
+    /// below one). Returns false for an exact tie, whose direction only the binary value knows.
+    mutating func round(toDigits wanted: Int) -> Bool {
+        guard wanted < count else { return true }
+        if wanted < 0 {
+            count = 0
             return true
         }
-        let dropped = digits[count...]
-        if dropped.first == 5 && dropped.count == 1 { return false }
-        let up = (dropped.first ?? 0) >= 5
-        digits.removeSubrange(count...)
+        if digits[wanted] == 5 && count == wanted + 1 { return false }
+        let up = digits[wanted] >= 5
+        count = wanted
         if up {
-            var index = digits.count - 1
+            var index = count - 1
             while index >= 0 && digits[index] == 9 {
                 digits[index] = 0
                 index -= 1
@@ -112,39 +144,28 @@ private struct ShortestDecimal {
             if index >= 0 {
                 digits[index] += 1
             } else {
-                digits.insert(1, at: 0)
+                // 9.99 → 10.0: one digit more in front.
+                digits[0] = 1
+                count = 1
                 exponent += 1
             }
         }
-        while digits.last == 0 { digits.removeLast() }
+        while count > 0 && digits[count - 1] == 0 { count -= 1 }
         return true
     }
 
-    /// The digits for powers of ten from `exponent - start` down to `exponent - end + 1`.
-    func digitString(from start: Int, to end: Int) -> String {
-        String(decoding: (start..<end).map { 48 + (($0 < digits.count) ? digits[$0] : 0) }, as: UTF8.self)
+    private func digit(atPower power: Int) -> UInt8 {
+        let index = exponent - power
+        return 48 + (index >= 0 && index < count ? digits[index] : 0)
     }
 
     /// Fixed notation with `fractionDigits` decimals.
-    func fixed(fractionDigits: Int, trimmingZeros: Bool) -> String {
-        func digit(atPower power: Int) -> UInt8 {
-            let index = exponent - power
-            return 48 + (index >= 0 && index < digits.count ? digits[index] : 0)
-        }
-        var bytes: [UInt8] = []
-        for power in stride(from: max(exponent, 0), through: 0, by: -1) { bytes.append(digit(atPower: power)) }
-        var fraction: [UInt8] = (1...max(fractionDigits, 1)).map { digit(atPower: -$0) }
-        if fractionDigits <= 0 { fraction = [] }
-        if trimmingZeros { while fraction.last == 48 { fraction.removeLast() } }
-        if !fraction.isEmpty { bytes += [UInt8(ascii: ".")] + fraction }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-extension String {
-    fileprivate var trimmingZerosAtEnd: String {
-        var text = Substring(self)
-        while text.last == "0" { text = text.dropLast() }
-        return String(text)
+    func writeFixed(fractionDigits: Int, trimmingZeros: Bool, to output: inout TextBuffer) {
+        for power in stride(from: max(exponent, 0), through: 0, by: -1) { output.append(digit(atPower: power)) }
+        var last = fractionDigits
+        if trimmingZeros { while last > 0 && digit(atPower: -last) == 48 { last -= 1 } }
+        guard last > 0 else { return }
+        output.append(UInt8(ascii: "."))
+        for position in 1...last { output.append(digit(atPower: -position)) }
     }
 }
