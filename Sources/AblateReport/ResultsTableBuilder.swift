@@ -17,50 +17,61 @@ public struct ResultsTableBuilder: Sendable {
         var table = ResultsTable(
             title: Array(Set(runs.map(\.run.study))).sorted().joined(separator: ", "), columns: columns, rows: [], missing: [],
             configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
-        for results in runs {
-            if results.variants.isEmpty {
-                table.missing.append("run \(results.run.id): its index lists no variants (made by an older ablate); rebuild it with 'ablate reindex'")
-            }
-            let values = results.values(of: columns.map(\.key))
-            let intervals = results.intervals(of: columns.map(\.key))
-            for (position, variant) in results.variants.enumerated() {
-                let label = rowLabel(results, variant, prefixed: runs.count > 1)
-                var unfinished: [String] = []
-                for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    if let state = results.tasks[taskID]?.state, state != "completed", state != "cached" {
-                        unfinished.append("\(stage) \(state)")
-                    }
-                }
-                if !unfinished.isEmpty { table.missing.append("\(label): \(unfinished.joined(separator: ", "))") }
-                let isReference =
-                    !report.reference.isEmpty
-                    && {
-                        let axes = results.axisValues(of: variant)
-                        return report.reference.allSatisfy { axes[$0.key] == $0.value }
-                    }()
-                let cells = columns.indices.map { index -> ResultsTable.Cell in
-                    let column = columns[index]
-                    let metric = values[position][index]
-                    var cell = ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
-                    if let interval = intervals[position][index] {
-                        cell.intervalLow = interval.low * column.scale
-                        cell.intervalHigh = interval.high * column.scale
-                    }
-                    return cell
-                }
-                // A variant with no value in any column is listed as missing rather than shown empty.
-                if cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {
-                    if unfinished.isEmpty { table.missing.append("\(label): no results") }
-                    continue
-                }
-                table.rows.append(ResultsTable.Row(label: label, run: results.run.id, variant: variant.name, isReference: isReference, cells: cells))
-            }
+        // Each run's rows on a core of its own, in the order of the runs.
+        let prefixed = runs.count > 1
+        for part in runs.parallelMap(chunkSize: 1, { rows(of: $0, columns: columns, prefixed: prefixed) }) {
+            table.rows += part.rows
+            table.missing += part.missing
         }
         // The reference row leads, as the base model does in a paper's table.
         if let reference = table.rows.firstIndex(where: \.isReference) { table.rows.insert(table.rows.remove(at: reference), at: 0) }
         markReferenceDeltas(&table)
         markBest(&table)
         return table
+    }
+
+    /// A run's rows, and what its variants lack.
+    private func rows(of results: RunResults, columns: [ResultsTable.Column], prefixed: Bool) -> (rows: [ResultsTable.Row], missing: [String]) {
+        var rows: [ResultsTable.Row] = []
+        var missing: [String] = []
+        if results.variants.isEmpty {
+            missing.append("run \(results.run.id): its index lists no variants (made by an older ablate); rebuild it with 'ablate reindex'")
+        }
+        let values = results.values(of: columns.map(\.key))
+        let intervals = results.intervals(of: columns.map(\.key))
+        for (position, variant) in results.variants.enumerated() {
+            let label = rowLabel(results, variant, prefixed: prefixed)
+            var unfinished: [String] = []
+            for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if let state = results.tasks[taskID]?.state, state != "completed", state != "cached" {
+                    unfinished.append("\(stage) \(state)")
+                }
+            }
+            if !unfinished.isEmpty { missing.append("\(label): \(unfinished.joined(separator: ", "))") }
+            let isReference =
+                !report.reference.isEmpty
+                && {
+                    let axes = results.axisValues(of: variant)
+                    return report.reference.allSatisfy { axes[$0.key] == $0.value }
+                }()
+            let cells = columns.indices.map { index -> ResultsTable.Cell in
+                let column = columns[index]
+                let metric = values[position * columns.count + index]
+                var cell = ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
+                if let interval = intervals?[position][index] {
+                    cell.intervalLow = interval.low * column.scale
+                    cell.intervalHigh = interval.high * column.scale
+                }
+                return cell
+            }
+            // A variant with no value in any column is listed as missing rather than shown empty.
+            if cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {
+                if unfinished.isEmpty { missing.append("\(label): no results") }
+                continue
+            }
+            rows.append(ResultsTable.Row(label: label, run: results.run.id, variant: variant.name, isReference: isReference, cells: cells))
+        }
+        return (rows, missing)
     }
 
     /// The columns: those the report names (patterns expanded in order), or every metric found.

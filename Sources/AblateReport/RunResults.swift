@@ -6,9 +6,8 @@ import GRDBSQLite
 /// What one run's index says about its results: variants, the task of each stage, task
 /// states, metrics and params.
 public struct RunResults: Sendable {
-    /// A metric of a task.
+    /// A metric's value and standard error for one variant.
     public struct Metric: Sendable, Hashable {
-        public var name: String
         public var value: Double?
         public var stderr: Double?
     }
@@ -22,15 +21,16 @@ public struct RunResults: Sendable {
     /// Every `stage/metric` the run's variants have.
     public var metricKeys: Set<String> { Set(keys) }
     /// The distinct `stage/metric` names, numbered in the order met.
-    private var keys: [String]
+    var keys: [String]
     /// Every value of every variant, with its key as a number into `keys`: compact, so that
     /// a hundred runs' millions of values fit in little memory.
-    private var entries: [Entry]
+    var entries: [Entry]
 
     /// Per-item values by variant position and key number (only variants that have any).
-    private var items: [Int32: [Int32: [Double]]]
+    var items: [Int32: [Int32: [Double]]]
 
-    private struct Entry {
+    /// One value of a variant; NaN stands for a missing value or standard error.
+    struct Entry {
         var position: Int32
         var key: Int32
         var value: Double
@@ -41,10 +41,20 @@ public struct RunResults: Sendable {
     /// Task id → series name → points (loaded only for charts).
     public var series: [String: [String: [(step: Int, value: Double)]]]
 
-    /// Reads a run's index (`ablate reindex` rebuilds it if it is missing).
+    /// Reads a run's index (`ablate reindex` rebuilds it if it is missing), or, without
+    /// series, the cache of an earlier read while the index is unchanged.
     public static func load(runDirectory: String, series includeSeries: Bool = false) throws -> RunResults {
         let path = runDirectory + "/index.sqlite"
         guard FileManager.default.fileExists(atPath: path) else { throw ReportError.noIndex(runDirectory) }
+        guard !includeSeries else { return try read(index: path, runDirectory: runDirectory, series: true) }
+        let stamp = RunResultsCache.Stamp(runDirectory: runDirectory)
+        if let cached = RunResultsCache.read(runDirectory: runDirectory, stamp: stamp) { return cached }
+        let results = try read(index: path, runDirectory: runDirectory, series: false)
+        RunResultsCache.write(results, runDirectory: runDirectory, stamp: stamp)
+        return results
+    }
+
+    private static func read(index path: String, runDirectory: String, series includeSeries: Bool) throws -> RunResults {
         let index = try RunIndex(readingAt: path)
         return try index.writer.read { db in
             guard let run = try RunRow.fetchOne(db) else { throw ReportError.noIndex(runDirectory) }
@@ -178,8 +188,10 @@ public struct RunResults: Sendable {
         return items
     }
 
-    /// The 95% bootstrap interval of each chosen column for every variant with per-item values.
-    public func intervals(of columns: [String]) -> [[(low: Double, high: Double)?]] {
+    /// The 95% bootstrap interval of each chosen column for every variant with per-item values;
+    /// nil when the run stored none.
+    public func intervals(of columns: [String]) -> [[(low: Double, high: Double)?]]? {
+        guard !items.isEmpty else { return nil }
         let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var result = [[(low: Double, high: Double)?]](repeating: [(low: Double, high: Double)?](repeating: nil, count: columns.count), count: variants.count)
         for (position, byKey) in items where Int(position) < variants.count {
@@ -191,16 +203,16 @@ public struct RunResults: Sendable {
         return result
     }
 
-    /// The value and standard error of each chosen column for every variant (by position).
-    public func values(of columns: [String]) -> [[Metric?]] {
+    /// The value and standard error of each chosen column for every variant, row by row: the
+    /// metric of variant position `p` in column `c` is at `p * columns.count + c`.
+    public func values(of columns: [String]) -> [Metric?] {
         let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let keyColumn = keys.map { columnIndex[$0] }
-        var values = [[Metric?]](repeating: [Metric?](repeating: nil, count: columns.count), count: variants.count)
+        var values = [Metric?](repeating: nil, count: columns.count * variants.count)
         for entry in entries {
             let position = Int(entry.position)
             guard position >= 0, position < variants.count, let column = keyColumn[Int(entry.key)] else { continue }
-            values[position][column] = Metric(
-                name: columns[column], value: entry.value.isNaN ? nil : entry.value, stderr: entry.stderr.isNaN ? nil : entry.stderr)
+            values[position * columns.count + column] = Metric(value: entry.value.isNaN ? nil : entry.value, stderr: entry.stderr.isNaN ? nil : entry.stderr)
         }
         return values
     }

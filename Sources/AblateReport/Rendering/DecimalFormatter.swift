@@ -36,6 +36,7 @@ enum DecimalFormatter {
 
     /// `%.{fractionDigits}f`.
     static func fixed(_ value: Double, fractionDigits: Int) -> String {
+        if let text = fixedByScaling(value, fractionDigits: fractionDigits) { return text }
         guard value.isFinite, var decimal = ShortestDecimal(value) else { return printf("%.\(fractionDigits)f", value) }
         // Past 15 significant digits the binary value's own digits show, which the shortest
         // ones leave out.
@@ -44,6 +45,36 @@ enum DecimalFormatter {
         return text { output in
             if decimal.negative { output.append(UInt8(ascii: "-")) }
             decimal.writeFixed(fractionDigits: fractionDigits, trimmingZeros: false, to: &output)
+        }
+    }
+
+    /// Exact powers of ten.
+    private static let powersOfTen: [Double] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+
+    /// `%.Nf` by scaling to an integer: value × 10^N is off from the exact product by at most
+    /// half an ulp, so where its fraction is not within a few ulps of one half, rounding it
+    /// rounds the exact value the same way. Nil where that does not hold, or for large numbers.
+    private static func fixedByScaling(_ value: Double, fractionDigits: Int) -> String? {
+        guard fractionDigits < powersOfTen.count, value.magnitude < 1e12 else { return nil }
+        let scaled = value.magnitude * powersOfTen[fractionDigits]
+        let whole = scaled.rounded(.down)
+        let fraction = scaled - whole
+        guard abs(fraction - 0.5) > 4 * scaled.ulp else { return nil }
+        var integer = UInt64(whole) + (fraction > 0.5 ? 1 : 0)
+        var digits = InlineArray<24, UInt8>(repeating: 48)
+        var count = 0
+        repeat {
+            digits[count] = 48 + UInt8(integer % 10)
+            integer /= 10
+            count += 1
+        } while integer > 0
+        count = max(count, fractionDigits + 1)
+        return text { output in
+            if value.sign == .minus { output.append(UInt8(ascii: "-")) }
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                if index == fractionDigits - 1 { output.append(UInt8(ascii: ".")) }
+                output.append(digits[index])
+            }
         }
     }
 

@@ -18,14 +18,22 @@ public struct TextTableRenderer: Sendable {
             for (index, width) in cellWidths.enumerated() where width > widths[index] { widths[index] = width }
         }
         let finalWidths = widths
+        // Each line built as bytes: a hundred runs' table has a hundred thousand of them.
         @Sendable func line(_ cells: [String], _ cellWidths: [Int]) -> String {
             let widths = finalWidths
-            var text = ""
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(widths.reduce(0, +) + 2 * widths.count + 16)
             for (index, cell) in cells.enumerated() {
-                let padding = String(repeating: " ", count: widths[index] - cellWidths[index])
-                if index > 0 { text += "  " + padding + cell } else { text += cell + padding }
+                let padding = widths[index] - cellWidths[index]
+                if index > 0 {
+                    bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 + padding))
+                    bytes += cell.utf8
+                } else {
+                    bytes += cell.utf8
+                    bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
+                }
             }
-            return text
+            return String(decoding: bytes, as: UTF8.self)
         }
         var lines = [table.title, line(header, header.map { $0.unicodeScalars.count })] + body.parallelMap { line($0.cells, $0.widths) }
         if !table.missing.isEmpty { lines += ["", "missing:"] + table.missing.map { "  " + $0 } }
