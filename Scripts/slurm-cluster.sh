@@ -18,6 +18,8 @@ state=${2:-}
 [ -n "$command" ] && [ -n "$state" ] || { echo "usage: $0 start|stop STATE" >&2; exit 2; }
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
+# munged refuses a socket under a directory that not everyone may enter (mktemp -d makes 0700).
+chmod 0755 "$state"
 conf="$state/etc/slurm.conf"
 node=$(hostname -s)
 
@@ -97,11 +99,16 @@ start() {
   running munged || launch munged munged -F --socket="$state/munge/munge.socket" --key-file="$state/munge/munge.key" \
     --pid-file="$state/run/munged.pid" --seed-file="$state/munge/munge.seed" --log-file="$state/log/munged.log"
   for _ in $(seq 50); do [ -S "$state/munge/munge.socket" ] && break; sleep 0.1; done
+  if ! running munged || [ ! -S "$state/munge/munge.socket" ]; then
+    echo "munged did not start:" >&2
+    tail -n 5 "$state/log/munged.out" >&2
+    exit 1
+  fi
   running slurmctld || launch slurmctld slurmctld -D -f "$conf"
   running slurmd || launch slurmd slurmd -D -f "$conf" -N "$node"
   export SLURM_CONF="$conf"
   for _ in $(seq 150); do
-    if sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; then
+    if timeout 5 sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; then
       echo "Slurm is up: export SLURM_CONF=$conf"
       return
     fi

@@ -36,15 +36,6 @@ import Testing
         ((try? String(contentsOfFile: directory + "/scratch/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    private func wait(until condition: () -> Bool, timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
-    }
-
     private func runDirectory() throws -> String {
         let study = directory + "/Runs/" + (try FileManager.default.contentsOfDirectory(atPath: directory + "/Runs").first { !$0.hasPrefix(".") } ?? "")
         return study + "/" + (try FileManager.default.contentsOfDirectory(atPath: study).sorted().last ?? "")
@@ -62,9 +53,9 @@ import Testing
               long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 6${sweep.i} & echo $! >> $DIR/scratch/pids; wait"}
             """)
         let ablate = try start(["run", spec, "--jobs", "3", "--cpus", "3", "--kill-grace", "2"])
-        #expect(wait(until: { lines("pids").count == 6 }, timeout: 20), "three tasks and their children started")
+        #expect(Waiting.until(timeout: 20) { lines("pids").count == 6 }, "three tasks and their children started")
         kill(ablate.processIdentifier, SIGINT)
-        #expect(wait(until: { !ablate.isRunning }, timeout: 15))
+        #expect(Waiting.until(timeout: 15) { !ablate.isRunning })
         ablate.waitUntilExit()
         #expect(ablate.terminationStatus == 130)
         for pid in lines("pids").compactMap(Int32.init) {
@@ -86,11 +77,11 @@ import Testing
               long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; exec sleep 60"}
             """)
         let ablate = try start(["run", spec, "--kill-grace", "2"])
-        #expect(wait(until: { lines("pids").count == 1 }, timeout: 20))
+        #expect(Waiting.until(timeout: 20) { lines("pids").count == 1 })
         let cancel = try CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.hasPrefix("asked ablate (PID \(ablate.processIdentifier)) to stop run cancellable/"))
-        #expect(wait(until: { !ablate.isRunning }, timeout: 15))
+        #expect(Waiting.until(timeout: 15) { !ablate.isRunning })
         ablate.waitUntilExit()
         #expect(ablate.terminationStatus == 130)
         #expect(lines("pids").compactMap(Int32.init).allSatisfy { !Processes.isAlive($0) })
@@ -126,7 +117,7 @@ import Testing
             let ablate = try start(first ? ["run", spec, "--jobs", "2", "--retry-delay", "0.05"] : ["resume", "chaos", "--jobs", "2"])
             if first {
                 // A run killed before its directory exists is no run at all: start from one.
-                #expect(wait(until: { (try? runDirectory()).map { FileManager.default.fileExists(atPath: $0 + "/run.json") } ?? false }, timeout: 20))
+                #expect(Waiting.until(timeout: 20) { (try? runDirectory()).map { FileManager.default.fileExists(atPath: $0 + "/run.json") } ?? false })
             }
             first = false
             Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.5, using: &generator))
@@ -134,7 +125,7 @@ import Testing
             ablate.waitUntilExit()
         }
         let finish = try start(["resume", "chaos", "--jobs", "2"])
-        #expect(wait(until: { !finish.isRunning }, timeout: 60))
+        #expect(Waiting.until(timeout: 60) { !finish.isRunning })
         finish.waitUntilExit()
         #expect(finish.terminationStatus == 0)
 

@@ -18,15 +18,6 @@ import Testing
         ((try? String(contentsOfFile: directory + "/scratch/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    private func wait(until condition: () -> Bool, timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
-    }
-
     private func write(_ spec: String) throws -> String {
         let path = directory + "/study.yaml"
         try spec.replacingOccurrences(of: "$DIR", with: directory).write(toFile: path, atomically: true, encoding: .utf8)
@@ -68,12 +59,12 @@ import Testing
             """)
         let ablate = try start(spec)
         func job(_ task: String) -> String? { self.job("adopted", task) }
-        #expect(wait(until: { Set(lines("starts")) == ["quick", "slow"] && job("quick") != nil && job("slow") != nil }, timeout: 30))
+        #expect(Waiting.until(timeout: 30) { Set(lines("starts")) == ["quick", "slow"] && job("quick") != nil && job("slow") != nil })
         let jobs = (quick: try #require(job("quick")), slow: try #require(job("slow")))
         kill(ablate.processIdentifier, SIGKILL)
         ablate.waitUntilExit()
         // The quick job ends while no ablate is watching; the slow one is still running.
-        #expect(wait(until: { LocalSlurm.state(ofJob: jobs.quick) == "COMPLETED" }, timeout: 20))
+        #expect(Waiting.until(timeout: 20) { LocalSlurm.state(ofJob: jobs.quick) == "COMPLETED" })
         #expect(LocalSlurm.state(ofJob: jobs.slow) == "RUNNING")
 
         let dryRun = try CLIRunner.run(["resume", "adopted", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
@@ -106,7 +97,7 @@ import Testing
               long: {kind: command, run: "echo long >> $DIR/scratch/starts; sleep 120"}
             """)
         let ablate = try start(spec)
-        #expect(wait(until: { lines("starts") == ["long"] && job("abandoned", "long") != nil }, timeout: 30))
+        #expect(Waiting.until(timeout: 30) { lines("starts") == ["long"] && job("abandoned", "long") != nil })
         let first = try #require(job("abandoned", "long"))
         kill(ablate.processIdentifier, SIGKILL)
         ablate.waitUntilExit()
@@ -114,7 +105,7 @@ import Testing
         let cancel = try CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("cancelled the Slurm jobs it left behind: \(first)"))
-        #expect(wait(until: { LocalSlurm.state(ofJob: first) == "CANCELLED" }, timeout: 10))
+        #expect(Waiting.until(timeout: 10) { LocalSlurm.state(ofJob: first) == "CANCELLED" })
         let run = try #require(layout("abandoned"))
         let record = try AtomicFile.readJSON(TaskRecord.self, from: run.status("long"))
         #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted)

@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func randomValuesOfEveryMagnitudeMatchPrintf() {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<200_000 {
             let magnitude = Double.random(in: -12...20, using: &generator)
             var value = pow(10, magnitude) * (Bool.random(using: &generator) ? 1 : -1)
@@ -29,20 +29,5 @@ import Testing
             #expect(DecimalFormatter.general(value, significant: 4) == String(format: "%.4g", value), "\(value)")
             #expect(DecimalFormatter.fixed(value, fractionDigits: 2) == String(format: "%.2f", value), "\(value)")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failure can be reproduced.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

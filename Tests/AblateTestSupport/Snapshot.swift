@@ -35,3 +35,16 @@ public enum Processes {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 }
+
+/// Polling for something another process does.
+public enum Waiting {
+    /// Checks `condition` every 50 ms until it holds or `timeout` seconds pass; says whether it held.
+    public static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+}

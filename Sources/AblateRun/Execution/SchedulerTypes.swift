@@ -47,7 +47,7 @@ public struct SchedulerOptions: Sendable {
     public var keepGoing = false
     /// The first retry waits this long; each further one twice as long (at most a minute).
     public var retryDelay: Double = 2
-    /// Between asking running tasks to stop and forcing them, when the run is interrupted.
+    /// Between SIGTERM and SIGKILL when a local task is stopped (its time limit, an interruption).
     public var killGrace: Double = 10
 
     public init(keepGoing: Bool = false, retryDelay: Double = 2, killGrace: Double = 10) {
