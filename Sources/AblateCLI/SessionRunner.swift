@@ -1,3 +1,4 @@
+import AblateReport
 import AblateRun
 import AblateStore
 import ArgumentParser
@@ -44,6 +45,7 @@ enum SessionRunner {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        RunResults.prepareCache(runDirectory: session.layout.runDirectory)
         FileHandle.standardError.write(Data("run directory: \(session.layout.runDirectory)\n".utf8))
         switch state {
         case .completed: return

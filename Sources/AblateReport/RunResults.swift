@@ -54,6 +54,12 @@ public struct RunResults: Sendable {
         return results
     }
 
+    /// Writes the run's `report.cache` unless an up-to-date one exists: a finished run leaves
+    /// one, so that even the first report on it need not read the index through SQLite.
+    public static func prepareCache(runDirectory: String) {
+        _ = try? load(runDirectory: runDirectory)
+    }
+
     private static func read(index path: String, runDirectory: String, series includeSeries: Bool) throws -> RunResults {
         let index = try RunIndex(readingAt: path)
         return try index.writer.read { db in

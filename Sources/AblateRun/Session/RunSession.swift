@@ -162,6 +162,9 @@ public final class RunSession: @unchecked Sendable {
         }
         try saveRun()
         try journal.append(RunEvent(.runFinished, state: final.rawValue))
+        // Closing the index folds its write-ahead log into it now, so that its files stay as
+        // they are from here on (a report's cache of the index is keyed by them).
+        try? index.writer.close()
         lock.release()
         observer?.runFinished(runRecord, tasks: records)
         return final
