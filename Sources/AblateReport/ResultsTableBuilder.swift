@@ -121,12 +121,24 @@ public struct ResultsTableBuilder: Sendable {
         }
     }
 
+    /// Marks the best value of each column that has at least two values: one pass to find
+    /// them, one to mark them.
     private func markBest(_ table: inout ResultsTable) {
-        for (columnIndex, column) in table.columns.enumerated() {
-            let values = table.rows.compactMap { $0.cells[columnIndex].value }
-            guard let best = column.higherIsBetter ? values.max() : values.min(), values.count > 1 else { continue }
-            for rowIndex in table.rows.indices where table.rows[rowIndex].cells[columnIndex].value == best {
-                table.rows[rowIndex].cells[columnIndex].isBest = true
+        let columns = table.columns
+        var best = [Double?](repeating: nil, count: columns.count)
+        var counts = [Int](repeating: 0, count: columns.count)
+        for row in table.rows {
+            for (index, cell) in row.cells.enumerated() {
+                guard let value = cell.value else { continue }
+                counts[index] += 1
+                if let current = best[index], columns[index].higherIsBetter ? value <= current : value >= current { continue }
+                best[index] = value
+            }
+        }
+        for index in columns.indices where counts[index] < 2 { best[index] = nil }
+        for rowIndex in table.rows.indices {
+            for index in columns.indices where best[index] != nil && table.rows[rowIndex].cells[index].value == best[index] {
+                table.rows[rowIndex].cells[index].isBest = true
             }
         }
     }
