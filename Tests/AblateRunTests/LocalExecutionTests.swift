@@ -7,19 +7,22 @@ import Testing
 
 /// The local executor with real processes: success, retries, time limits, ordering, limits.
 @Suite struct LocalExecutionTests {
+    /// Four tasks: top, then left and right (right a little slower), then bottom, which reads
+    /// both and writes a metric; each appends its name to scratch/order.
+    static let diamond = """
+        ablate: 1
+        name: diamond
+        stages:
+          top: {kind: command, run: "echo top >> $DIR/scratch/order; echo 1 > ${outputs.output}/value"}
+          left: {kind: command, run: "echo left >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
+          right: {kind: command, run: "sleep 0.2; echo right >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
+          bottom:
+            kind: command
+            run: "echo bottom >> $DIR/scratch/order; cat ${stages.left.output}/value ${stages.right.output}/value; echo '{\\"sum\\": 2}' > ${outputs.output}/metrics.json"
+        """
+
     @Test func aDiamondCompletesInDependencyOrderAndIsCachedTheSecondTime() async throws {
-        let harness = try Harness(
-            """
-            ablate: 1
-            name: diamond
-            stages:
-              top: {kind: command, run: "echo top >> $DIR/scratch/order; echo 1 > ${outputs.output}/value"}
-              left: {kind: command, run: "echo left >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
-              right: {kind: command, run: "sleep 0.2; echo right >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
-              bottom:
-                kind: command
-                run: "echo bottom >> $DIR/scratch/order; cat ${stages.left.output}/value ${stages.right.output}/value; echo '{\\"sum\\": 2}' > ${outputs.output}/metrics.json"
-            """)
+        let harness = try Harness(Self.diamond)
         let (session, state) = try await harness.run()
         #expect(state == .completed)
         let order = harness.lines(of: "order")

@@ -17,18 +17,7 @@ import Testing
     let slurm = ExecutorOverrides(kind: .slurm, pollInterval: 0.3)
 
     @Test func aDiamondRunsAsJobsInDependencyOrder() async throws {
-        let harness = try Harness(
-            """
-            ablate: 1
-            name: diamond
-            stages:
-              top: {kind: command, run: "echo top >> $DIR/scratch/order; echo 1 > ${outputs.output}/value"}
-              left: {kind: command, run: "echo left >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
-              right: {kind: command, run: "echo right >> $DIR/scratch/order; cat ${stages.top.output}/value > ${outputs.output}/value"}
-              bottom:
-                kind: command
-                run: "echo bottom >> $DIR/scratch/order; cat ${stages.left.output}/value ${stages.right.output}/value; echo '{\\"sum\\": 2}' > ${outputs.output}/metrics.json"
-            """)
+        let harness = try Harness(LocalExecutionTests.diamond)
         let (session, state) = try await harness.run(harness.options(executor: slurm))
         #expect(state == .completed)
         let order = harness.lines(of: "order")

@@ -11,8 +11,7 @@ public final class RunSession: @unchecked Sendable {
     public let decisions: [TaskDecision]
     public let registry: ProcessRegistry
     let options: RunOptions
-    /// Where the tasks run, and what starts them there.
-    let executor: ExecutorSpec
+    /// What starts the tasks where the run's executor puts them.
     let launcher: any ProcessLauncher
     let limits: ResourcePool.Limits
     let cache: TaskCache
@@ -41,7 +40,7 @@ public final class RunSession: @unchecked Sendable {
         self.lock = lock
         self.options = options
         self.observer = observer
-        executor = run.executorSettings ?? ExecutorSpec()
+        let executor = run.executorSettings ?? ExecutorSpec()
         switch executor.kind {
         case .local:
             launcher = options.launcher ?? SubprocessLauncher(killGrace: options.scheduler.killGrace)
