@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `ablate` command: fine-tuning ablation studies run the way a build system runs a build.
 public struct AblateCommand: AsyncParsableCommand {
@@ -21,8 +22,24 @@ public struct AblateCommand: AsyncParsableCommand {
 }
 
 extension AblateCommand {
-    /// Parses the process's arguments and runs the command (the executable's whole `main`).
-    public static func runFromCommandLine() async {
-        await main()
+    /// Parses the process's arguments and runs the command (the executable's whole `main`),
+    /// then exits with the code `CommandFailure` gives.
+    public static func runFromCommandLine() async -> Never {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            Foundation.exit(CommandFailure.reportParsingError(error))
+        }
+        do {
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Foundation.exit(CommandFailure.reportCommandError(error))
+        }
+        Foundation.exit(0)
     }
 }

@@ -8,12 +8,12 @@ import Foundation
 #endif
 
 /// `ablate cancel RUN`: asks the ablate running a run to stop, as Ctrl-C would; with no ablate
-/// running, cancels the Slurm jobs a dead one left behind.
+/// running, stops what a dead one left behind.
 struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Stop a running run: its ablate stops every task and records them as interrupted.",
-        discussion: "When the ablate that ran it has died, cancels the Slurm jobs it left queued or running instead.")
+        discussion: "When the ablate that ran it has died, stops what it left running instead: Slurm jobs (scancel) and local process groups (SIGKILL).")
 
     @Argument(help: ArgumentHelp("The run.", valueName: "run"))
     var runName: String
@@ -29,28 +29,53 @@ struct CancelCommand: AsyncParsableCommand {
             try await cancelAbandonedJobs(layout)
             return
         }
-        guard kill(pid, SIGTERM) == 0 else { throw ValidationError("cannot signal PID \(pid): \(String(cString: strerror(errno)))") }
+        guard kill(pid, SIGTERM) == 0 else { throw UserError("cannot signal PID \(pid): \(String(cString: strerror(errno)))") }
         if json {
-            let object: [String: Any] = ["run": layout.runID, "study": layout.study, "pid": Int(pid), "signalled": true]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(try JSONLine.encode(Signalled(run: layout.runID, study: layout.study, pid: pid)))
         } else {
             print("asked ablate (PID \(pid)) to stop run \(layout.study)/\(layout.runID)")
         }
     }
 
+    /// What `--json` prints after signalling the ablate that runs the run.
+    private struct Signalled: Encodable {
+        var run: String
+        var study: String
+        var pid: Int32
+        var signalled = true
+    }
+
     private func cancelAbandonedJobs(_ layout: RunLayout) async throws {
-        let jobs: [String]
+        let stopped: [LaunchHandle]
         do {
-            jobs = try await AbandonedJobs.cancel(runDirectory: layout.runDirectory)
+            stopped = try await AbandonedJobs.cancel(runDirectory: layout.runDirectory)
         } catch {
-            throw ValidationError("run \(layout.runID) is not running, and its Slurm jobs could not be cancelled: \(error)")
+            throw UserError("run \(layout.runID) is not running, and what it left behind could not be stopped: \(error)")
         }
-        guard !jobs.isEmpty else { throw ValidationError("run \(layout.runID) is not running") }
+        guard !stopped.isEmpty else { throw UserError("run \(layout.runID) is not running") }
+        let jobs = stopped.compactMap { handle -> String? in
+            if case .slurmJob(let job) = handle { return job }
+            return nil
+        }
+        let groups = stopped.compactMap { handle -> Int32? in
+            if case .processGroup(let group) = handle { return group }
+            return nil
+        }
         if json {
-            let object: [String: Any] = ["run": layout.runID, "study": layout.study, "cancelledJobs": jobs]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
-        } else {
-            print("no ablate runs \(layout.study)/\(layout.runID); cancelled the Slurm jobs it left behind: \(jobs.joined(separator: ", "))")
+            print(try JSONLine.encode(Cancelled(run: layout.runID, study: layout.study, cancelledJobs: jobs, killedProcessGroups: groups)))
+            return
         }
+        var parts: [String] = []
+        if !jobs.isEmpty { parts.append("cancelled the Slurm jobs it left behind: \(jobs.joined(separator: ", "))") }
+        if !groups.isEmpty { parts.append("killed the process groups it left behind: \(groups.map(String.init).joined(separator: ", "))") }
+        print("no ablate runs \(layout.study)/\(layout.runID); \(parts.joined(separator: "; "))")
+    }
+
+    /// What `--json` prints after stopping what a dead ablate left behind.
+    private struct Cancelled: Encodable {
+        var run: String
+        var study: String
+        var cancelledJobs: [String]
+        var killedProcessGroups: [Int32]
     }
 }

@@ -34,6 +34,15 @@ struct ExecutionOptions: ParsableArguments {
 
     @OptionGroup var location: RunsLocation
 
+    func validate() throws {
+        guard retryDelay.isFinite, retryDelay >= 0, retryDelay <= 86_400 else {
+            throw ValidationError("--retry-delay must be a number of seconds from 0 to 86400, not \(retryDelay)")
+        }
+        guard killGrace.isFinite, killGrace >= 0, killGrace <= 86_400 else {
+            throw ValidationError("--kill-grace must be a number of seconds from 0 to 86400, not \(killGrace)")
+        }
+    }
+
     func runOptions() async throws -> RunOptions {
         let cpus = cpus ?? ProcessInfo.processInfo.activeProcessorCount
         var memoryMB = Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)
@@ -70,7 +79,7 @@ struct ExecutionOptions: ParsableArguments {
 /// Where tasks run: the command line's changes to the spec's `executor:` section.
 struct ExecutorOptions: ParsableArguments {
     @Option(help: "Where tasks run: local (this machine) or slurm (one sbatch job each). Default: the spec's executor, else local.")
-    var executor: ExecutorSpec.Kind?
+    var executor: Executor.Kind?
 
     @Option(help: "Slurm partition for the jobs.")
     var partition: String?
@@ -89,14 +98,19 @@ struct ExecutorOptions: ParsableArguments {
     @Option(help: "Seconds between looks at the Slurm queue (default: the spec's, else 5).")
     var pollInterval: Double?
 
+    func validate() throws {
+        if let pollInterval, !SlurmOptions.isValidPollInterval(pollInterval) {
+            throw ValidationError("--poll-interval must be a number of seconds above 0 and at most 86400, not \(pollInterval)")
+        }
+    }
+
     func overrides() throws -> ExecutorOverrides {
-        if let pollInterval, !(pollInterval > 0) { throw ValidationError("--poll-interval must be a positive number of seconds") }
-        return ExecutorOverrides(
+        ExecutorOverrides(
             kind: executor, partition: partition, account: account, qos: qos, sbatchFlags: sbatchFlags, pollInterval: pollInterval)
     }
 }
 
-extension ExecutorSpec.Kind: ExpressibleByArgument {}
+extension Executor.Kind: ExpressibleByArgument {}
 
 /// Where runs and the cache live.
 struct RunsLocation: ParsableArguments {

@@ -27,8 +27,8 @@ struct LogsCommand: ParsableCommand {
     func run() throws {
         let layout = RunLayout(runDirectory: try RunLocator.find(runName, runsDirectory: location.runsDirectory))
         guard FileManager.default.fileExists(atPath: layout.taskDirectory(task)) else {
-            let known = layout.plannedTaskIDs()
-            throw ValidationError("no task '\(task)' has run in this run; its tasks are: \(known.prefix(20).joined(separator: ", "))")
+            let known = try layout.plannedTaskIDs()
+            throw UserError("no task '\(task)' has run in this run; its tasks are: \(known.prefix(20).joined(separator: ", "))")
         }
         let path = stderr ? layout.stderr(task) : layout.stdout(task)
         if json {

@@ -18,9 +18,14 @@ struct LsCommand: ParsableCommand {
         var rows: [[String: Any]] = []
         for (path, record) in runs {
             var counts: [String: Int] = [:]
-            for task in RunLayout(runDirectory: path).taskRecords() { counts[task.state.rawValue, default: 0] += 1 }
-            let live = RunLock.isHeld(path: path + "/lock")
-            let state = record.state == .running && !live ? "stopped" : record.state.rawValue
+            let layout = RunLayout(runDirectory: path)
+            var state = record.state == .running && !RunLock.isHeld(path: layout.lockFile) ? "stopped" : record.state.rawValue
+            do {
+                for task in try layout.taskRecords() { counts[task.state.rawValue, default: 0] += 1 }
+            } catch {
+                // One damaged run does not hide the others; 'ablate status' on it says what is wrong.
+                state = "damaged"
+            }
             rows.append(["study": record.study, "run": record.id, "started": formatter.string(from: record.createdAt), "state": state, "tasks": counts])
         }
         if json {

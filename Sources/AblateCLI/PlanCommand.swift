@@ -34,7 +34,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         if let explain {
             let directory = try RunLocator.find(explain, runsDirectory: location.runsDirectory)
-            let decisions = try RunSession.explain(runDirectory: directory, specOverride: spec, cacheDirectory: location.cacheDirectory)
+            let decisions = try RunSession.explain(ResumeTarget(runDirectory: directory, specOverride: spec, cacheDirectory: location.cacheDirectory))
             print(DecisionTable.render(decisions), terminator: "")
             return
         }

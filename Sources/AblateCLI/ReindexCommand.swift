@@ -1,4 +1,5 @@
 import AblateRun
+import AblateStore
 import ArgumentParser
 
 /// `ablate reindex RUN`: rebuilds the index from the run's files.

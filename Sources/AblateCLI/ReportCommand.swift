@@ -1,6 +1,7 @@
 import AblateCore
 import AblateReport
 import AblateRun
+import AblateStore
 import ArgumentParser
 import Foundation
 
@@ -71,6 +72,6 @@ struct ReportCommand: ParsableCommand {
 
     /// The `report:` section of the spec a run was launched with (its copy in the run).
     static func reportSpec(of runDirectory: String) -> ReportSpec {
-        SpecLoader().load(path: runDirectory + "/spec.yaml").spec?.report ?? ReportSpec()
+        SpecLoader().load(path: RunLayout(runDirectory: runDirectory).specCopy).spec?.report ?? ReportSpec()
     }
 }

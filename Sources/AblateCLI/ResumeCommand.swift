@@ -28,15 +28,16 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try RunLocator.find(runName, runsDirectory: execution.location.runsDirectory)
+        // The run and its spec are read and compiled once, for every decision below.
+        let target = try ResumeTarget(runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory)
         if dryRun {
-            let decisions = try RunSession.explain(runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory)
-            print(DecisionTable.render(decisions), terminator: "")
+            print(DecisionTable.render(try RunSession.explain(target)), terminator: "")
             return
         }
-        if let count = UpToDateCheck.tasks(runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory) {
+        if let count = UpToDateCheck.tasks(target) {
             let name = URL(fileURLWithPath: directory).lastPathComponent
             if execution.json {
-                print("{\"event\":\"up-to-date\",\"run\":\"\(name)\",\"tasks\":\(count)}")
+                print(try JSONLine.encode(UpToDate(run: name, tasks: count)))
             } else {
                 FileHandle.standardError.write(Data("run \(name) is up to date: all \(count) tasks done, nothing to run\n".utf8))
             }
@@ -44,8 +45,15 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         let observer = SessionRunner.observer(json: execution.json)
         try await SessionRunner.execute(options: execution, observer: observer) { options in
-            try await RunSession.resume(runDirectory: directory, specOverride: spec, options: options, observer: observer)
+            try await RunSession.resume(target, options: options, observer: observer)
         }
+    }
+
+    /// The JSON line of a run with nothing to do.
+    private struct UpToDate: Encodable {
+        var event = "up-to-date"
+        var run: String
+        var tasks: Int
     }
 }
 

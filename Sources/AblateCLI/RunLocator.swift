@@ -13,7 +13,8 @@ enum RunLocator {
             let studyPath = runsDirectory + "/" + study
             for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] {
                 let path = studyPath + "/" + run
-                if let record = try? AtomicFile.readJSON(RunRecord.self, from: path + "/run.json") { found.append((path, record)) }
+                // A directory whose run.json cannot be read is not listed; naming it gives the reason.
+                if let record = try? RunLayout(runDirectory: path).readRunRecord() { found.append((path, record)) }
             }
         }
         return found.sorted { $0.1.createdAt < $1.1.createdAt }
@@ -21,13 +22,13 @@ enum RunLocator {
 
     static func find(_ name: String?, runsDirectory: String) throws -> String {
         let manager = FileManager.default
-        if let name, manager.fileExists(atPath: name + "/run.json") { return URL(fileURLWithPath: name).standardizedFileURL.path }
-        if let name, manager.fileExists(atPath: runsDirectory + "/" + name + "/run.json") { return runsDirectory + "/" + name }
+        if let name, manager.fileExists(atPath: RunLayout(runDirectory: name).runRecord) { return URL(fileURLWithPath: name).standardizedFileURL.path }
+        if let name, manager.fileExists(atPath: RunLayout(runDirectory: runsDirectory + "/" + name).runRecord) { return runsDirectory + "/" + name }
         let all = runs(in: runsDirectory)
         let matching = all.filter { name == nil || $0.record.id == name || $0.record.study == name }
         guard let latest = matching.last else {
             let what = name.map { "no run named '\($0)'" } ?? "no runs yet"
-            throw ValidationError("\(what) in \(runsDirectory); 'ablate ls' lists the runs, and --runs-dir or ABLATE_RUNS_DIR moves them")
+            throw UserError("\(what) in \(runsDirectory); 'ablate ls' lists the runs, and --runs-dir or ABLATE_RUNS_DIR moves them")
         }
         return latest.path
     }

@@ -19,16 +19,7 @@ enum SessionRunner {
     static func execute(
         options: ExecutionOptions, observer: any RunObserver, open: (RunOptions) async throws -> RunSession
     ) async throws {
-        let session: RunSession
-        do {
-            session = try await open(try await options.runOptions())
-        } catch let error as RunSessionError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        } catch let error as RunLockError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let session = try await open(try await options.runOptions())
         if let live = observer as? LiveProgress {
             let layout = session.layout
             live.standardOutput = { layout.stdout($0) }
@@ -38,13 +29,7 @@ enum SessionRunner {
             session.registry.interrupt(grace: options.killGrace)
         }
         defer { signals.forEach { $0.cancel() } }
-        let state: RunRecord.State
-        do {
-            state = try await session.execute()
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let state = try await session.execute()
         RunResults.prepareCache(runDirectory: session.layout.runDirectory)
         FileHandle.standardError.write(Data("run directory: \(session.layout.runDirectory)\n".utf8))
         switch state {

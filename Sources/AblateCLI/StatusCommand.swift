@@ -19,9 +19,9 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let directory = try RunLocator.find(runName, runsDirectory: location.runsDirectory)
         let layout = RunLayout(runDirectory: directory)
-        let record = try AtomicFile.readJSON(RunRecord.self, from: layout.runRecord)
+        let record = try layout.readRunRecord()
         let live = RunLock.isHeld(path: layout.lockFile)
-        let tasks = layout.taskRecords()
+        let tasks = try layout.taskRecords()
         if json {
             let object: [String: Any] = [
                 "run": ["id": record.id, "study": record.study, "state": displayState(record, live: live), "directory": directory],

@@ -44,12 +44,12 @@ public struct RunResults: Sendable {
     /// Reads a run's index (`ablate reindex` rebuilds it if it is missing), or, without
     /// series, the cache of an earlier read while the index is unchanged.
     public static func load(runDirectory: String, series includeSeries: Bool = false) throws -> RunResults {
-        let path = runDirectory + "/index.sqlite"
-        guard FileManager.default.fileExists(atPath: path) else { throw ReportError.noIndex(runDirectory) }
-        guard !includeSeries else { return try read(index: path, runDirectory: runDirectory, series: true) }
+        let layout = RunLayout(runDirectory: runDirectory)
+        guard FileManager.default.fileExists(atPath: layout.index) else { throw ReportError.noIndex(runDirectory) }
+        guard !includeSeries else { return try read(layout, series: true) }
         let stamp = RunResultsCache.Stamp(runDirectory: runDirectory)
         if let cached = RunResultsCache.read(runDirectory: runDirectory, stamp: stamp) { return cached }
-        let results = try read(index: path, runDirectory: runDirectory, series: false)
+        let results = try read(layout, series: false)
         RunResultsCache.write(results, runDirectory: runDirectory, stamp: stamp)
         return results
     }
@@ -60,10 +60,18 @@ public struct RunResults: Sendable {
         _ = try? load(runDirectory: runDirectory)
     }
 
-    private static func read(index path: String, runDirectory: String, series includeSeries: Bool) throws -> RunResults {
-        let index = try RunIndex(readingAt: path)
-        return try index.writer.read { db in
-            guard let run = try RunRow.fetchOne(db) else { throw ReportError.noIndex(runDirectory) }
+    private static func read(_ layout: RunLayout, series includeSeries: Bool) throws -> RunResults {
+        let index = try layout.openIndexForReading()
+        do {
+            return try read(index, layout: layout, series: includeSeries)
+        } catch let error as DatabaseError {
+            throw RunStoreError.damagedIndex(path: layout.index, cause: "\(error)")
+        }
+    }
+
+    private static func read(_ index: RunIndex, layout: RunLayout, series includeSeries: Bool) throws -> RunResults {
+        try index.writer.read { db in
+            guard let run = try RunRow.fetchOne(db) else { throw ReportError.noIndex(layout.runDirectory) }
             var stageTasks: [String: [String: String]] = [:]
             try forEachRow(db, sql: "SELECT variant, stage, taskId FROM variantTask") { columns in
                 stageTasks[columns[0], default: [:]][columns[1]] = columns[2]

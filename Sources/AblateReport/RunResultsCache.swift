@@ -7,7 +7,6 @@ import Foundation
 /// of that. It is derived data: a cache that is stale, damaged or from another version is
 /// ignored and rewritten, and one that cannot be written (a read-only run) is simply not kept.
 enum RunResultsCache {
-    static let fileName = "report.cache"
     private static let magic = Array("ablate-report-cache-1\n".utf8)
 
     /// Sizes and modification times of the index and its write-ahead log. An empty log is no
@@ -16,9 +15,10 @@ enum RunResultsCache {
         var values: [Int64]
 
         init(runDirectory: String) {
-            values = ["/index.sqlite", "/index.sqlite-wal"].flatMap { name -> [Int64] in
+            let layout = RunLayout(runDirectory: runDirectory)
+            values = [layout.index, layout.indexWriteAheadLog].flatMap { path -> [Int64] in
                 var info = stat()
-                guard stat(runDirectory + name, &info) == 0, info.st_size > 0 else { return [0, 0, 0] }
+                guard stat(path, &info) == 0, info.st_size > 0 else { return [0, 0, 0] }
                 return [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)]
             }
         }
@@ -27,7 +27,7 @@ enum RunResultsCache {
     }
 
     static func read(runDirectory: String, stamp: Stamp) -> RunResults? {
-        guard let data = FileManager.default.contents(atPath: runDirectory + "/" + fileName) else { return nil }
+        guard let data = FileManager.default.contents(atPath: RunLayout(runDirectory: runDirectory).reportCache) else { return nil }
         return data.withUnsafeBytes { bytes -> RunResults? in
             var reader = ByteReader(bytes: bytes)
             guard reader.bytes(magic.count).elementsEqual(magic), (0..<6).map({ _ in reader.int() }) == stamp.values else { return nil }
@@ -41,7 +41,7 @@ enum RunResultsCache {
         writer.bytes += magic
         for value in stamp.values { writer.int(value) }
         encode(results, &writer)
-        let path = runDirectory + "/" + fileName
+        let path = RunLayout(runDirectory: runDirectory).reportCache
         let temporary = path + ".\(getpid()).\(UUID().uuidString).tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(writer.bytes)) else { return }
         if rename(temporary, path) != 0 { unlink(temporary) }

@@ -130,7 +130,7 @@ import Testing
         #expect(finish.terminationStatus == 0)
 
         let layout = RunLayout(runDirectory: try runDirectory())
-        let tasks = layout.taskRecords()
+        let tasks = try layout.taskRecords()
         #expect(tasks.count == 10)
         for task in tasks {
             #expect(task.state.isDone, "\(task.id) is \(task.state)")

@@ -4,7 +4,7 @@ import Testing
 
 /// The spec's `executor:` section: a name, or a mapping of Slurm options.
 @Suite struct ExecutorSpecTests {
-    private func executor(_ section: String) -> ExecutorSpec? {
+    private func executor(_ section: String) -> Executor? {
         let text = "ablate: 1\nname: s\n\(section)\nstages:\n  hello: {kind: command, run: \"echo hello\"}\n"
         let outcome = StudyCompiler().compile(text: text, file: "/tmp/study.yaml")
         #expect(!outcome.diagnostics.hasErrors, "\(outcome.diagnostics.sorted.map(\.description))")
@@ -12,18 +12,19 @@ import Testing
     }
 
     @Test func withoutASectionTasksRunHere() {
-        #expect(executor("") == ExecutorSpec())
-        #expect(ExecutorSpec().kind == .local && ExecutorSpec().pollInterval == ExecutorSpec.defaultPollInterval)
+        #expect(executor("") == .local)
+        #expect(executor("executor: local") == .local)
+        #expect(SlurmOptions().pollInterval == SlurmOptions.defaultPollInterval)
     }
 
     @Test func aNameOrAMappingSelectsSlurmAndItsOptions() {
-        #expect(executor("executor: slurm") == ExecutorSpec(kind: .slurm))
+        #expect(executor("executor: slurm") == .slurm(SlurmOptions()))
         let full = executor(
             "executor: {type: slurm, partition: gpu, account: lab, qos: high, sbatch_flags: [--constraint=a100, --exclusive], poll_interval: 2.5}")
         #expect(
             full
-                == ExecutorSpec(
-                    kind: .slurm, partition: "gpu", account: "lab", qos: "high", sbatchFlags: ["--constraint=a100", "--exclusive"], pollInterval: 2.5))
+                == .slurm(
+                    SlurmOptions(partition: "gpu", account: "lab", qos: "high", sbatchFlags: ["--constraint=a100", "--exclusive"], pollInterval: 2.5)))
     }
 
     @Test func theExecutorStaysOutOfTaskFingerprints() throws {

@@ -35,7 +35,8 @@ struct Harness {
     }
 
     func resume(_ runDirectory: String, _ options: RunOptions? = nil) async throws -> (RunSession, RunRecord.State) {
-        let session = try await RunSession.resume(runDirectory: runDirectory, specOverride: nil, options: options ?? self.options(), observer: nil)
+        let session = try await RunSession.resume(
+            ResumeTarget(runDirectory: runDirectory, specOverride: nil, cacheDirectory: nil), options: options ?? self.options(), observer: nil)
         return (session, try await session.execute())
     }
 

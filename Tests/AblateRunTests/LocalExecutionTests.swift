@@ -30,7 +30,7 @@ import Testing
         let stdout = try String(contentsOfFile: session.layout.stdout("bottom"), encoding: .utf8)
         #expect(stdout == "1\n1\n")
         let index = try RunIndex(path: session.layout.index)
-        #expect(try index.tasks().map(\.state) == Array(repeating: "completed", count: 4))
+        #expect(try index.tasks().map(\.state) == Array(repeating: TaskRecord.State.completed, count: 4))
         #expect(try index.metrics().map(\.name) == ["sum"])
 
         let (second, secondState) = try await harness.run()

@@ -21,7 +21,7 @@ import Testing
             "model/metrics.jsonl": "{\"step\": 1, \"loss\": 2.0, \"lr\": 0.001}\n{\"step\": 2, \"loss\": NaN}\n{\"step\": 3, \"loss\": null}\nnot json\n",
             "custom/scores.json": #"{"win_rate": 0.6}"#,
         ])
-        let metrics = MetricsReader().read(outputs: directory, declared: ["custom/scores.json"])
+        let metrics = MetricsReader().read(outputs: directory, declared: ["custom/scores.json"]).record
         #expect(metrics.scalars["train_loss"]?.value == 0.5)
         #expect(metrics.scalars["eval/reward_accuracy"]?.value == 0.75)
         #expect(metrics.scalars["bad"] == MetricsRecord.Scalar(value: nil))
@@ -39,7 +39,7 @@ import Testing
               "truthfulqa_mc2": {"acc,none": 0.3896, "acc_stderr,none": NaN}}, "config": {"model": "hf"}}
             """
         let directory = try outputs(["results/__models__base/results_2026-11-23T18-00-00.json": results])
-        let metrics = MetricsReader().read(outputs: directory, declared: [])
+        let metrics = MetricsReader().read(outputs: directory, declared: []).record
         #expect(metrics.scalars["arc_challenge/acc_norm"] == MetricsRecord.Scalar(value: 0.4966, stderr: 0.0146))
         #expect(metrics.scalars["arc_challenge/acc"]?.value == 0.4624)
         #expect(metrics.scalars["truthfulqa_mc2/acc"] == MetricsRecord.Scalar(value: 0.3896, stderr: nil))
@@ -51,7 +51,7 @@ import Testing
             "judge/items.jsonl": "{\"item\": \"p1\", \"win\": 1}\n{\"item\": \"p2\", \"win\": 0}\n{\"item\": \"p3\", \"win\": 1, \"ead\": 0.5}\n",
             "judge/metrics.json": #"{"ead": 0.9}"#,
         ])
-        let metrics = MetricsReader().read(outputs: directory, declared: [])
+        let metrics = MetricsReader().read(outputs: directory, declared: []).record
         #expect(metrics.items["win"] == [1, 0, 1])
         #expect(metrics.items["ead"] == [0.5])
         #expect(metrics.scalars["win"]?.value == 2.0 / 3.0)

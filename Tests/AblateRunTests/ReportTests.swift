@@ -37,7 +37,7 @@ import Testing
         let provenance = Provenance(gitCommit: nil, gitDirty: nil, host: "fixture", ablateVersion: "0", toolVersions: [:], environmentFingerprint: "0")
         try index.record(
             run: RunRecord(
-                id: "fixture", study: plan.study, specFile: spec, state: .failed, createdAt: date, pid: 1, heartbeatAt: date, executor: "local",
+                id: "fixture", study: plan.study, specFile: spec, state: .failed, createdAt: date, pid: 1, heartbeatAt: date, executor: .local,
                 provenance: provenance))
         try index.record(variants: plan.variants, runID: "fixture")
         for task in plan.tasks {

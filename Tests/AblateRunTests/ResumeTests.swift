@@ -34,7 +34,7 @@ import Testing
 
         // The user fixes the cause; resume says what it will do and why.
         try FileManager.default.removeItem(atPath: harness.scratch + "/break-dpo")
-        let decisions = try RunSession.explain(runDirectory: first.layout.runDirectory, specOverride: nil, cacheDirectory: nil)
+        let decisions = try RunSession.explain(ResumeTarget(runDirectory: first.layout.runDirectory, specOverride: nil, cacheDirectory: nil))
         #expect(decisions.filter { $0.action == .run }.map(\.task) == ["dpo", "eval"])
         #expect(decisions.first { $0.task == "dpo" }?.reason == "failed: exited with code 1")
         #expect(decisions.first { $0.task == "sft" }?.reason == "completed, unchanged")
@@ -46,7 +46,7 @@ import Testing
         #expect(harness.lines(of: "ran") == ["dpo", "eval"])
         #expect(second.record(of: "dpo")?.attempts.map(\.number) == [1, 2])
         let index = try RunIndex(path: second.layout.index)
-        #expect(try index.run()?.state == "completed")
+        #expect(try index.run()?.state == .completed)
         #expect(try index.metrics().map(\.value) == [0.5])
     }
 
@@ -58,11 +58,11 @@ import Testing
         try String(contentsOfFile: harness.specPath, encoding: .utf8)
             .replacingOccurrences(of: "echo dpo >>", with: "echo dpo-v2 >>")
             .write(toFile: edited, atomically: true, encoding: .utf8)
-        let decisions = try RunSession.explain(runDirectory: first.layout.runDirectory, specOverride: edited, cacheDirectory: nil)
+        let decisions = try RunSession.explain(ResumeTarget(runDirectory: first.layout.runDirectory, specOverride: edited, cacheDirectory: nil))
         #expect(decisions.first { $0.task == "dpo" }?.reason.hasPrefix("changed: command") == true)
         #expect(decisions.first { $0.task == "eval" }?.reason == "it reads dpo, which runs again")
         let session = try await RunSession.resume(
-            runDirectory: first.layout.runDirectory, specOverride: edited, options: harness.options(), observer: nil)
+            ResumeTarget(runDirectory: first.layout.runDirectory, specOverride: edited, cacheDirectory: nil), options: harness.options(), observer: nil)
         #expect(try await session.execute() == .completed)
         #expect(harness.lines(of: "ran") == ["dpo-v2", "eval"])
     }
@@ -85,7 +85,8 @@ import Testing
         let (first, _) = try await harness.run()
         let lock = try RunLock(path: first.layout.lockFile)
         do {
-            _ = try await RunSession.resume(runDirectory: first.layout.runDirectory, specOverride: nil, options: harness.options(), observer: nil)
+            _ = try await RunSession.resume(
+                ResumeTarget(runDirectory: first.layout.runDirectory, specOverride: nil, cacheDirectory: nil), options: harness.options(), observer: nil)
             Issue.record("the resume should have been refused")
         } catch RunLockError.held(let pid) {
             #expect(pid == getpid())
@@ -124,17 +125,17 @@ import Testing
         let (session, state) = try await harness.run()
         #expect(state == .completed)
         let directory = session.layout.runDirectory
-        #expect(UpToDateCheck.tasks(runDirectory: directory, specOverride: nil, cacheDirectory: nil) == 4)
+        #expect(UpToDateCheck.tasks(try ResumeTarget(runDirectory: directory, specOverride: nil, cacheDirectory: nil)) == 4)
 
         let edited = harness.directory + "/edited.yaml"
         try String(contentsOfFile: harness.specPath, encoding: .utf8).replacingOccurrences(of: "echo eval >>", with: "echo eval2 >>")
             .write(toFile: edited, atomically: true, encoding: .utf8)
-        #expect(UpToDateCheck.tasks(runDirectory: directory, specOverride: edited, cacheDirectory: nil) == nil)
+        #expect(UpToDateCheck.tasks(try ResumeTarget(runDirectory: directory, specOverride: edited, cacheDirectory: nil)) == nil)
 
         let evalTask = try #require(session.plan.task(id: "eval"))
         try FileManager.default.removeItem(atPath: TaskCache(directory: session.layout.cacheDirectory).outputs(evalTask.fingerprint))
-        #expect(UpToDateCheck.tasks(runDirectory: directory, specOverride: nil, cacheDirectory: nil) == nil)
-        let decisions = try RunSession.explain(runDirectory: directory, specOverride: nil, cacheDirectory: nil)
+        #expect(UpToDateCheck.tasks(try ResumeTarget(runDirectory: directory, specOverride: nil, cacheDirectory: nil)) == nil)
+        let decisions = try RunSession.explain(ResumeTarget(runDirectory: directory, specOverride: nil, cacheDirectory: nil))
         #expect(decisions.filter { $0.action == .run }.map(\.task) == ["eval"])
         #expect(decisions.first { $0.task == "eval" }?.reason == "its outputs are missing from the cache")
     }

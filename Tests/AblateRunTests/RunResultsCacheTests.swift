@@ -16,7 +16,7 @@ import Testing
 
     @Test func aSecondReportComesFromTheCacheAndMatchesTheFirst() throws {
         let directory = try ReportTests.dataImpactRun()
-        let cache = directory + "/" + RunResultsCache.fileName
+        let cache = RunLayout(runDirectory: directory).reportCache
         #expect(!FileManager.default.fileExists(atPath: cache))
         let first = try markdown(directory)
         #expect(FileManager.default.fileExists(atPath: cache), "the first report wrote the cache")
@@ -40,7 +40,7 @@ import Testing
         #expect(try markdown(directory).contains("90.00"))
 
         // A cut-off or scrambled cache is ignored (and replaced).
-        let path = directory + "/" + RunResultsCache.fileName
+        let path = RunLayout(runDirectory: directory).reportCache
         let intact = try Data(contentsOf: URL(fileURLWithPath: path))
         for damaged in [intact.prefix(intact.count / 2), Data(intact.map { $0 ^ 0x5a }), Data()] {
             try damaged.write(to: URL(fileURLWithPath: path))

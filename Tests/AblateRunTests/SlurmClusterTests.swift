@@ -28,7 +28,7 @@ import Testing
         #expect(jobs.allSatisfy { LocalSlurm.state(ofJob: $0) == "COMPLETED" })
         let index = try RunIndex(path: session.layout.index)
         #expect(try index.metrics().map(\.name) == ["sum"])
-        #expect(session.runRecord.executor == "slurm")
+        #expect(session.runRecord.executor.kind == .slurm)
     }
 
     @Test func aFailingJobIsRetriedAsANewJob() async throws {

@@ -1,4 +1,5 @@
 import AblateCore
+import AblateStore
 import Foundation
 import Testing
 
@@ -36,7 +37,7 @@ import Testing
             ]}
             """
         let jobs = try SlurmJobState.parseQueue(Data(json.utf8))
-        #expect(jobs["7"]?.state == "OUT_OF_MEMORY" && jobs["7"]?.exit == .signaled(9) && jobs["7"]?.startTime == 100)
+        #expect(jobs["7"]?.state == .outOfMemory && jobs["7"]?.exit == .signaled(9) && jobs["7"]?.startTime == 100)
         #expect(jobs["7"]?.outcome()?.failure?.contains("out of memory") == true)
         #expect(jobs["8"]?.outcome() == LaunchOutcome(exit: .exited(2)))
         #expect(throws: SlurmError.self) { try SlurmJobState.parseQueue(Data("{\"errors\": []}".utf8)) }
@@ -44,7 +45,7 @@ import Testing
 
     @Test func everyEndStateMapsOntoAnOutcome() {
         func outcome(_ state: String, _ exit: ProcessExit? = nil, cancelledForTime: Bool = false) -> LaunchOutcome? {
-            SlurmJobState(state: state, exit: exit).outcome(cancelledForTime: cancelledForTime)
+            SlurmJobState(state: SlurmState(state), exit: exit).outcome(cancelledForTime: cancelledForTime)
         }
         for state in ["PENDING", "RUNNING", "COMPLETING", "REQUEUED", "SUSPENDED", "CONFIGURING"] { #expect(outcome(state) == nil, "\(state)") }
         #expect(outcome("COMPLETED", .exited(0))?.succeeded == true)
@@ -61,9 +62,9 @@ import Testing
 
     @Test func sacctLinesGiveStateAndExitOrSignal() {
         let jobs = SlurmJobState.parseAccounting("2|FAILED|3:0\n3|COMPLETED|0:0\n5|CANCELLED by 0|0:15\nnot a line\n")
-        #expect(jobs["2"] == SlurmJobState(state: "FAILED", exit: .exited(3)))
+        #expect(jobs["2"] == SlurmJobState(state: .failed, exit: .exited(3)))
         #expect(jobs["3"]?.outcome()?.succeeded == true)
-        #expect(jobs["5"] == SlurmJobState(state: "CANCELLED", exit: .signaled(15)))
+        #expect(jobs["5"] == SlurmJobState(state: .cancelled, exit: .signaled(15)))
         #expect(jobs.count == 3)
     }
 
@@ -73,8 +74,8 @@ import Testing
             name: "sft[data=lima]", arguments: ["python", "-m", "ablate_runners.sft", "--note", "$(rm -rf ~); 100%"], environment: ["A": "1"],
             workingDirectory: "/shared/run/tasks/sft", standardOutput: "/shared/50%/stdout.log", standardError: "/shared/50%/stderr.log",
             resources: resources)
-        let executor = ExecutorSpec(kind: .slurm, partition: "gpu", account: "lab", qos: "high", sbatchFlags: ["--constraint=a100"])
-        let submission = SlurmSubmission(request: request, executor: executor, scriptPath: "/shared/run/tasks/sft/job.sh")
+        let options = SlurmOptions(partition: "gpu", account: "lab", qos: "high", sbatchFlags: ["--constraint=a100"])
+        let submission = SlurmSubmission(request: request, options: options, scriptPath: "/shared/run/tasks/sft/job.sh")
         #expect(
             submission.arguments == [
                 "--parsable", "--job-name=sft[data=lima]", "--chdir=/shared/run/tasks/sft", "--output=/shared/50%%/stdout.log",
@@ -86,12 +87,40 @@ import Testing
         #expect(SlurmSubmission.batchScript.hasPrefix("#!/bin/sh\n") && SlurmSubmission.batchScript.contains("exec \"$@\"\n"))
     }
 
-    @Test func commandLineOverridesWinOverTheSpecAndAddFlags() {
-        let spec = ExecutorSpec(kind: .local, partition: "cpu", account: "lab", sbatchFlags: ["--exclusive"])
-        let overrides = ExecutorOverrides(kind: .slurm, partition: "gpu", sbatchFlags: ["--constraint=a100"], pollInterval: 1)
+    @Test func commandLineOverridesWinOverTheSpecAndAddFlags() throws {
+        let spec = Executor.slurm(SlurmOptions(partition: "cpu", account: "lab", sbatchFlags: ["--exclusive"]))
+        let overrides = ExecutorOverrides(partition: "gpu", sbatchFlags: ["--constraint=a100"], pollInterval: 1)
         #expect(
-            overrides.applied(to: spec)
-                == ExecutorSpec(kind: .slurm, partition: "gpu", account: "lab", sbatchFlags: ["--exclusive", "--constraint=a100"], pollInterval: 1))
-        #expect(ExecutorOverrides().applied(to: spec) == spec)
+            try overrides.applied(to: spec)
+                == .slurm(SlurmOptions(partition: "gpu", account: "lab", sbatchFlags: ["--exclusive", "--constraint=a100"], pollInterval: 1)))
+        #expect(try ExecutorOverrides().applied(to: spec) == spec)
+        #expect(try ExecutorOverrides(kind: .slurm, qos: "high").applied(to: .local) == .slurm(SlurmOptions(qos: "high")))
+        #expect(try ExecutorOverrides(kind: .local).applied(to: spec) == .local)
+    }
+
+    @Test func slurmOptionsForALocalRunAreRefused() {
+        #expect {
+            try ExecutorOverrides(partition: "gpu").applied(to: .local)
+        } throws: { error in
+            "\(error)" == "--partition applies to the slurm executor only; add --executor slurm, or leave --partition out"
+        }
+    }
+
+    @Test func numbersOutOfRangeInSqueueJSONAreReadAsUnknownWithoutATrap() throws {
+        let json = """
+            {"jobs": [
+              {"job_id": 1e30, "job_state": "RUNNING"},
+              {"job_id": 12.5, "job_state": "RUNNING"},
+              {"job_id": 9, "job_state": "FAILED", "exit_code": 1e12, "start_time": 1e300},
+              {"job_id": 10, "job_state": ["FAILED"], "exit_code": {"return_code": {"set": true, "number": -1e20}, "signal": {"id": 5e15}}},
+              {"job_id": -3, "job_state": "COMPLETED", "exit_code": -256}
+            ]}
+            """
+        let jobs = try SlurmJobState.parseQueue(Data(json.utf8))
+        #expect(Set(jobs.keys) == ["9", "10", "-3"], "ids that are no whole number are left out")
+        #expect(jobs["9"]?.exit == nil && jobs["9"]?.state == .failed)
+        #expect(jobs["10"]?.exit == nil)
+        #expect(jobs["-3"]?.exit == .exited(-1))
+        #expect(SlurmState("RESIZING") == .waiting("RESIZING") && SlurmState("WEIRD").hasEnded && "\(SlurmState("OUT_OF_MEMORY"))" == "OUT_OF_MEMORY")
     }
 }

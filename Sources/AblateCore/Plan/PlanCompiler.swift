@@ -22,11 +22,9 @@ public struct PlanCompiler {
         case failed
     }
 
-    /// Checks the spec's cross-references, then compiles it. Returns nil when any error was
-    /// found; every error is in `diagnostics`.
+    /// Compiles a spec that `SpecValidator` found no error in (`StudyCompiler` checks it
+    /// first). Returns nil when any error was found; every error is in `diagnostics`.
     public func compile(_ diagnostics: inout DiagnosticLog) -> Plan? {
-        SpecValidator(spec: spec).validate(&diagnostics)
-        guard !diagnostics.hasErrors else { return nil }
         let variants = SweepExpander(sweep: spec.sweep).expand()
         guard !variants.isEmpty else {
             diagnostics.error(

@@ -119,7 +119,7 @@ public enum SpecSchema {
     }
 
     static var executor: JSON {
-        let kinds: JSON = .map(["enum": .list(ExecutorSpec.Kind.allCases.map { .string($0.rawValue) }), "description": "where tasks run"])
+        let kinds: JSON = .map(["enum": .list(Executor.Kind.allCases.map { .string($0.rawValue) }), "description": "where tasks run"])
         let text: JSON = .map(["type": "string"])
         return .map([
             "anyOf": .list([
@@ -127,7 +127,13 @@ public enum SpecSchema {
                 object([
                     ("type", kinds), ("partition", text), ("account", text), ("qos", text),
                     ("sbatch_flags", .map(["type": "array", "items": text, "description": "further sbatch options, one argument each"])),
-                    ("poll_interval", .map(["type": "number", "exclusiveMinimum": 0, "description": "seconds between looks at the queue"])),
+                    (
+                        "poll_interval",
+                        .map([
+                            "type": "number", "exclusiveMinimum": 0, "maximum": .double(SlurmOptions.maximumPollInterval),
+                            "description": "seconds between looks at the queue",
+                        ])
+                    ),
                 ]),
             ])
         ])

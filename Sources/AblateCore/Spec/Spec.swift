@@ -21,7 +21,7 @@ public struct Spec: Sendable {
     /// How `ablate report` presents the study's results.
     public var report: ReportSpec
     /// Where the tasks run (this machine unless the spec says otherwise).
-    public var executor: ExecutorSpec
+    public var executor: Executor
 
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
     public func dataset(named name: String) -> DatasetEntry? { datasets.first { $0.name == name } }

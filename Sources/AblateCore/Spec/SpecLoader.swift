@@ -99,7 +99,7 @@ public struct SpecLoader: Sendable {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            diagnostics.append(Self.diagnostic(for: error, file: file))
+            diagnostics.append(Self.diagnostic(for: error, text: text, file: file))
             return nil
         } catch {
             diagnostics.error(at: .start(of: file), "not valid YAML: \(error)")
@@ -112,14 +112,20 @@ public struct SpecLoader: Sendable {
         return SpecNode.from(node, file: file, diagnostics: &diagnostics)
     }
 
-    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+    private static func diagnostic(for error: YamlError, text: String, file: String) -> Diagnostic {
         func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let whileParsing = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
-            return Diagnostic(at: at(mark), "not valid YAML: \(problem)\(whileParsing)")
+            var hint = ""
+            if let context, context.text.contains("flow"),
+                let reference = unquotedReference(in: text, lines: context.mark.line...max(context.mark.line, mark.line))
+            {
+                hint = "; a ${…} inside a flow mapping or sequence ({…} or […]) must be quoted: write \"\(reference)\" instead of \(reference)"
+            }
+            return Diagnostic(at: at(mark), "not valid YAML: \(problem)\(whileParsing)\(hint)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(
                 at: at(context.mark),
@@ -129,5 +135,21 @@ public struct SpecLoader: Sendable {
         default:
             return Diagnostic(at: .start(of: file), "not valid YAML: \(error)")
         }
+    }
+
+    /// The first `${…}` on the given lines (1-based) that no quote opens, as written.
+    static func unquotedReference(in text: String, lines: ClosedRange<Int>) -> String? {
+        let all = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for number in lines where number >= 1 && number <= all.count {
+            let line = all[number - 1]
+            var search = line.startIndex
+            while let start = line[search...].range(of: "${") {
+                let before = start.lowerBound == line.startIndex ? nil : line[line.index(before: start.lowerBound)]
+                let end = line[start.upperBound...].firstIndex(of: "}").map { line.index(after: $0) } ?? line.endIndex
+                if before != "\"" && before != "'" { return String(line[start.lowerBound..<end]) }
+                search = end
+            }
+        }
+        return nil
     }
 }

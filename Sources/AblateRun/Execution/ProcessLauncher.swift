@@ -20,29 +20,6 @@ public struct LaunchRequest: Sendable {
     public var resources: TaskResources
 }
 
-/// How a process ended.
-public enum ProcessExit: Hashable, Sendable {
-    case exited(Int32)
-    case signaled(Int32)
-
-    public var succeeded: Bool { self == .exited(0) }
-}
-
-/// What an executor started for an attempt, to follow or stop it: a local process group, or
-/// a Slurm job.
-public enum LaunchHandle: Hashable, Sendable {
-    case processGroup(Int32)
-    case slurmJob(String)
-}
-
-extension AttemptRecord {
-    /// What the executor started for the attempt, once it was recorded.
-    public var handle: LaunchHandle? {
-        if let jobID { return .slurmJob(jobID) }
-        return pid.map { .processGroup($0) }
-    }
-}
-
 /// How an attempt ended, as its executor saw it.
 public struct LaunchOutcome: Hashable, Sendable {
     public var exit: ProcessExit?
@@ -64,26 +41,39 @@ public struct LaunchOutcome: Hashable, Sendable {
     public var succeeded: Bool { exit?.succeeded == true && !timedOut && failure == nil }
 }
 
-/// Starts and follows attempts: local processes, or Slurm jobs; tests can stub it.
+/// Starts, follows and stops attempts where an executor runs them: local processes, or Slurm
+/// jobs. Each launcher knows only its own handles; `LaunchHandle.executor` says whose a handle is.
 public protocol ProcessLauncher: Sendable {
+    /// The executor whose attempts this launcher starts.
+    var executor: Executor.Kind { get }
+
     /// Starts the attempt, reports its handle through `started` as soon as it exists, and
     /// returns when it has ended. Throws only when it cannot be started; a non-zero exit is a
     /// result.
     func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome
 
-    /// Follows an attempt an earlier ablate started (a job still queued or running, or one that
-    /// ended while nobody watched) until it ends. Nil when this executor cannot follow it.
-    func follow(_ handle: LaunchHandle, resources: TaskResources) async throws -> LaunchOutcome?
+    /// Whether an attempt an earlier ablate started can be followed to its end (a job still
+    /// queued or running, or one that ended while nobody watched).
+    func canFollow(_ handle: LaunchHandle) -> Bool
+
+    /// Follows an attempt for which `canFollow` is true until it ends.
+    func follow(_ handle: LaunchHandle, resources: TaskResources) async throws -> LaunchOutcome
 
     /// Asks the attempts to stop: `force` kills at once, otherwise they get a grace period.
     func stop(_ handles: [LaunchHandle], force: Bool)
+
+    /// Stops whatever an attempt of an ablate that died left running, when this session does
+    /// not follow it (its task runs again).
+    func recover(_ handle: LaunchHandle) async throws
+
+    /// Stops the attempts an ablate that died left running, for `ablate cancel` on a run no
+    /// ablate drives; returns those it stopped.
+    func cancelAbandoned(_ handles: [LaunchHandle]) async throws -> [LaunchHandle]
 }
 
-extension ProcessLauncher {
-    public func follow(_ handle: LaunchHandle, resources: TaskResources) async throws -> LaunchOutcome? { nil }
+/// An attempt the launcher cannot follow.
+public struct CannotFollow: Error, CustomStringConvertible {
+    public var handle: LaunchHandle
 
-    /// Signals local process groups: SIGTERM, or SIGKILL when forced.
-    public func stop(_ handles: [LaunchHandle], force: Bool) {
-        for case .processGroup(let group) in handles { kill(-group, force ? SIGKILL : SIGTERM) }
-    }
+    public var description: String { "\(handle) cannot be followed by this executor" }
 }

@@ -1,3 +1,4 @@
+import AblateStore
 import Foundation
 
 /// The attempts running now (process groups or Slurm jobs), so that a signal to ablate
@@ -34,7 +35,8 @@ public final class ProcessRegistry: @unchecked Sendable {
         }
         if count == 1 {
             launcher.stop(targets, force: false)
-            DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in
+            Task { [weak self] in
+                try? await Task.sleep(for: .clampedSeconds(grace))
                 self?.killAll()
             }
         } else {

@@ -1,4 +1,5 @@
 import AblateCore
+import AblateStore
 import Foundation
 
 /// Runs a DAG of tasks: ready tasks start in critical-path order while resources allow,
@@ -82,7 +83,7 @@ public final class Scheduler: Sendable {
                     } else if retry {
                         let delay = result.requeue ? 0 : min(options.retryDelay * pow(2, Double(failures - 1)), 60)
                         group.addTask {
-                            try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                            try? await Task.sleep(for: .clampedSeconds(delay))
                             return .retryDue(task: id)
                         }
                     } else {
@@ -117,8 +118,8 @@ public final class Scheduler: Sendable {
         var result = AttemptResult(exit: nil, timedOut: false, interrupted: false, error: nil)
         do {
             let outcome: LaunchOutcome
-            if number == 1, let handle = task.adopting, let followed = try await follow(task, handle: handle) {
-                outcome = followed
+            if number == 1, let handle = task.adopting {
+                outcome = try await follow(task, handle: handle)
             } else {
                 let request: LaunchRequest
                 do {
@@ -146,8 +147,9 @@ public final class Scheduler: Sendable {
         return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
     }
 
-    /// Follows an attempt an earlier ablate started; nil when the executor cannot.
-    private func follow(_ task: ScheduledTask, handle: LaunchHandle) async throws -> LaunchOutcome? {
+    /// Follows an attempt an earlier ablate started (the session adopts only what its
+    /// launcher can follow).
+    private func follow(_ task: ScheduledTask, handle: LaunchHandle) async throws -> LaunchOutcome {
         registry.register(task.id, handle: handle)
         delegate.following(task: task.id, handle: handle)
         if registry.isInterrupted { launcher.stop([handle], force: false) }

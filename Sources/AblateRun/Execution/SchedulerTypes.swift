@@ -1,4 +1,5 @@
 import AblateCore
+import AblateStore
 
 /// A task as the scheduler sees it: what it needs and what it waits for.
 public struct ScheduledTask: Sendable {
@@ -58,7 +59,9 @@ public struct SchedulerOptions: Sendable {
 }
 
 /// Receives what the scheduler does; the run session writes files and the index, and the
-/// terminal shows progress. Called from the scheduler's own task, one call at a time.
+/// terminal shows progress. Calls for one task come in order (`prepare`, `started`,
+/// `finished`, or `following` then `finished`); calls for different tasks may come at the same
+/// time from the tasks that run attempts, so an implementation serialises its own state.
 public protocol SchedulerDelegate: AnyObject, Sendable {
     /// Prepares the task's directory and returns what to launch; throwing fails the attempt.
     func prepare(task: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest

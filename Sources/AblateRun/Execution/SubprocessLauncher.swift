@@ -1,3 +1,5 @@
+import AblateCore
+import AblateStore
 import Foundation
 import Subprocess
 import SystemPackage
@@ -16,6 +18,8 @@ public struct SubprocessLauncher: ProcessLauncher {
     public init(killGrace: Double = 10) {
         self.killGrace = killGrace
     }
+
+    public var executor: Executor.Kind { .local }
 
     public func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome {
         guard let program = request.arguments.first else { throw LaunchError.emptyCommand }
@@ -47,7 +51,7 @@ public struct SubprocessLauncher: ProcessLauncher {
             ) { execution in
                 let group = execution.processIdentifier.value
                 if let limit = request.resources.timeLimitSeconds {
-                    timer.arm(after: Double(limit), grace: killGrace) { signal in kill(-group, signal) }
+                    timer.arm(after: limit, grace: killGrace) { signal in kill(-group, signal) }
                 }
                 started(.processGroup(group))
             }
@@ -59,6 +63,39 @@ public struct SubprocessLauncher: ProcessLauncher {
         switch result.terminationStatus {
         case .exited(let code): return LaunchOutcome(exit: .exited(code), timedOut: timer.fired)
         case .signaled(let signal): return LaunchOutcome(exit: .signaled(signal), timedOut: timer.fired)
+        }
+    }
+
+    /// A local process is a child of the ablate that started it: another ablate cannot wait
+    /// for it, so its task runs again.
+    public func canFollow(_ handle: LaunchHandle) -> Bool { false }
+
+    public func follow(_ handle: LaunchHandle, resources: TaskResources) async throws -> LaunchOutcome {
+        throw CannotFollow(handle: handle)
+    }
+
+    /// Signals the process groups: SIGTERM, or SIGKILL when forced.
+    public func stop(_ handles: [LaunchHandle], force: Bool) {
+        for group in Self.groups(handles) { kill(-group, force ? SIGKILL : SIGTERM) }
+    }
+
+    /// Kills what is left of the group.
+    public func recover(_ handle: LaunchHandle) async throws {
+        for group in Self.groups([handle]) where kill(-group, 0) == 0 { kill(-group, SIGKILL) }
+    }
+
+    /// Kills the groups that are still alive.
+    public func cancelAbandoned(_ handles: [LaunchHandle]) async throws -> [LaunchHandle] {
+        let alive = Self.groups(handles).filter { kill(-$0, 0) == 0 }
+        for group in alive { kill(-group, SIGKILL) }
+        return alive.map { .processGroup($0) }
+    }
+
+    /// The process groups among the handles (a group id of 0 or 1 would signal far more).
+    private static func groups(_ handles: [LaunchHandle]) -> [Int32] {
+        handles.compactMap { handle in
+            if case .processGroup(let group) = handle, group > 1 { return group }
+            return nil
         }
     }
 }

@@ -7,31 +7,68 @@ import Foundation
 public struct MetricsReader: Sendable {
     public init() {}
 
+    /// What reading a task's metric files gave: the metrics, and what could not be read.
+    public struct Reading: Sendable {
+        public var record = MetricsRecord()
+        /// One line per file (or set of lines) that was not what it should be.
+        public var problems: [String] = []
+    }
+
     /// All metrics found under `outputs`, plus the declared files (relative to it).
-    public func read(outputs: String, declared: [String]) -> MetricsRecord {
-        var record = MetricsRecord()
+    public func read(outputs: String, declared: [String]) -> Reading {
+        var reading = Reading()
         let files = Self.files(under: outputs)
         for path in files {
             let name = (path as NSString).lastPathComponent
             if name == "metrics.json" {
-                merge(scalars(fromJSONAt: path), into: &record)
+                merge(scalars(fromJSONAt: path, &reading.problems), into: &reading.record)
             } else if name == "metrics.jsonl" {
-                merge(series(fromLinesAt: path), into: &record)
+                merge(series(fromLinesAt: path, &reading.problems), into: &reading.record)
             } else if name.hasPrefix("results_") && name.hasSuffix(".json") {
-                merge(lmEvalResults(at: path), into: &record)
+                merge(lmEvalResults(at: path, &reading.problems), into: &reading.record)
             } else if name == "items.jsonl" {
-                merge(items(fromLinesAt: path), into: &record)
+                merge(items(fromLinesAt: path, &reading.problems), into: &reading.record)
             }
         }
         for relative in declared {
             let path = outputs + "/" + relative
+            guard FileManager.default.fileExists(atPath: path) else {
+                reading.problems.append("the metric file \(relative) that the stage declares was not written")
+                continue
+            }
             if relative.hasSuffix(".jsonl") {
-                merge(series(fromLinesAt: path), into: &record)
+                merge(series(fromLinesAt: path, &reading.problems), into: &reading.record)
             } else {
-                merge(scalars(fromJSONAt: path), into: &record)
+                merge(scalars(fromJSONAt: path, &reading.problems), into: &reading.record)
             }
         }
-        return record
+        return reading
+    }
+
+    /// A file's text and the JSON object it holds, or a problem naming the file.
+    private static func object(at path: String, _ problems: inout [String]) -> [String: Any]? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let object = jsonObject(Substring(text)) as? [String: Any] else {
+            problems.append("\(path) is not a JSON object, so none of its metrics were recorded")
+            return nil
+        }
+        return object
+    }
+
+    /// The lines of a JSON-lines file, noting those that are not JSON objects.
+    private static func objects(inLinesAt path: String, _ problems: inout [String]) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            problems.append("\(path) cannot be read as text, so none of its metrics were recorded")
+            return []
+        }
+        var objects: [[String: Any]] = []
+        var unreadable: [Int] = []
+        for (index, line) in text.split(separator: "\n").enumerated() {
+            if let object = jsonObject(line) as? [String: Any] { objects.append(object) } else { unreadable.append(index + 1) }
+        }
+        if let first = unreadable.first {
+            problems.append("\(path): \(unreadable.count) line\(unreadable.count == 1 ? "" : "s") (the first at line \(first)) not a JSON object, left out")
+        }
+        return objects
     }
 
     private func merge(_ other: MetricsRecord, into record: inout MetricsRecord) {
@@ -73,10 +110,8 @@ public struct MetricsReader: Sendable {
     }
 
     /// A flat or nested object of numbers; nested keys are joined with `/`.
-    func scalars(fromJSONAt path: String) -> MetricsRecord {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let object = Self.jsonObject(Substring(text)) as? [String: Any]
-        else { return MetricsRecord() }
+    func scalars(fromJSONAt path: String, _ problems: inout [String]) -> MetricsRecord {
+        guard let object = Self.object(at: path, &problems) else { return MetricsRecord() }
         var record = MetricsRecord()
         func visit(_ object: [String: Any], prefix: String) {
             for (key, value) in object {
@@ -92,11 +127,9 @@ public struct MetricsReader: Sendable {
     }
 
     /// One JSON object per line; `step` (or the line number) orders the points.
-    func series(fromLinesAt path: String) -> MetricsRecord {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return MetricsRecord() }
+    func series(fromLinesAt path: String, _ problems: inout [String]) -> MetricsRecord {
         var record = MetricsRecord()
-        for (index, line) in text.split(separator: "\n").enumerated() {
-            guard let object = Self.jsonObject(line) as? [String: Any] else { continue }
+        for (index, object) in Self.objects(inLinesAt: path, &problems).enumerated() {
             let step = (object["step"] as? NSNumber)?.intValue ?? index
             for (key, value) in object where key != "step" {
                 guard case .some(let number) = Self.number(value) else { continue }
@@ -109,11 +142,9 @@ public struct MetricsReader: Sendable {
     /// One object per item (`{"item": "p1", "win": 1, "ead": 0.8}`): each numeric field is a
     /// per-item value of that metric, and the metric's scalar is their mean unless
     /// `metrics.json` gives one.
-    func items(fromLinesAt path: String) -> MetricsRecord {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return MetricsRecord() }
+    func items(fromLinesAt path: String, _ problems: inout [String]) -> MetricsRecord {
         var record = MetricsRecord()
-        for line in text.split(separator: "\n") {
-            guard let object = Self.jsonObject(line) as? [String: Any] else { continue }
+        for object in Self.objects(inLinesAt: path, &problems) {
             for (key, value) in object where key != "item" && key != "id" {
                 guard case .some(let number?) = Self.number(value) else { continue }
                 record.items[key, default: []].append(number)
@@ -127,11 +158,12 @@ public struct MetricsReader: Sendable {
 
     /// `results.<task>["acc_norm,none"]` → `<task>/acc_norm`, with `acc_norm_stderr,none` as
     /// its standard error.
-    func lmEvalResults(at path: String) -> MetricsRecord {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let object = Self.jsonObject(Substring(text)) as? [String: Any],
-            let results = object["results"] as? [String: Any]
-        else { return MetricsRecord() }
+    func lmEvalResults(at path: String, _ problems: inout [String]) -> MetricsRecord {
+        guard let object = Self.object(at: path, &problems) else { return MetricsRecord() }
+        guard let results = object["results"] as? [String: Any] else {
+            problems.append("\(path) has no 'results' object, so none of its metrics were recorded")
+            return MetricsRecord()
+        }
         var record = MetricsRecord()
         for (task, value) in results {
             guard let metrics = value as? [String: Any] else { continue }

@@ -1,4 +1,5 @@
 import AblateCore
+import AblateStore
 import Foundation
 
 /// Turns a task's symbolic command into the real one for this run: `{out}` becomes the

@@ -15,8 +15,6 @@ public struct RunOptions: Sendable {
     public var scheduler: SchedulerOptions
     /// Changes to the executor the spec (or, on resume, the run) chose: the command line's.
     public var executor: ExecutorOverrides
-    /// Starts the tasks instead of the executor's own launcher (tests).
-    public var launcher: (any ProcessLauncher)?
     /// How often the run says it is alive in `run.json`.
     public var heartbeatInterval: Double
 
@@ -24,7 +22,7 @@ public struct RunOptions: Sendable {
 
     public init(
         runsDirectory: String, cacheDirectory: String? = nil, limits: ResourcePool.Limits, clusterJobs: Int = defaultClusterJobs,
-        scheduler: SchedulerOptions = SchedulerOptions(), executor: ExecutorOverrides = ExecutorOverrides(), launcher: (any ProcessLauncher)? = nil,
+        scheduler: SchedulerOptions = SchedulerOptions(), executor: ExecutorOverrides = ExecutorOverrides(),
         heartbeatInterval: Double = 5
     ) {
         self.runsDirectory = runsDirectory
@@ -33,7 +31,6 @@ public struct RunOptions: Sendable {
         self.clusterJobs = clusterJobs
         self.scheduler = scheduler
         self.executor = executor
-        self.launcher = launcher
         self.heartbeatInterval = heartbeatInterval
     }
 
@@ -46,7 +43,7 @@ public struct RunOptions: Sendable {
 
 /// The command line's changes to a run's executor (`--executor slurm --partition gpu …`).
 public struct ExecutorOverrides: Sendable {
-    public var kind: ExecutorSpec.Kind?
+    public var kind: Executor.Kind?
     public var partition: String?
     public var account: String?
     public var qos: String?
@@ -55,7 +52,7 @@ public struct ExecutorOverrides: Sendable {
     public var pollInterval: Double?
 
     public init(
-        kind: ExecutorSpec.Kind? = nil, partition: String? = nil, account: String? = nil, qos: String? = nil, sbatchFlags: [String] = [],
+        kind: Executor.Kind? = nil, partition: String? = nil, account: String? = nil, qos: String? = nil, sbatchFlags: [String] = [],
         pollInterval: Double? = nil
     ) {
         self.kind = kind
@@ -66,15 +63,27 @@ public struct ExecutorOverrides: Sendable {
         self.pollInterval = pollInterval
     }
 
-    public func applied(to base: ExecutorSpec) -> ExecutorSpec {
-        var executor = base
-        if let kind { executor.kind = kind }
-        if let partition { executor.partition = partition }
-        if let account { executor.account = account }
-        if let qos { executor.qos = qos }
-        executor.sbatchFlags += sbatchFlags
-        if let pollInterval { executor.pollInterval = pollInterval }
-        return executor
+    /// The executor these changes make of `base`; Slurm options for a local run are refused.
+    public func applied(to base: Executor) throws -> Executor {
+        guard (kind ?? base.kind) == .slurm else {
+            if let flag = slurmFlagsGiven.first { throw RunSessionError.slurmOptionForLocalRun(flag) }
+            return .local
+        }
+        var options = base.slurm ?? SlurmOptions()
+        if let partition { options.partition = partition }
+        if let account { options.account = account }
+        if let qos { options.qos = qos }
+        options.sbatchFlags += sbatchFlags
+        if let pollInterval { options.pollInterval = pollInterval }
+        return .slurm(options)
+    }
+
+    /// The Slurm options given, as their flags.
+    private var slurmFlagsGiven: [String] {
+        [
+            partition.map { _ in "--partition" }, account.map { _ in "--account" }, qos.map { _ in "--qos" },
+            sbatchFlags.isEmpty ? nil : "--sbatch-flag", pollInterval.map { _ in "--poll-interval" },
+        ].compactMap { $0 }
     }
 }
 

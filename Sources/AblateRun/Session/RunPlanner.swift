@@ -10,6 +10,8 @@ struct RunPlanner {
     let layout: RunLayout
     /// The task records an earlier session of this run left, by task id.
     let previous: [String: TaskRecord]
+    /// Whether this session's executor can follow an attempt an earlier one started.
+    let canFollow: @Sendable (LaunchHandle) -> Bool
 
     func decisions() -> [TaskDecision] {
         var decisions: [TaskDecision] = []
@@ -27,8 +29,8 @@ struct RunPlanner {
         if let first = upstreamRuns.first {
             return TaskDecision(task: task.id, action: .run, reason: "it reads \(first), which runs again")
         }
-        if let old, old.state == .running, old.fingerprint == task.fingerprint, let job = old.lastAttempt?.jobID {
-            return TaskDecision(task: task.id, action: .adopt, reason: "Slurm job \(job) was submitted by an earlier session: following it")
+        if let old, old.state == .running, old.fingerprint == task.fingerprint, let handle = old.lastAttempt?.handle, canFollow(handle) {
+            return TaskDecision(task: task.id, action: .adopt, reason: "\(handle) was started by an earlier session: following it")
         }
         if let old, old.state.isDone, old.fingerprint == task.fingerprint, outputsExist(task) {
             return TaskDecision(task: task.id, action: .keep, reason: "\(old.state.rawValue), unchanged")

@@ -2,13 +2,9 @@ import AblateCore
 import AblateStore
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 extension RunSession: SchedulerDelegate {
     public func prepare(task id: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest {
-        guard let task = tasksByID[id] else { throw RunSessionError.notARun(id) }
+        guard let task = tasksByID[id] else { throw RunSessionError.stateNotRecorded(task: id, "the task is not in the plan") }
         let manager = FileManager.default
         try Directories.make(layout.taskDirectory(id))
         // Start clean: a failed attempt's partial outputs (or a link to an older result) go.
@@ -18,19 +14,11 @@ extension RunSession: SchedulerDelegate {
         }
         try Directories.make(outputs)
         for output in task.outputs { try Directories.make(outputs + "/" + output) }
-        try? manager.removeItem(atPath: layout.metrics(id))
-        let request = resolver.request(for: task, gpus: limits.assignedByExecutor ? nil : allocation.gpus)
+        if manager.fileExists(atPath: layout.metrics(id)) { try manager.removeItem(atPath: layout.metrics(id)) }
+        let request = resolver.request(for: task, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
-        // Written once the process exists and its group id is known (`started`).
-        try update(id, metrics: MetricsRecord(), write: false) { record in
-            record.state = .running
-            record.reason = nil
-            record.cachedFrom = nil
-            record.outputs = [:]
-            // Attempts are numbered across every session of the run.
-            record.attempts.append(AttemptRecord(number: (record.attempts.last?.number ?? 0) + 1, startedAt: Timestamp.now(), state: .running))
-        }
-        try journal.append(RunEvent(.taskStarted, task: id, attempt: attempt, state: "running"))
+        // The record is written once the process exists and its group id is known (`started`).
+        try transition(id, .attemptStarted, persist: false)
         observer?.taskStarted(id, attempt: attempt)
         return request
     }
@@ -38,18 +26,11 @@ extension RunSession: SchedulerDelegate {
     public func started(task id: String, attempt: Int, handle: LaunchHandle) {
         // The group id or job id is recorded before anything else happens, so that a resume
         // after a crash can find what this run left behind: it stops processes, and follows jobs.
-        try? update(id, metrics: MetricsRecord()) { record in
-            guard let last = record.attempts.indices.last, record.attempts[last].endedAt == nil else { return }
-            switch handle {
-            case .processGroup(let group): record.attempts[last].pid = group
-            case .slurmJob(let job): record.attempts[last].jobID = job
-            }
-        }
+        transitionOrStop(id, .launched(handle), metrics: MetricsRecord())
     }
 
     public func following(task id: String, handle: LaunchHandle) {
-        let job = record(of: id)?.lastAttempt?.jobID ?? "\(handle)"
-        try? journal.append(RunEvent(.taskAdopted, task: id, state: "running", message: "following Slurm job \(job)"))
+        transitionOrStop(id, .adopted)
         observer?.taskStarted(id, attempt: record(of: id)?.lastAttempt?.number ?? 1)
     }
 
@@ -60,50 +41,34 @@ extension RunSession: SchedulerDelegate {
         var outputs: [String: String] = [:]
         if result.succeeded {
             do {
-                metrics = MetricsReader().read(outputs: layout.outputs(id), declared: metricFiles[id] ?? [])
+                let reading = MetricsReader().read(outputs: layout.outputs(id), declared: task.metricFiles)
+                for problem in reading.problems { observer?.warning("\(id): \(problem)") }
+                metrics = reading.record
                 try AtomicFile.writeJSON(metrics, to: layout.metrics(id), durability: .deferred)
-                let origin = CacheOrigin(run: run.id, task: id, study: run.study)
+                let origin = CacheOrigin(run: runID, task: id, study: study)
                 try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics)
                 outputs = outputPaths(task)
             } catch {
                 refusal = "its outputs could not be stored: \(error)"
             }
         }
-        let state: TaskRecord.State
+        let outcome: AttemptEnd.Outcome
         if result.succeeded && refusal == nil {
-            state = .completed
+            outcome = .completed
         } else if result.interrupted {
-            state = .interrupted
+            outcome = .interrupted
         } else {
-            state = willRetry ? .pending : .failed
+            outcome = .failed
         }
-        let reason = refusal ?? Self.describe(result)
-        try? update(id, metrics: metrics) { record in
-            record.state = state
-            record.reason = state == .completed ? nil : (willRetry ? "retrying: " : "") + reason
-            record.outputs = outputs
-            if let index = record.attempts.indices.last {
-                record.attempts[index].endedAt = Timestamp.now()
-                record.attempts[index].state = state == .pending ? .failed : state
-                if case .exited(let code)? = result.exit { record.attempts[index].exitCode = code }
-                if case .signaled(let signal)? = result.exit { record.attempts[index].signal = signal }
-                record.attempts[index].timedOut = result.timedOut
-            }
-        }
-        let exitCode: Int32? = if case .exited(let code)? = result.exit { code } else { nil }
-        try? journal.append(
-            RunEvent(willRetry ? .taskRetrying : .taskFinished, task: id, attempt: attempt, state: state.rawValue, exitCode: exitCode, message: reason))
-        if let record = record(of: id) { observer?.taskEnded(record, willRetry: willRetry) }
+        let end = AttemptEnd(
+            outcome: outcome, willRetry: willRetry && outcome == .failed, exit: result.exit, timedOut: result.timedOut,
+            reason: refusal ?? Self.describe(result), outputs: outputs)
+        if let record = transitionOrStop(id, .attemptEnded(end), metrics: metrics) { observer?.taskEnded(record, willRetry: end.willRetry) }
         return refusal
     }
 
     public func skipped(task id: String, because dependency: String) {
-        try? update(id, metrics: nil) { record in
-            record.state = .skipped
-            record.reason = "not run: \(dependency) failed"
-        }
-        try? journal.append(RunEvent(.taskSkipped, task: id, state: "skipped", message: dependency))
-        if let record = record(of: id) { observer?.taskEnded(record, willRetry: false) }
+        if let record = transitionOrStop(id, .skipped(dependency: dependency)) { observer?.taskEnded(record, willRetry: false) }
     }
 
     /// How an attempt ended, in words.

@@ -3,88 +3,84 @@ import AblateStore
 import Foundation
 
 /// One execution of a plan in a run directory: `ablate run` starts a new one, `ablate resume`
-/// continues an existing one. It writes every state change to the files first (atomically)
-/// and then to the index, and drives the scheduler.
+/// continues an existing one. Every change of a task's state goes through the task state
+/// machine (`TaskLifecycle`) into the run store, files first, under one lock; a write that
+/// fails stops the run with its cause.
 public final class RunSession: @unchecked Sendable {
     public let layout: RunLayout
     public let plan: Plan
     public let decisions: [TaskDecision]
     public let registry: ProcessRegistry
     let options: RunOptions
-    /// What starts the tasks where the run's executor puts them.
-    let launcher: any ProcessLauncher
-    let limits: ResourcePool.Limits
+    let runtime: ExecutorRuntime
+    let store: RunStore
     let cache: TaskCache
-    let index: RunIndex
-    let journal: EventJournal
     let lock: RunLock
     let resolver: CommandResolver
     let observer: (any RunObserver)?
     let tasksByID: [String: PlannedTask]
-    let metricFiles: [String: [String]]
+    /// The run's id and study, fixed for the session (the record around them changes).
+    let runID: String
+    let study: String
 
-    private let recordsLock = NSLock()
-    private let saveLock = NSLock()
+    private let stateLock = NSLock()
     private var records: [String: TaskRecord]
-    private(set) var run: RunRecord
+    private var run: RunRecord
+    /// The first state write that failed: the run stops, and `execute` throws it.
+    private var writeFailure: RunSessionError?
 
     init(
         layout: RunLayout, plan: Plan, run: RunRecord, records: [String: TaskRecord], decisions: [TaskDecision], lock: RunLock,
-        options: RunOptions, observer: (any RunObserver)?
-    ) throws {
+        store: RunStore, options: RunOptions, observer: (any RunObserver)?
+    ) {
         self.layout = layout
         self.plan = plan
         self.run = run
+        runID = run.id
+        study = run.study
         self.records = records
         self.decisions = decisions
         self.lock = lock
+        self.store = store
         self.options = options
         self.observer = observer
-        let executor = run.executorSettings ?? ExecutorSpec()
-        switch executor.kind {
-        case .local:
-            launcher = options.launcher ?? SubprocessLauncher(killGrace: options.scheduler.killGrace)
-            limits = options.limits
-        case .slurm:
-            launcher = options.launcher ?? SlurmLauncher(executor: executor)
-            limits = .cluster(jobs: options.clusterJobs)
-        }
-        registry = ProcessRegistry(launcher: launcher)
+        runtime = ExecutorRuntime(run.executor, options: options)
+        registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
-        index = try RunIndex(path: layout.index)
-        journal = try EventJournal(path: layout.events)
         tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
-        metricFiles = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.metricFiles) })
         resolver = CommandResolver(
             layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }))
     }
 
     /// The task records as they stand.
-    public var taskRecords: [TaskRecord] { recordsLock.withLock { plan.tasks.compactMap { records[$0.id] } } }
+    public var taskRecords: [TaskRecord] { stateLock.withLock { plan.tasks.compactMap { records[$0.id] } } }
 
-    public func record(of id: String) -> TaskRecord? { recordsLock.withLock { records[id] } }
+    public func record(of id: String) -> TaskRecord? { stateLock.withLock { records[id] } }
 
-    public var runRecord: RunRecord { recordsLock.withLock { run } }
+    public var runRecord: RunRecord { stateLock.withLock { run } }
+
+    var launcher: any ProcessLauncher { runtime.launcher }
 
     // MARK: Executing
 
     /// Applies the decisions, runs what must run, and records how the run ended.
     public func execute() async throws -> RunRecord.State {
         try saveRun()
-        try index.record(variants: plan.variants, runID: run.id)
-        try journal.append(RunEvent(run.createdAt == run.heartbeatAt ? .runStarted : .runResumed, message: run.id))
-        observer?.runStarted(runRecord, decisions: decisions)
+        try store.index.record(variants: plan.variants, runID: runID)
+        let started = runRecord
+        try store.journal.append(RunEvent(started.createdAt == started.heartbeatAt ? .runStarted : .runResumed, message: runID))
+        observer?.runStarted(started, decisions: decisions)
         for decision in decisions where !decision.executes {
             try settle(decision)
         }
-        stopAttemptsNotAdopted()
+        try await stopAttemptsNotAdopted()
         // The records of cached tasks were written without waiting for the disk: one flush
         // makes them all durable (after a crash before it, they are simply settled again).
         AtomicFile.flushDeferredWrites()
         let toRun = Set(decisions.filter(\.executes).map(\.task))
         let adopted = Set(decisions.filter { $0.action == .adopt }.map(\.task))
         for task in plan.tasks where toRun.contains(task.id) {
-            if let problem = ResourcePool(limits: limits).impossibility(of: task.resources) {
+            if let problem = ResourcePool(limits: runtime.limits).impossibility(of: task.resources) {
                 throw RunSessionError.impossible(task: task.id, problem)
             }
         }
@@ -95,12 +91,13 @@ public final class RunSession: @unchecked Sendable {
         }
         let heartbeat = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64((self?.options.heartbeatInterval ?? 5) * 1_000_000_000))
+                try? await Task.sleep(for: .clampedSeconds(self?.options.heartbeatInterval ?? 5))
                 if Task.isCancelled { break }
-                try? self?.beat()
+                self?.beat()
             }
         }
-        let scheduler = Scheduler(tasks: scheduled, limits: limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
+        let scheduler = Scheduler(
+            tasks: scheduled, limits: runtime.limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
         let outcomes = await scheduler.run()
         heartbeat.cancel()
         await heartbeat.value
@@ -108,107 +105,132 @@ public final class RunSession: @unchecked Sendable {
     }
 
     /// A job an earlier session left queued or running that this run does not follow (its
-    /// inputs run again) is cancelled before anything else starts.
-    private func stopAttemptsNotAdopted() {
-        let stale = decisions.filter { $0.action == .run }.compactMap { decision -> LaunchHandle? in
-            guard let record = record(of: decision.task), record.state == .running, let attempt = record.lastAttempt, attempt.endedAt == nil
-            else { return nil }
-            return attempt.handle
+    /// inputs run again) is stopped before anything else starts.
+    private func stopAttemptsNotAdopted() async throws {
+        for decision in decisions where decision.action == .run {
+            guard let record = record(of: decision.task), record.state == .running, let attempt = record.lastAttempt, attempt.endedAt == nil,
+                let handle = attempt.handle
+            else { continue }
+            try await ExecutorRuntime.owner(of: handle, current: launcher, killGrace: options.scheduler.killGrace).recover(handle)
         }
-        if !stale.isEmpty { launcher.stop(stale, force: true) }
     }
 
     /// Cached and kept tasks need no process: their records point at the outputs.
     private func settle(_ decision: TaskDecision) throws {
-        guard let task = tasksByID[decision.task] else { return }
-        if decision.action == .keep {
-            // Already done in this run, its files and index rows unchanged: nothing to write.
-            return
-        }
-        guard let entry = cache.entry(for: task.fingerprint) else { return }
-        try FileManager.default.createDirectory(atPath: layout.taskDirectory(task.id), withIntermediateDirectories: true)
+        // A kept task is already done in this run, its files and index rows unchanged.
+        guard decision.action == .cached, let task = tasksByID[decision.task], let entry = cache.entry(for: task.fingerprint) else { return }
+        try Directories.make(layout.taskDirectory(task.id))
         try cache.link(task.fingerprint, into: layout.outputs(task.id))
         try AtomicFile.writeJSON(entry.metrics, to: layout.metrics(task.id), durability: .deferred)
-        try update(task.id, metrics: entry.metrics, durability: .deferred) { record in
-            record.state = .cached
-            record.cachedFrom = entry.origin
-            record.reason = decision.reason
-            record.outputs = outputPaths(task)
-        }
-        try journal.append(RunEvent(.taskCached, task: task.id, state: "cached", message: decision.reason))
+        try transition(
+            task.id, .cached(origin: entry.origin, outputs: outputPaths(task), reason: decision.reason), metrics: entry.metrics, durability: .deferred)
     }
 
     private func finish(_ outcomes: [String: ScheduledOutcome]) throws -> RunRecord.State {
-        for (id, outcome) in outcomes where outcome == .notStarted {
-            try update(id, metrics: nil) { record in
-                record.state = .pending
-                record.reason = registry.isInterrupted ? "not started: the run was interrupted" : "not started: the run stopped after a failure"
-            }
-        }
-        let records = taskRecords
+        defer { lock.release() }
         let final: RunRecord.State
-        if registry.isInterrupted {
+        do {
+            final = try recordEnd(outcomes)
+        } catch {
+            // The first failure is the cause; a later write may fail for the same reason.
+            throw stateLock.withLock { writeFailure } ?? error
+        }
+        if let failure = stateLock.withLock({ writeFailure }) { throw failure }
+        observer?.runFinished(runRecord, tasks: taskRecords)
+        return final
+    }
+
+    /// Records the tasks that never started and how the run ended, then closes the index.
+    private func recordEnd(_ outcomes: [String: ScheduledOutcome]) throws -> RunRecord.State {
+        let reason = registry.isInterrupted ? "not started: the run was interrupted" : "not started: the run stopped after a failure"
+        for (id, outcome) in outcomes where outcome == .notStarted {
+            try transition(id, .notStarted(reason: reason))
+        }
+        let final: RunRecord.State
+        if stateLock.withLock({ writeFailure }) != nil {
+            final = .failed
+        } else if registry.isInterrupted {
             final = .interrupted
-        } else if records.allSatisfy({ $0.state.isDone }) {
+        } else if taskRecords.allSatisfy({ $0.state.isDone }) {
             final = .completed
         } else {
             final = .failed
         }
-        recordsLock.withLock {
+        try stateLock.withLock {
             run.state = final
             run.endedAt = Timestamp.now()
             run.heartbeatAt = run.endedAt ?? run.heartbeatAt
+            try store.save(run)
         }
-        try saveRun()
-        try journal.append(RunEvent(.runFinished, state: final.rawValue))
+        try store.journal.append(RunEvent(.runFinished, runState: final))
         // Closing the index folds its write-ahead log into it now, so that its files stay as
         // they are from here on (a report's cache of the index is keyed by them).
-        try? index.writer.close()
-        lock.release()
-        observer?.runFinished(runRecord, tasks: records)
+        try store.index.writer.close()
         return final
     }
 
     // MARK: Writing state
 
-    /// Changes a task's record, then writes `status.json` (atomically) and the index.
-    func update(
-        _ id: String, metrics: MetricsRecord?, durability: AtomicFile.Durability = .file, write: Bool = true,
-        _ change: (inout TaskRecord) -> Void
-    ) throws {
-        let record: TaskRecord? = recordsLock.withLock {
-            guard var record = records[id] else { return nil }
-            change(&record)
-            records[id] = record
-            return record
-        }
-        guard record != nil, write else { return }
-        try saveLock.withLock {
-            // The latest record, written under the lock: concurrent updates land in order.
-            guard let latest = self.record(of: id) else { return }
-            try Directories.make(layout.taskDirectory(id))
-            try AtomicFile.writeJSON(latest, to: layout.status(id), durability: durability)
-            try index.record(task: latest, metrics: metrics ?? readMetricsFile(id), runID: runRecord.id)
+    /// Applies `event` to the task's record and writes it (`status.json` atomically, the index,
+    /// the journal); `persist: false` keeps the record in memory and writes only the journal
+    /// line (the record follows with the next event).
+    @discardableResult
+    func transition(
+        _ id: String, _ event: TaskEvent, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file, persist: Bool = true
+    ) throws -> TaskRecord? {
+        try stateLock.withLock {
+            guard let record = records[id] else { return nil }
+            let next: TaskRecord
+            if persist {
+                next = try store.transition(record, event, runID: runID, metrics: metrics, durability: durability)
+            } else {
+                let (changed, line) = TaskLifecycle.apply(event, to: record, at: Timestamp.now())
+                if let line { try store.journal.append(line) }
+                next = changed
+            }
+            records[id] = next
+            return next
         }
     }
 
-    /// Writes `run.json` and the run's row; one writer at a time, so an older state can never
-    /// land after a newer one.
+    /// A transition from a scheduler callback, which cannot throw: a failed write stops the
+    /// run, and `execute` then throws it.
+    @discardableResult
+    func transitionOrStop(_ id: String, _ event: TaskEvent, metrics: MetricsRecord? = nil) -> TaskRecord? {
+        do {
+            return try transition(id, event, metrics: metrics)
+        } catch {
+            stop(because: .stateNotRecorded(task: id, "\(error)"))
+            return record(of: id)
+        }
+    }
+
+    private func stop(because failure: RunSessionError) {
+        let first = stateLock.withLock { () -> Bool in
+            guard writeFailure == nil else { return false }
+            writeFailure = failure
+            return true
+        }
+        guard first else { return }
+        observer?.warning("stopping: \(failure)")
+        registry.interrupt(grace: options.scheduler.killGrace)
+    }
+
+    /// Writes `run.json` and the run's row under the state lock, so that an older state can
+    /// never land after a newer one.
     func saveRun() throws {
-        try saveLock.withLock {
-            let run = runRecord
-            try AtomicFile.writeJSON(run, to: layout.runRecord)
-            try index.record(run: run)
+        try stateLock.withLock { try store.save(run) }
+    }
+
+    private func beat() {
+        do {
+            try stateLock.withLock {
+                run.heartbeatAt = Timestamp.now()
+                try store.save(run)
+            }
+        } catch {
+            stop(because: .stateNotRecorded(task: nil, "\(error)"))
         }
-    }
-
-    private func beat() throws {
-        recordsLock.withLock { run.heartbeatAt = Timestamp.now() }
-        try saveRun()
-    }
-
-    func readMetricsFile(_ id: String) -> MetricsRecord? {
-        try? AtomicFile.readJSON(MetricsRecord.self, from: layout.metrics(id))
     }
 
     func outputPaths(_ task: PlannedTask) -> [String: String] {
@@ -220,14 +242,20 @@ public final class RunSession: @unchecked Sendable {
 /// A run that cannot go ahead.
 public enum RunSessionError: Error, CustomStringConvertible {
     case impossible(task: String, String)
-    case notARun(String)
     case invalidSpec([Diagnostic])
+    /// A Slurm option on the command line of a run whose executor is local.
+    case slurmOptionForLocalRun(String)
+    /// The state of a task (or, without one, of the run) could not be written.
+    case stateNotRecorded(task: String?, String)
 
     public var description: String {
         switch self {
         case .impossible(let task, let problem): return "task \(task) \(problem)"
-        case .notARun(let path): return "\(path) is not a run directory (no run.json); 'ablate ls' lists the runs"
         case .invalidSpec(let diagnostics): return diagnostics.map(\.description).joined(separator: "\n")
+        case .slurmOptionForLocalRun(let flag): return "\(flag) applies to the slurm executor only; add --executor slurm, or leave \(flag) out"
+        case .stateNotRecorded(let task, let cause):
+            let whose = task.map { "of task \($0)" } ?? "of the run"
+            return "the run stopped: the state \(whose) could not be recorded (\(cause)); fix the cause, then 'ablate resume' the run"
         }
     }
 }

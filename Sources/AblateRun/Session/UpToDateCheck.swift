@@ -8,16 +8,15 @@ import Foundation
 /// system says "nothing to be done". Any doubt sends the caller down the full path.
 public enum UpToDateCheck {
     /// The number of tasks when the run is up to date, nil otherwise.
-    public static func tasks(runDirectory: String, specOverride: String?, cacheDirectory: String?) -> Int? {
-        let layout = RunLayout(runDirectory: runDirectory, cacheDirectory: cacheDirectory)
-        guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord), run.state == .completed,
-            !RunLock.isHeld(path: layout.lockFile), FileManager.default.fileExists(atPath: layout.index),
-            let plan = try? RunSession.compile(specOverride ?? run.specFile).0,
-            let index = try? RunIndex(path: layout.index), let rows = try? index.tasks()
+    public static func tasks(_ target: ResumeTarget) -> Int? {
+        let layout = target.layout
+        let plan = target.study.plan
+        // Any doubt (a damaged index included) sends the caller down the full path, which says what is wrong.
+        guard target.run.state == .completed, !RunLock.isHeld(path: layout.lockFile), FileManager.default.fileExists(atPath: layout.index),
+            let index = try? layout.openIndex(), let rows = try? index.tasks()
         else { return nil }
         let done = Dictionary(
-            rows.filter { $0.state == TaskRecord.State.completed.rawValue || $0.state == TaskRecord.State.cached.rawValue }
-                .map { ($0.taskId, $0.fingerprint) },
+            rows.filter(\.state.isDone).map { ($0.taskId, $0.fingerprint) },
             uniquingKeysWith: { first, _ in first })
         let cache = TaskCache(directory: layout.cacheDirectory)
         for task in plan.tasks {

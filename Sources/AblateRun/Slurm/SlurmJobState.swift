@@ -1,46 +1,91 @@
+import AblateStore
 import Foundation
+
+/// A Slurm job state, as `squeue` and `sacct` name them.
+enum SlurmState: Hashable, Sendable, CustomStringConvertible {
+    case pending, running, completed, failed, cancelled, timeout, deadline, outOfMemory, nodeFail, bootFail, preempted
+    /// Another state in which the job has not ended (`COMPLETING`, `REQUEUED`, `SUSPENDED`, …).
+    case waiting(String)
+    /// An end state ablate has no particular meaning for.
+    case ended(String)
+
+    private static let named: [String: SlurmState] = [
+        "PENDING": .pending, "RUNNING": .running, "COMPLETED": .completed, "FAILED": .failed, "CANCELLED": .cancelled,
+        "TIMEOUT": .timeout, "DEADLINE": .deadline, "OUT_OF_MEMORY": .outOfMemory, "NODE_FAIL": .nodeFail, "BOOT_FAIL": .bootFail,
+        "PREEMPTED": .preempted,
+    ]
+
+    /// The other states in which the job has not ended yet.
+    private static let unfinished: Set<String> = [
+        "CONFIGURING", "COMPLETING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SUSPENDED", "STOPPED", "SIGNALING",
+        "STAGE_OUT", "RESV_DEL_HOLD", "POWER_UP_NODE", "UPDATE_DB",
+    ]
+
+    init(_ name: String) {
+        if let known = Self.named[name] {
+            self = known
+        } else {
+            self = Self.unfinished.contains(name) ? .waiting(name) : .ended(name)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .waiting(let name), .ended(let name): return name
+        default: return Self.named.first { $0.value == self }?.key ?? "UNKNOWN"
+        }
+    }
+
+    var hasEnded: Bool {
+        switch self {
+        case .pending, .running, .waiting: return false
+        default: return true
+        }
+    }
+}
 
 /// A job as Slurm reports it: its state and, once it has ended, how.
 struct SlurmJobState: Hashable, Sendable {
-    /// `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`, `TIMEOUT`, …
-    var state: String
+    var state: SlurmState
     var exit: ProcessExit?
     /// When it started running (seconds since 1970), if it has.
     var startTime: Double?
     /// Why it waits or ended (`Resources`, `NonZeroExitCode`, …).
     var reason: String?
 
-    /// States in which the job has not ended yet.
-    static let unfinished: Set<String> = [
-        "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SUSPENDED",
-        "STOPPED", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD", "POWER_UP_NODE", "UPDATE_DB",
-    ]
+    init(state: SlurmState, exit: ProcessExit? = nil, startTime: Double? = nil, reason: String? = nil) {
+        self.state = state
+        self.exit = exit
+        self.startTime = startTime
+        self.reason = reason
+    }
 
-    var isRunning: Bool { state == "RUNNING" }
+    var isRunning: Bool { state == .running }
 
     /// How the attempt ended, or nil while the job is queued or running. `cancelledForTime`
     /// says ablate cancelled it at its time limit.
     func outcome(cancelledForTime: Bool = false) -> LaunchOutcome? {
-        if Self.unfinished.contains(state) { return nil }
         switch state {
-        case "COMPLETED":
+        case .pending, .running, .waiting:
+            return nil
+        case .completed:
             return LaunchOutcome(exit: exit ?? .exited(0))
-        case "FAILED":
+        case .failed:
             let exit = self.exit.flatMap { $0 == .exited(0) ? nil : $0 }
             return LaunchOutcome(exit: exit, failure: exit == nil ? "the job failed (Slurm: FAILED, \(reason ?? "no reason given"))" : nil)
-        case "CANCELLED":
+        case .cancelled:
             if cancelledForTime { return LaunchOutcome(exit: exit, timedOut: true) }
             return LaunchOutcome(exit: exit, failure: "the job was cancelled (Slurm: CANCELLED)")
-        case "TIMEOUT", "DEADLINE":
+        case .timeout, .deadline:
             return LaunchOutcome(exit: exit, timedOut: true)
-        case "OUT_OF_MEMORY":
+        case .outOfMemory:
             return LaunchOutcome(exit: exit, failure: "the job ran out of memory (Slurm: OUT_OF_MEMORY); raise the stage's resources.memory")
-        case "NODE_FAIL", "BOOT_FAIL":
+        case .nodeFail, .bootFail:
             return LaunchOutcome(exit: exit, failure: "the job's node failed (Slurm: \(state))")
-        case "PREEMPTED":
+        case .preempted:
             return LaunchOutcome(exit: exit, failure: "the job was preempted (Slurm: PREEMPTED)", requeue: true)
-        default:
-            return LaunchOutcome(exit: exit, failure: "the job ended in Slurm state \(state)")
+        case .ended(let name):
+            return LaunchOutcome(exit: exit, failure: "the job ended in Slurm state \(name)")
         }
     }
 
@@ -58,9 +103,10 @@ struct SlurmJobState: Hashable, Sendable {
         }
         var states: [String: SlurmJobState] = [:]
         for job in document.jobs {
-            guard let id = job.id, let state = job.state else { continue }
-            states[String(Int(id))] = SlurmJobState(
-                state: state, exit: job.exit, startTime: job.startTime.flatMap { $0 > 0 ? $0 : nil }, reason: job.reason)
+            // A job id that is no whole number (out of range, fractional) is no job of ablate's.
+            guard let id = job.id.flatMap({ Int64(exactly: $0) }), let state = job.state else { continue }
+            states[String(id)] = SlurmJobState(
+                state: SlurmState(state), exit: job.exit, startTime: job.startTime.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }, reason: job.reason)
         }
         return states
     }
@@ -74,7 +120,7 @@ struct SlurmJobState: Hashable, Sendable {
             let codes = fields[2].split(separator: ":").compactMap { Int32($0) }
             var exit: ProcessExit?
             if codes.count == 2 { exit = codes[1] != 0 ? .signaled(codes[1]) : .exited(codes[0]) }
-            states[fields[0]] = SlurmJobState(state: String(state), exit: exit, startTime: nil, reason: nil)
+            states[fields[0]] = SlurmJobState(state: SlurmState(String(state)), exit: exit)
         }
         return states
     }
@@ -116,13 +162,14 @@ private struct QueuedJob: Decodable {
         }
         startTime = try? container.decodeIfPresent(SlurmNumber.self, forKey: .startTime)?.value
         reason = try? container.decodeIfPresent(String.self, forKey: .stateReason)
+        // Codes that are no 32-bit whole number are read as unknown, never converted with a trap.
         if let object = try? container.decodeIfPresent(ExitObject.self, forKey: .exitCode) {
-            if let signal = object.signal?.id?.value, signal > 0 {
-                exit = .signaled(Int32(signal))
+            if let signal = object.signal?.id?.value.flatMap({ Int32(exactly: $0) }), signal > 0 {
+                exit = .signaled(signal)
             } else {
-                exit = object.returnCode?.value.map { .exited(Int32($0)) }
+                exit = object.returnCode?.value.flatMap { Int32(exactly: $0) }.map { .exited($0) }
             }
-        } else if let status = (try? container.decodeIfPresent(SlurmNumber.self, forKey: .exitCode))?.value.map({ Int32($0) }) {
+        } else if let status = (try? container.decodeIfPresent(SlurmNumber.self, forKey: .exitCode))?.value.flatMap({ Int32(exactly: $0) }) {
             // A raw wait status: the exit code in the high byte, a signal in the low bits.
             exit = status & 0x7f != 0 ? .signaled(status & 0x7f) : .exited(status >> 8)
         }

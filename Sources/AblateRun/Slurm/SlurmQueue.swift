@@ -1,3 +1,4 @@
+import AblateStore
 import Foundation
 
 /// Follows every job of a run with one `squeue` call per poll interval, never one per job,
@@ -43,7 +44,7 @@ final class SlurmQueue: @unchecked Sendable {
 
     private func poll() async {
         while true {
-            try? await Task.sleep(nanoseconds: UInt64(pollInterval * 1_000_000_000))
+            try? await Task.sleep(for: .clampedSeconds(pollInterval))
             let jobs = lock.withLock { () -> [String] in
                 if watches.isEmpty { poller = nil }
                 return Array(watches.keys)

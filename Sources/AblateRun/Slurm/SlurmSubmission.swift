@@ -1,4 +1,5 @@
 import AblateCore
+import AblateStore
 import Foundation
 
 /// One sbatch call for one attempt: the task's resources and the executor's options as sbatch
@@ -15,7 +16,7 @@ struct SlurmSubmission {
         """
 
     var request: LaunchRequest
-    var executor: ExecutorSpec
+    var options: SlurmOptions
     /// Where the batch script lies.
     var scriptPath: String
 
@@ -31,10 +32,10 @@ struct SlurmSubmission {
         if resources.gpus > 0 { flags.append("--gres=gpu:\(resources.gpus)") }
         // Slurm counts time limits in whole minutes; ablate itself cancels at the exact second.
         if let seconds = resources.timeLimitSeconds { flags.append("--time=\((seconds + 59) / 60)") }
-        if let partition = executor.partition { flags.append("--partition=\(partition)") }
-        if let account = executor.account { flags.append("--account=\(account)") }
-        if let qos = executor.qos { flags.append("--qos=\(qos)") }
-        return flags + executor.sbatchFlags + [scriptPath] + request.arguments
+        if let partition = options.partition { flags.append("--partition=\(partition)") }
+        if let account = options.account { flags.append("--account=\(account)") }
+        if let qos = options.qos { flags.append("--qos=\(qos)") }
+        return flags + options.sbatchFlags + [scriptPath] + request.arguments
     }
 
     /// The job's environment: the task's variables on top of ablate's, exported with the job

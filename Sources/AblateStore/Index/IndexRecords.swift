@@ -1,7 +1,14 @@
+import AblateCore
 import Foundation
 import GRDB
 
 // One Codable record per table of the run index; `Columns` name the columns queries use.
+// States and kinds are enums stored as their names.
+
+extension RunRecord.State: DatabaseValueConvertible {}
+extension TaskRecord.State: DatabaseValueConvertible {}
+extension StageKind: DatabaseValueConvertible {}
+extension Executor.Kind: DatabaseValueConvertible {}
 
 /// A row of `run`: one run of a study.
 public struct RunRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
@@ -9,12 +16,12 @@ public struct RunRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sen
     public var id: String
     public var study: String
     public var specFile: String
-    public var state: String
+    public var state: RunRecord.State
     public var createdAt: Date
     public var endedAt: Date?
     public var pid: Int32
     public var heartbeatAt: Date
-    public var executor: String
+    public var executor: Executor.Kind
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -36,9 +43,9 @@ public struct TaskRow: Codable, Hashable, FetchableRecord, PersistableRecord, Se
     public var runId: String
     public var taskId: String
     public var stage: String
-    public var kind: String
+    public var kind: StageKind
     public var fingerprint: String
-    public var state: String
+    public var state: TaskRecord.State
     public var attempts: Int
     public var startedAt: Date?
     public var endedAt: Date?
@@ -60,7 +67,7 @@ public struct AttemptRow: Codable, Hashable, FetchableRecord, PersistableRecord,
     public var runId: String
     public var taskId: String
     public var number: Int
-    public var state: String
+    public var state: TaskRecord.State
     public var startedAt: Date
     public var endedAt: Date?
     public var pid: Int32?

@@ -51,8 +51,8 @@ extension RunIndex {
 
     private static func insertRun(_ run: RunRecord, _ db: Database) throws {
         try RunRow(
-            id: run.id, study: run.study, specFile: run.specFile, state: run.state.rawValue, createdAt: run.createdAt,
-            endedAt: run.endedAt, pid: run.pid, heartbeatAt: run.heartbeatAt, executor: run.executor
+            id: run.id, study: run.study, specFile: run.specFile, state: run.state, createdAt: run.createdAt,
+            endedAt: run.endedAt, pid: run.pid, heartbeatAt: run.heartbeatAt, executor: run.executor.kind
         ).upsert(db)
         try ProvenanceRow.filter(Column("runId") == run.id).deleteAll(db)
         for (key, value) in provenanceFacts(run.provenance) {
@@ -75,14 +75,14 @@ extension RunIndex {
         // Deleting the task row cascades to its attempts, params, metrics and artifacts.
         try TaskRow.filter(TaskRow.Columns.runId == runID && TaskRow.Columns.taskId == task.id).deleteAll(db)
         try TaskRow(
-            runId: runID, taskId: task.id, stage: task.stage, kind: task.kind.rawValue, fingerprint: task.fingerprint.value,
-            state: task.state.rawValue, attempts: task.attempts.count, startedAt: task.attempts.first?.startedAt,
+            runId: runID, taskId: task.id, stage: task.stage, kind: task.kind, fingerprint: task.fingerprint.value,
+            state: task.state, attempts: task.attempts.count, startedAt: task.attempts.first?.startedAt,
             endedAt: task.lastAttempt?.endedAt, exitCode: task.lastAttempt?.exitCode, cachedFromRun: task.cachedFrom?.run,
             cachedFromTask: task.cachedFrom?.task, reason: task.reason
         ).insert(db)
         for attempt in task.attempts {
             try AttemptRow(
-                runId: runID, taskId: task.id, number: attempt.number, state: attempt.state.rawValue, startedAt: attempt.startedAt,
+                runId: runID, taskId: task.id, number: attempt.number, state: attempt.state, startedAt: attempt.startedAt,
                 endedAt: attempt.endedAt, pid: attempt.pid, jobId: attempt.jobID, exitCode: attempt.exitCode, signal: attempt.signal, timedOut: attempt.timedOut
             ).insert(db)
         }

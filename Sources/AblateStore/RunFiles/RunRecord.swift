@@ -18,15 +18,13 @@ public struct RunRecord: Codable, Hashable, Sendable {
     /// The ablate process driving the run, and when it last said it was alive.
     public var pid: Int32
     public var heartbeatAt: Date
-    /// `local` or `slurm`.
-    public var executor: String
     /// The executor and its options as this run last used them (a resume keeps them).
-    public var executorSettings: ExecutorSpec?
+    public var executor: Executor
     public var provenance: Provenance
 
     public init(
         id: String, study: String, specFile: String, state: State, createdAt: Date, endedAt: Date? = nil, pid: Int32,
-        heartbeatAt: Date, executor: String, provenance: Provenance
+        heartbeatAt: Date, executor: Executor, provenance: Provenance
     ) {
         self.id = id
         self.study = study
@@ -38,6 +36,60 @@ public struct RunRecord: Codable, Hashable, Sendable {
         self.heartbeatAt = heartbeatAt
         self.executor = executor
         self.provenance = provenance
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, study, specFile, state, createdAt, endedAt, pid, heartbeatAt, executor, provenance
+        /// Where runs of earlier versions kept the executor's options (`executor` held its name).
+        case executorSettings
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        study = try container.decode(String.self, forKey: .study)
+        specFile = try container.decode(String.self, forKey: .specFile)
+        state = try container.decode(State.self, forKey: .state)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        endedAt = try container.decodeIfPresent(Date.self, forKey: .endedAt)
+        pid = try container.decode(Int32.self, forKey: .pid)
+        heartbeatAt = try container.decode(Date.self, forKey: .heartbeatAt)
+        provenance = try container.decode(Provenance.self, forKey: .provenance)
+        if let name = try? container.decode(Executor.Kind.self, forKey: .executor) {
+            let options = try container.decodeIfPresent(LegacyExecutorSettings.self, forKey: .executorSettings)
+            executor = name == .slurm ? .slurm(options?.slurmOptions ?? SlurmOptions()) : .local
+        } else {
+            executor = try container.decode(Executor.self, forKey: .executor)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(study, forKey: .study)
+        try container.encode(specFile, forKey: .specFile)
+        try container.encode(state, forKey: .state)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(endedAt, forKey: .endedAt)
+        try container.encode(pid, forKey: .pid)
+        try container.encode(heartbeatAt, forKey: .heartbeatAt)
+        try container.encode(executor, forKey: .executor)
+        try container.encode(provenance, forKey: .provenance)
+    }
+}
+
+/// The executor options as runs of earlier versions wrote them in `run.json`.
+private struct LegacyExecutorSettings: Decodable {
+    var partition: String?
+    var account: String?
+    var qos: String?
+    var sbatchFlags: [String]?
+    var pollInterval: Double?
+
+    var slurmOptions: SlurmOptions {
+        SlurmOptions(
+            partition: partition, account: account, qos: qos, sbatchFlags: sbatchFlags ?? [],
+            pollInterval: pollInterval.flatMap { SlurmOptions.isValidPollInterval($0) ? $0 : nil } ?? SlurmOptions.defaultPollInterval)
     }
 }
 

@@ -30,6 +30,10 @@ public struct RunLayout: Sendable {
     public var events: String { runDirectory + "/events.jsonl" }
     public var lockFile: String { runDirectory + "/lock" }
     public var index: String { runDirectory + "/index.sqlite" }
+    /// SQLite's write-ahead log of the index, beside it.
+    public var indexWriteAheadLog: String { index + "-wal" }
+    /// What a report read from the index, kept while the index is unchanged.
+    public var reportCache: String { runDirectory + "/report.cache" }
     public var tasksDirectory: String { runDirectory + "/tasks" }
     /// The Hugging Face cache the tasks share (`HF_HOME`), inside the run.
     public var huggingFaceHome: String { runDirectory + "/hf-home" }

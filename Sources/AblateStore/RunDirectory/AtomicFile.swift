@@ -154,8 +154,8 @@ public enum FileError: Error, CustomStringConvertible {
 
 /// Directory creation for paths whose parent exists: one `mkdir`, where Foundation's
 /// intermediate-directory creation inspects every component of the path.
-enum Directories {
-    static func make(_ path: String) throws {
+public enum Directories {
+    public static func make(_ path: String) throws {
         if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
         if errno == ENOENT {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

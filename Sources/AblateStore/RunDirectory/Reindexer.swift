@@ -1,5 +1,4 @@
 import AblateCore
-import AblateStore
 import Foundation
 
 /// Rebuilds a run's index from its files (`run.json`, `plan.json`, each task's
@@ -8,11 +7,11 @@ public enum Reindexer {
     /// Writes a fresh index beside the old one and swaps it in, so readers never see half.
     public static func reindex(runDirectory: String) throws -> Int {
         let layout = RunLayout(runDirectory: runDirectory)
-        guard let run = try? AtomicFile.readJSON(RunRecord.self, from: layout.runRecord) else { throw RunSessionError.notARun(runDirectory) }
+        let run = try layout.readRunRecord()
         var tasks: [(TaskRecord, MetricsRecord?)] = []
-        for id in layout.plannedTaskIDs() {
-            guard let record = try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(id)) else { continue }
-            tasks.append((record, try? AtomicFile.readJSON(MetricsRecord.self, from: layout.metrics(id))))
+        for id in try layout.plannedTaskIDs() {
+            guard let record = try layout.readTaskRecord(id) else { continue }
+            tasks.append((record, try layout.readMetricsRecord(id)))
         }
         let temporary = layout.index + ".rebuild"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }

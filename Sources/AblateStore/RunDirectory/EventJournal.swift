@@ -25,21 +25,56 @@ public struct RunEvent: Codable, Hashable, Sendable {
     public var kind: Kind
     public var task: String?
     public var attempt: Int?
-    public var state: String?
+    /// The task's state after the event, for task events.
+    public var state: TaskRecord.State?
+    /// The run's state after the event, for `run-finished`.
+    public var runState: RunRecord.State?
     public var exitCode: Int32?
     public var message: String?
 
     public init(
-        _ kind: Kind, task: String? = nil, attempt: Int? = nil, state: String? = nil, exitCode: Int32? = nil, message: String? = nil,
-        time: Date = Timestamp.now()
+        _ kind: Kind, task: String? = nil, attempt: Int? = nil, state: TaskRecord.State? = nil, runState: RunRecord.State? = nil,
+        exitCode: Int32? = nil, message: String? = nil, time: Date = Timestamp.now()
     ) {
         self.time = time
         self.kind = kind
         self.task = task
         self.attempt = attempt
         self.state = state
+        self.runState = runState
         self.exitCode = exitCode
         self.message = message
+    }
+
+    // Task and run states share the one `state` field of a line.
+    private enum CodingKeys: String, CodingKey {
+        case time, kind, task, attempt, state, exitCode, message
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        time = try container.decode(Date.self, forKey: .time)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        task = try container.decodeIfPresent(String.self, forKey: .task)
+        attempt = try container.decodeIfPresent(Int.self, forKey: .attempt)
+        exitCode = try container.decodeIfPresent(Int32.self, forKey: .exitCode)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
+        if kind == .runFinished {
+            runState = try container.decodeIfPresent(RunRecord.State.self, forKey: .state)
+        } else {
+            state = try container.decodeIfPresent(TaskRecord.State.self, forKey: .state)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(time, forKey: .time)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(task, forKey: .task)
+        try container.encodeIfPresent(attempt, forKey: .attempt)
+        if let runState { try container.encode(runState, forKey: .state) } else { try container.encodeIfPresent(state, forKey: .state) }
+        try container.encodeIfPresent(exitCode, forKey: .exitCode)
+        try container.encodeIfPresent(message, forKey: .message)
     }
 }
 

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+
+/// A condition at run time that the user can fix: printed as `error: …`, exit 1. (A
+/// `ValidationError` is for command lines that do not parse, and prints the usage.)
+struct UserError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The one way the CLI ends: help and version on standard output with exit 0; a command line
+/// that does not parse as `error: …` with the usage, exit 2; anything a command throws as
+/// `error: …`, exit 1; an interrupted run exits 130 (commands throw `ExitCode` once they
+/// have said why).
+enum CommandFailure {
+    /// Usage errors, as shells and most tools number them.
+    static let usage: Int32 = 2
+
+    /// Prints what the user needs to know about a parsing error and returns the exit code.
+    static func reportParsingError(_ error: any Error) -> Int32 {
+        let code = AblateCommand.exitCode(for: error).rawValue
+        let message = AblateCommand.fullMessage(for: error)
+        if code == ExitCode.success.rawValue {
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        write("error: " + strippingPrefix(message))
+        return usage
+    }
+
+    /// Prints a command's error and returns the exit code.
+    static func reportCommandError(_ error: any Error) -> Int32 {
+        if let exit = error as? ExitCode { return exit.rawValue }
+        if error is CleanExit { return reportParsingError(error) }
+        if error is ValidationError {
+            // A command that found its own arguments wrong after parsing: a usage error too.
+            return reportParsingError(error)
+        }
+        write("error: \(error)")
+        return ExitCode.failure.rawValue
+    }
+
+    private static func strippingPrefix(_ message: String) -> String {
+        message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
+    }
+
+    private static func write(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}

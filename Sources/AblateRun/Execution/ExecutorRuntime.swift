@@ -1,0 +1,32 @@
+import AblateCore
+import AblateStore
+
+/// What an executor is made of while a run goes: the launcher that starts its attempts and
+/// the limits the scheduler keeps. The one place that maps `Executor` onto its implementation.
+struct ExecutorRuntime {
+    let launcher: any ProcessLauncher
+    let limits: ResourcePool.Limits
+
+    init(_ executor: Executor, options: RunOptions) {
+        launcher = Self.launcher(for: executor, killGrace: options.scheduler.killGrace)
+        switch executor {
+        case .local: limits = options.limits
+        // CPUs, memory and GPUs are the cluster's business; only the queue is capped.
+        case .slurm: limits = .cluster(jobs: options.clusterJobs)
+        }
+    }
+
+    static func launcher(for executor: Executor, killGrace: Double) -> any ProcessLauncher {
+        switch executor {
+        case .local: return SubprocessLauncher(killGrace: killGrace)
+        case .slurm(let options): return SlurmLauncher(options: options)
+        }
+    }
+
+    /// The launcher that owns a handle an earlier session recorded: this run's own, or one of
+    /// the executor the handle came from (a run first started locally, resumed on Slurm).
+    static func owner(of handle: LaunchHandle, current: (any ProcessLauncher)?, killGrace: Double) -> any ProcessLauncher {
+        if let current, current.executor == handle.executor { return current }
+        return launcher(for: handle.executor == .slurm ? .slurm(SlurmOptions()) : .local, killGrace: killGrace)
+    }
+}

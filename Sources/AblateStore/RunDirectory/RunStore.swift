@@ -1,0 +1,42 @@
+import Foundation
+
+/// The run directory as one store: its files, written first and atomically, then its index
+/// and journal. Every change of a task's state goes through `transition`, which applies the
+/// task state machine and writes what it produced; the caller serialises calls per task.
+public final class RunStore: Sendable {
+    public let layout: RunLayout
+    public let index: RunIndex
+    public let journal: EventJournal
+
+    /// Opens the run's index (damaged: an error naming `ablate reindex`) and journal.
+    public init(layout: RunLayout) throws {
+        self.layout = layout
+        index = try layout.openIndex()
+        journal = try EventJournal(path: layout.events)
+    }
+
+    /// Applies `event` to `record` and writes the result: `status.json`, the index (with
+    /// `metrics`, or the task's `metrics.json` when nil) and the journal line.
+    @discardableResult
+    public func transition(
+        _ record: TaskRecord, _ event: TaskEvent, runID: String, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file
+    ) throws -> TaskRecord {
+        let (next, line) = TaskLifecycle.apply(event, to: record, at: Timestamp.now())
+        try save(next, runID: runID, metrics: metrics, durability: durability)
+        if let line { try journal.append(line) }
+        return next
+    }
+
+    /// Writes a task's record to `status.json` and the index.
+    public func save(_ record: TaskRecord, runID: String, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file) throws {
+        try Directories.make(layout.taskDirectory(record.id))
+        try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability)
+        try index.record(task: record, metrics: metrics ?? layout.readMetricsRecord(record.id), runID: runID)
+    }
+
+    /// Writes `run.json` and the run's row.
+    public func save(_ run: RunRecord) throws {
+        try AtomicFile.writeJSON(run, to: layout.runRecord)
+        try index.record(run: run)
+    }
+}

@@ -1,0 +1,39 @@
+import AblateCore
+
+/// How a process ended.
+public enum ProcessExit: Hashable, Sendable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var succeeded: Bool { self == .exited(0) }
+}
+
+/// What an executor started for an attempt, to follow or stop it: a local process group, or
+/// a Slurm job.
+public enum LaunchHandle: Hashable, Sendable, CustomStringConvertible {
+    case processGroup(Int32)
+    case slurmJob(String)
+
+    /// The executor that started it, and so the only one that can follow or stop it.
+    public var executor: Executor.Kind {
+        switch self {
+        case .processGroup: return .local
+        case .slurmJob: return .slurm
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .processGroup(let group): return "process group \(group)"
+        case .slurmJob(let job): return "Slurm job \(job)"
+        }
+    }
+}
+
+extension AttemptRecord {
+    /// What the executor started for the attempt, once it was recorded.
+    public var handle: LaunchHandle? {
+        if let jobID { return .slurmJob(jobID) }
+        return pid.map { .processGroup($0) }
+    }
+}
