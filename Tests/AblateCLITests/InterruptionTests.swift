@@ -150,4 +150,32 @@ import Testing
         _ = try Reindexer.reindex(runDirectory: layout.runDirectory)
         #expect(try RunIndex(path: layout.index).dump() == live)
     }
+
+    @Test func cancelWithoutAnAblateKillsTheLocalTasksADeadOneLeftBehind() throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: orphaned
+            stages:
+              long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 60"}
+            """)
+        let ablate = try start(["run", spec])
+        #expect(Waiting.until(timeout: 20) { lines("pids").count == 1 }, "the task started")
+        let layout = RunLayout(runDirectory: try runDirectory())
+        #expect(Waiting.until(timeout: 10) { (try? layout.readTaskRecord("long"))??.lastAttempt?.pid != nil }, "its group is recorded")
+        kill(ablate.processIdentifier, SIGKILL)
+        ablate.waitUntilExit()
+        let shell = try #require(lines("pids").first.flatMap(Int32.init))
+        #expect(Processes.isAlive(shell), "a local task goes on when its ablate is killed")
+
+        let cancel = try CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.contains("killed the process groups it left behind: "), "\(cancel.stdout)")
+        #expect(Waiting.until(timeout: 10) { !Processes.isAlive(shell) }, "the task's group is gone")
+        let record = try #require(try layout.readTaskRecord("long"))
+        #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted && record.lastAttempt?.endedAt != nil)
+        #expect(record.reason?.contains("was stopped with 'ablate cancel' while no ablate followed it") == true, "\(record.reason ?? "")")
+        let again = try CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(again.status == 1 && again.stderr.contains("is not running"))
+    }
 }

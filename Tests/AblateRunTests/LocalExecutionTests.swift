@@ -179,4 +179,26 @@ import Testing
         let harness = try Harness("ablate: 1\nname: big\nstages:\n  big: {kind: command, run: \"true\", resources: {gpus: 4}}\n")
         await #expect(throws: RunSessionError.self) { try await harness.run(harness.options(gpus: ["0"])) }
     }
+
+    @Test func aStateThatCannotBeWrittenStopsTheRunWithItsCause() async throws {
+        // The task puts a directory where its status.json goes, so that the write of its end fails.
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: unwritable
+            stages:
+              broken: {kind: command, run: "rm -f ${outputs.output}/../../status.json; mkdir ${outputs.output}/../../status.json"}
+              slow: {kind: command, run: "sleep 30"}
+            """)
+        let session = try await RunSession.start(specPath: harness.specPath, options: harness.options(), observer: nil)
+        let started = Date()
+        await #expect {
+            _ = try await session.execute()
+        } throws: { error in
+            "\(error)".hasPrefix("the run stopped: the state of task broken could not be recorded (")
+        }
+        #expect(Date().timeIntervalSince(started) < 20, "the other task was stopped, not waited for")
+        #expect(session.record(of: "slow")?.state == .interrupted)
+        #expect(session.runRecord.state == .failed)
+    }
 }
