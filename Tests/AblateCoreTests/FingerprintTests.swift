@@ -111,4 +111,33 @@ import Testing
         #expect(decoded.tasks.map(\.dependencies) == plan.tasks.map(\.dependencies))
         #expect(decoded.variants == plan.variants)
     }
+
+    /// The disk, with the content of some folders edited (their digests, and so the digest of
+    /// every folder above them, differ).
+    private struct EditedDisk: LocalFiles {
+        let disk = DiskFiles()
+        let edited: String
+
+        func text(at path: String) -> String? { disk.text(at: path) }
+        func kind(of path: String) -> LocalFileKind? { disk.kind(of: path) }
+        func contentDigest(of path: String) throws -> String {
+            let digest = try disk.contentDigest(of: path)
+            return edited == path || edited.hasPrefix(path + "/") ? "edited-" + digest : digest
+        }
+    }
+
+    @Test func editingARunnerTestChangesNoTaskButEditingARunnerChangesItsTasks() throws {
+        let runners = try #require(Compile.plan(Self.pipeline, files: Self.data).tasks.first { $0.stage == "sft" }?.command.environment.first {
+            $0.name == "PYTHONPATH"
+        }?.value.parts.first)
+        guard case .localPath(let directory) = runners else { throw Compile.CompileFailure(diagnostics: ["PYTHONPATH is not the runners folder"]) }
+        let before = try fingerprints(Self.pipeline)
+        let testEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/tests/test_training.py"))
+        #expect(Dictionary(uniqueKeysWithValues: testEdited.tasks.map { ($0.stage, $0.fingerprint.value) }) == before)
+        let runnerEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/ablate_runners/sft.py"))
+        let after = Dictionary(uniqueKeysWithValues: runnerEdited.tasks.map { ($0.stage, $0.fingerprint.value) })
+        for stage in ["sft", "dpo", "eval"] { #expect(before[stage] != after[stage], "\(stage)") }
+        let requirementsEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/environments/runners.txt"))
+        #expect(requirementsEdited.tasks.first { $0.stage == "sft" }?.fingerprint.value != before["sft"])
+    }
 }

@@ -37,7 +37,7 @@ struct CompilationState {
         for argument in command.arguments + command.environment.map(\.value) {
             for case .localPath(let path) in argument.parts where fileDigests[path] == nil {
                 do {
-                    fileDigests[path] = try files.contentDigest(of: path)
+                    fileDigests[path] = path == RunnerPackage.directory ? try RunnerPackage.contentDigest(files: files) : try files.contentDigest(of: path)
                 } catch {
                     diagnostics.error(
                         at: stage.location, "stage '\(stage.name)' reads '\(path)', which cannot be read to fingerprint it: \(error.localizedDescription)")

@@ -14,6 +14,20 @@ public enum RunnerPackage {
         return root.appendingPathComponent("Runners").path
     }()
 
+    /// The folders of the runners that decide what a stage computes: the package and its
+    /// environments' requirements. Its tests, its `pyproject.toml` and anything else beside
+    /// them change no result, so editing them invalidates nothing in the cache.
+    static let contentFolders = ["ablate_runners", "environments"]
+
+    /// The digest that stands for the runners folder in every fingerprint that reads it.
+    static func contentDigest(files: any LocalFiles) throws -> String {
+        var text = ""
+        for folder in contentFolders {
+            text += folder + "\0" + (try files.contentDigest(of: directory + "/" + folder)) + "\0"
+        }
+        return Digest.sha256Hex(of: text.utf8)
+    }
+
     /// The requirements file of a runner environment.
     public static func requirements(of environment: String) -> String {
         directory + "/environments/" + environment + ".txt"

@@ -4,7 +4,7 @@ import Foundation
 /// Shorthands for compiling specs in tests.
 enum Compile {
     /// Compiles YAML text written to a temporary file (so relative paths resolve there).
-    static func text(_ yaml: String, files: [String: String] = [:]) throws -> StudyCompiler.Outcome {
+    static func text(_ yaml: String, files: [String: String] = [:], reading disk: any LocalFiles = DiskFiles()) throws -> StudyCompiler.Outcome {
         let directory = NSTemporaryDirectory() + "ablate-spec-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, content) in files {
@@ -14,12 +14,12 @@ enum Compile {
         }
         let path = directory + "/spec.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return StudyCompiler().compile(path: path)
+        return StudyCompiler(files: disk).compile(path: path)
     }
 
     /// The plan, or a failure listing the diagnostics.
-    static func plan(_ yaml: String, files: [String: String] = [:]) throws -> Plan {
-        let outcome = try text(yaml, files: files)
+    static func plan(_ yaml: String, files: [String: String] = [:], reading disk: any LocalFiles = DiskFiles()) throws -> Plan {
+        let outcome = try text(yaml, files: files, reading: disk)
         guard let plan = outcome.plan else {
             throw CompileFailure(diagnostics: outcome.diagnostics.sorted.map(\.description))
         }
