@@ -47,7 +47,7 @@ struct LogsCommand: ParsableCommand {
                 try? handle.close()
             }
             guard follow else { return }
-            let state = (try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(task)))?.state
+            let state = try layout.readTaskRecord(task)?.state
             if state != .running && state != .pending { return }
             Thread.sleep(forTimeInterval: 0.3)
         } while true

@@ -43,7 +43,7 @@ public struct ResultsTableBuilder: Sendable {
             let label = rowLabel(results, variant, prefixed: prefixed)
             var unfinished: [String] = []
             for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                if let state = results.tasks[taskID]?.state, state != "completed", state != "cached" {
+                if let state = results.tasks[taskID]?.state, !state.isDone {
                     unfinished.append("\(stage) \(state)")
                 }
             }

@@ -17,7 +17,7 @@ public struct RunResults: Sendable {
     /// Variant name → stage → task id.
     public var stageTasks: [String: [String: String]]
     /// Task id → its stage and state.
-    public var tasks: [String: (stage: String, state: String)]
+    public var tasks: [String: (stage: String, state: TaskRecord.State)]
     /// Every `stage/metric` the run's variants have.
     public var metricKeys: Set<String> { Set(keys) }
     /// The distinct `stage/metric` names, numbered in the order met.
@@ -91,8 +91,12 @@ public struct RunResults: Sendable {
                     series[row[0], default: [:]][row[1], default: []].append((row[2], row[3]))
                 }
             }
-            var tasks: [String: (stage: String, state: String)] = [:]
-            try forEachRow(db, sql: "SELECT taskId, stage, state FROM task") { columns in tasks[columns[0]] = (columns[1], columns[2]) }
+            var tasks: [String: (stage: String, state: TaskRecord.State)] = [:]
+            var unknownState: String?
+            try forEachRow(db, sql: "SELECT taskId, stage, state FROM task") { columns in
+                if let state = TaskRecord.State(rawValue: columns[2]) { tasks[columns[0]] = (columns[1], state) } else { unknownState = columns[2] }
+            }
+            if let unknownState { throw RunStoreError.damagedIndex(path: layout.index, cause: "a task in the unknown state '\(unknownState)'") }
             return RunResults(
                 run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items,
                 params: params,

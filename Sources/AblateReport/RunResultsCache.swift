@@ -61,7 +61,7 @@ enum RunResultsCache {
             for (stage, task) in stages { writer.strings(stage, task) }
         }
         writer.int(results.tasks.count)
-        for (task, info) in results.tasks { writer.strings(task, info.stage, info.state) }
+        for (task, info) in results.tasks { writer.strings(task, info.stage, info.state.rawValue) }
         writer.int(results.keys.count)
         for key in results.keys { writer.string(key) }
         writer.int(results.entries.count)
@@ -106,10 +106,12 @@ enum RunResultsCache {
             }
             stageTasks[variant] = stages
         }
-        var tasks: [String: (stage: String, state: String)] = [:]
+        var tasks: [String: (stage: String, state: TaskRecord.State)] = [:]
         for _ in 0..<reader.count() {
-            let task = reader.string()
-            tasks[task] = (reader.string(), reader.string())
+            let (task, stage, state) = (reader.string(), reader.string(), reader.string())
+            // A state no ablate writes: the cache is damaged, and the index is read instead.
+            guard let known = TaskRecord.State(rawValue: state) else { return nil }
+            tasks[task] = (stage, known)
         }
         let keys = (0..<reader.count()).map { _ in reader.string() }
         let entries = (0..<reader.count()).map { _ in

@@ -127,9 +127,10 @@ import Testing
     }
 
     @Test func editingARunnerTestChangesNoTaskButEditingARunnerChangesItsTasks() throws {
-        let runners = try #require(Compile.plan(Self.pipeline, files: Self.data).tasks.first { $0.stage == "sft" }?.command.environment.first {
-            $0.name == "PYTHONPATH"
-        }?.value.parts.first)
+        let runners = try #require(
+            Compile.plan(Self.pipeline, files: Self.data).tasks.first { $0.stage == "sft" }?.command.environment.first {
+                $0.name == "PYTHONPATH"
+            }?.value.parts.first)
         guard case .localPath(let directory) = runners else { throw Compile.CompileFailure(diagnostics: ["PYTHONPATH is not the runners folder"]) }
         let before = try fingerprints(Self.pipeline)
         let testEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/tests/test_training.py"))

@@ -64,9 +64,9 @@ import Testing
         #expect(plan.task(id: "rm")?.dependencies == ["environment[runners]"])
         // PPO needs TRL 1.12 and so an environment of its own.
         #expect(plan.task(id: "ppo")?.dependencies == ["sft", "rm", "environment[ppo]"])
-        #expect(plan.task(id: "environment[ppo]")?.environment == "system")
+        #expect(plan.task(id: "environment[ppo]")?.environment == .system)
         #expect(plan.task(id: "ppo")?.command.arguments.map(\.display).joined(separator: " ").contains("--ppo-epochs 2") == true)
-        #expect(plan.task(id: "ppo")?.environment == "ppo")
+        #expect(plan.task(id: "ppo")?.environment == .runner("ppo"))
         // Every environment task comes before the tasks that need it.
         let order = Dictionary(uniqueKeysWithValues: plan.tasks.enumerated().map { ($1.id, $0) })
         for task in plan.tasks {

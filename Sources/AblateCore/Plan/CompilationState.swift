@@ -110,13 +110,13 @@ struct CompilationState {
     /// runner with the stage's `python:`, or else with the Python of its environment task.
     private mutating func interpreter(
         for stage: StageSpec, settings: [String: SettingValue], _ diagnostics: inout DiagnosticLog
-    ) -> (CommandArgument?, String)? {
-        guard let recipe = RecipeBook.recipe(for: stage.kind) else { return (nil, "system") }
+    ) -> (CommandArgument?, TaskEnvironment)? {
+        guard let recipe = RecipeBook.recipe(for: stage.kind) else { return (nil, .system) }
         if case .string(let python)? = settings[SettingCatalog.pythonSetting] {
-            return (.literal(python), "python:" + python)
+            return (.literal(python), .python(python))
         }
         guard let task = environmentTask(recipe.environment, for: stage, &diagnostics) else { return nil }
-        return (CommandArgument([.taskOutput(task: task, output: "venv/bin/python")]), recipe.environment)
+        return (CommandArgument([.taskOutput(task: task, output: "venv/bin/python")]), .runner(recipe.environment))
     }
 
     /// The task that creates (or finds) a runner environment: one per environment in a plan,
@@ -140,12 +140,12 @@ struct CompilationState {
             environment: [RunnerPackage.pythonPath])
         guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return nil }
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
-            kind: .command, settings: [:], command: command, environment: "system", inputs: [:])
+            kind: .command, settings: [:], command: command, environment: .system, inputs: [:])
         var id = "environment[\(name)]"
         if taskIDs.contains(id) { id += "~" + fingerprint.short }
         let task = PlannedTask(
             id: id, stage: "environment", kind: .command, fingerprint: fingerprint, axisValues: [], inputs: [], settings: [:],
-            command: command, environment: "system", resources: TaskResources(), retries: 0, outputs: ["venv"], metricFiles: [],
+            command: command, environment: .system, resources: TaskResources(), retries: 0, outputs: ["venv"], metricFiles: [],
             variants: [], requiredOutputs: ["venv/bin/python"])
         environmentTasks[name] = id
         _ = add(task)

@@ -14,7 +14,7 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
     public var settings: [String: SettingValue]
     public var command: TaskCommand
     /// The software environment the command runs in (a runner environment, or `system`).
-    public var environment: String
+    public var environment: TaskEnvironment
     public var resources: TaskResources
     public var retries: Int
     public var outputs: [String]

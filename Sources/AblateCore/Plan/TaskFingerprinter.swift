@@ -4,7 +4,7 @@ struct TaskFingerprinter {
     let fileDigests: [String: String]
 
     func fingerprint(
-        kind: StageKind, settings: [String: SettingValue], command: TaskCommand, environment: String,
+        kind: StageKind, settings: [String: SettingValue], command: TaskCommand, environment: TaskEnvironment,
         inputs: [InputRole: ResolvedInput]
     ) -> Fingerprint {
         var builder = FingerprintBuilder()
@@ -31,7 +31,7 @@ struct TaskFingerprinter {
         builder.add(.command, commandEncoding)
 
         var environmentEncoding = CanonicalEncoding()
-        environmentEncoding.string(environment)
+        environmentEncoding.string(environment.identity)
         for variable in command.environment.sorted(by: { $0.name < $1.name }) {
             environmentEncoding.string(variable.name)
             environmentEncoding.argument(variable.value, taskFingerprints: taskFingerprints, fileDigests: fileDigests)

@@ -115,7 +115,7 @@ public final class Scheduler: Sendable {
     private func attempt(_ task: ScheduledTask, number: Int, allocation: ResourcePool.Allocation) async -> Event {
         let registry = self.registry
         let delegate = self.delegate
-        var result = AttemptResult(exit: nil, timedOut: false, interrupted: false, error: nil)
+        var result = AttemptResult(exit: nil, timedOut: false, interrupted: false)
         do {
             let outcome: LaunchOutcome
             if number == 1, let handle = task.adopting {
@@ -125,7 +125,7 @@ public final class Scheduler: Sendable {
                 do {
                     request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
                 } catch {
-                    result.error = "\(error)"
+                    result.failure = .notPrepared("\(error)")
                     return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
                 }
                 outcome = try await launcher.launch(request) { handle in
@@ -137,10 +137,10 @@ public final class Scheduler: Sendable {
             }
             result.exit = outcome.exit
             result.timedOut = outcome.timedOut
-            result.error = outcome.failure
+            result.failure = outcome.failure.map(AttemptFailure.executor)
             result.requeue = outcome.requeue
         } catch {
-            result.error = "\(error)"
+            result.failure = .notStarted("\(error)")
         }
         registry.unregister(task.id)
         result.interrupted = registry.isInterrupted && !(result.exit?.succeeded ?? false)

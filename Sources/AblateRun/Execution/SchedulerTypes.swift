@@ -26,13 +26,29 @@ public struct AttemptResult: Sendable {
     public var timedOut: Bool
     /// The run was being stopped when the attempt ended.
     public var interrupted: Bool
-    /// Why the process could not be started, what its executor says went wrong, or why its
-    /// results were refused.
-    public var error: String?
+    /// Why the attempt did not get to run, or what its executor says went wrong.
+    public var failure: AttemptFailure?
     /// Ended by something outside the task: it runs again without using up a retry.
     public var requeue = false
 
-    public var succeeded: Bool { exit?.succeeded == true && !timedOut && !interrupted && error == nil }
+    public var succeeded: Bool { exit?.succeeded == true && !timedOut && !interrupted && failure == nil }
+}
+
+/// What went wrong with an attempt besides its exit status.
+public enum AttemptFailure: Hashable, Sendable, CustomStringConvertible {
+    /// Its directory or command could not be prepared.
+    case notPrepared(String)
+    /// The executor could not start or follow it (no such program, sbatch or squeue failed).
+    case notStarted(String)
+    /// The executor reports a failure beyond the exit (out of memory, a failed node, preemption).
+    case executor(String)
+
+    public var description: String {
+        switch self {
+        case .notPrepared(let cause): return "could not be prepared: \(cause)"
+        case .notStarted(let cause), .executor(let cause): return cause
+        }
+    }
 }
 
 /// Where a task ended up when the scheduler stopped.

@@ -73,7 +73,7 @@ extension RunSession: SchedulerDelegate {
 
     /// How an attempt ended, in words.
     static func describe(_ result: AttemptResult) -> String {
-        if let error = result.error { return error }
+        if let failure = result.failure { return failure.description }
         if result.timedOut { return "timed out" }
         switch result.exit {
         case .exited(let code)?: return code == 0 ? "completed" : "exited with code \(code)"
