@@ -10,7 +10,14 @@ struct SchemaCommand: ParsableCommand {
         discussion: "For example, with the YAML language server: '# yaml-language-server: $schema=ablate.schema.json'."
     )
 
+    @Flag(help: "Print instead the manifest the Python stage runners load (Runners/ablate_runners/manifest.json).")
+    var runnerManifest = false
+
     func run() throws {
+        if runnerManifest {
+            FileHandle.standardOutput.write(try RunnerManifest.json())
+            return
+        }
         FileHandle.standardOutput.write(try SpecSchema.json())
         print()
     }

@@ -194,7 +194,7 @@ struct ReferenceResolver {
         _ dataset: DatasetEntry, for role: InputRole, of stage: StageSpec, at location: SourceLocation,
         _ diagnostics: inout DiagnosticLog
     ) -> ResolvedInput? {
-        if let formats = role.acceptedFormats(for: stage.kind), !formats.contains(dataset.format) {
+        if let formats = stage.kind.descriptor.formats(for: role), !formats.contains(dataset.format) {
             diagnostics.error(
                 at: location,
                 "stage '\(stage.name)' (kind '\(stage.kind.rawValue)') needs \(formats.map(\.rawValue).quotedList) data for '\(role.rawValue)', but dataset '\(dataset.name)' is '\(dataset.format.rawValue)' (in variant \(variantName)); pick another dataset or fix its 'format:'"

@@ -42,16 +42,10 @@ enum ResolvedInput {
     }
 }
 
-/// The recipe of every built-in stage kind (`command` stages build their own command).
+/// The recipe of every built-in stage kind, from its descriptor's runner (`command` stages
+/// build their own command).
 enum RecipeBook {
     static func recipe(for kind: StageKind) -> (any Recipe)? {
-        switch kind {
-        case .sft, .reward, .dpo, .bon, .generate, .merge: return RunnerRecipe(module: kind.rawValue, environment: "runners")
-        case .tinyModel: return RunnerRecipe(module: "tiny_model", environment: "runners")
-        case .ppo: return RunnerRecipe(module: "ppo", environment: "ppo")
-        case .lmEval: return RunnerRecipe(module: "lm_eval", environment: "runners")
-        case .diversity, .judge, .linguistic: return RunnerRecipe(module: kind.rawValue, environment: "runners", outputsUnderMetrics: true)
-        case .command: return nil
-        }
+        kind.descriptor.runner.map(RunnerRecipe.init)
     }
 }

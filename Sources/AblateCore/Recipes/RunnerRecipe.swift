@@ -4,13 +4,12 @@
 /// (`max_new_tokens` → `--max-new-tokens`, `lora.r` → `--lora-r`), and `--output` names the
 /// task's output directory.
 struct RunnerRecipe: Recipe {
-    var module: String
-    var environment: String
-    /// Kinds that only measure write their files under the `metrics` output.
-    var outputsUnderMetrics = false
+    var runner: StageKindDescriptor.Runner
+
+    var environment: String { runner.environment }
 
     func arguments(for context: RecipeContext) -> [CommandArgument] {
-        var arguments: [CommandArgument] = ["-m", .literal("ablate_runners.\(module)")]
+        var arguments: [CommandArgument] = ["-m", .literal("ablate_runners.\(runner.module)")]
         for role in context.kind.inputRoles {
             guard let input = context.inputs[role] else { continue }
             let flag = "--" + Self.flagName(role.rawValue)
@@ -26,13 +25,13 @@ struct RunnerRecipe: Recipe {
             guard let value = context.settings[name] else { continue }
             arguments += Self.flags(name, value)
         }
-        arguments += ["--output", outputsUnderMetrics ? .output("metrics") : CommandArgument([.outputDirectory])]
+        arguments += ["--output", runner.outputsUnderMetrics ? .output("metrics") : CommandArgument([.outputDirectory])]
         return arguments
     }
 
     /// Settings that change how a task runs (resources, retries) or what runs it (`python`)
     /// are ablate's own business, not the runner's.
-    private static func isPassed(_ name: String) -> Bool {
+    static func isPassed(_ name: String) -> Bool {
         name != SettingCatalog.pythonSetting && SettingCatalog.definition(named: name)?.affectsResult ?? false
     }
 
@@ -48,7 +47,7 @@ struct RunnerRecipe: Recipe {
         }
     }
 
-    private static func flagName(_ name: String) -> String {
+    static func flagName(_ name: String) -> String {
         name.replacingOccurrences(of: "_", with: "-")
     }
 }

@@ -29,7 +29,8 @@ public struct TaskRecord: Codable, Hashable, Sendable {
     public var attempts: [AttemptRecord]
     /// For a cached task: the run and task that produced the outputs.
     public var cachedFrom: CacheOrigin?
-    /// The task's resolved settings, as the index's params.
+    /// The values the task runs with: its resolved settings and, where the spec leaves one out,
+    /// the runner's default (the index's params).
     public var settings: [String: SettingValue]
     public var variants: [String]
     /// Output name → absolute path.
@@ -44,7 +45,7 @@ public struct TaskRecord: Codable, Hashable, Sendable {
         fingerprint = task.fingerprint
         self.state = state
         attempts = []
-        settings = task.settings
+        settings = task.kind.descriptor.effectiveSettings(task.settings)
         variants = task.variants
         outputs = [:]
     }

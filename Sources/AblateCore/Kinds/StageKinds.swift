@@ -1,0 +1,102 @@
+/// The table of stage kinds (as swift-driver keeps one table of options): one descriptor per
+/// kind, with its inputs, outputs, settings and their defaults, and its runner.
+public enum StageKinds {
+    /// Every kind reads these.
+    private static let everywhere: Set<String> = ["seed", "resources", "retries"]
+    /// Every built-in kind (a runner) can run with an existing interpreter.
+    private static let builtIn = everywhere.union([SettingCatalog.pythonSetting])
+    private static let training: Set<String> = [
+        "lora", "max_length", "learning_rate", "epochs", "max_steps", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
+    ]
+    private static let generation: Set<String> = ["temperature", "max_new_tokens", "max_prompts"]
+    private static let trainingDefaults: [String: SettingValue] = [
+        "lora.dropout": .double(0), "epochs": .double(1), "batch_size": .int(8), "gradient_accumulation_steps": .int(1),
+        "warmup_ratio": .double(0), "seed": .int(0),
+    ]
+    private static let generationDefaults: [String: SettingValue] = ["temperature": .double(0.7), "max_new_tokens": .int(64)]
+    private static let prompts: [DatasetFormat] = [.promptOnly, .messages, .promptCompletion, .preference]
+
+    private static func runner(_ module: String, environment: String = "runners", underMetrics: Bool = false) -> StageKindDescriptor.Runner {
+        StageKindDescriptor.Runner(module: module, environment: environment, outputsUnderMetrics: underMetrics)
+    }
+
+    public static let table: [StageKindDescriptor] = [
+        StageKindDescriptor(
+            kind: .sft, summary: "supervised fine-tuning (TRL SFTTrainer, LoRA through PEFT)",
+            inputs: [.init(.model), .init(.data, formats: [.messages, .promptCompletion])], outputs: ["model"], modelOutputs: ["model"],
+            settings: builtIn.union(training), requiredSettings: [], defaults: trainingDefaults, runner: runner("sft")),
+        StageKindDescriptor(
+            kind: .reward, summary: "reward modelling on preference pairs (TRL RewardTrainer)",
+            inputs: [.init(.model), .init(.data, formats: [.preference])], outputs: ["model"], modelOutputs: ["model"],
+            settings: builtIn.union(training), requiredSettings: [], defaults: trainingDefaults, runner: runner("reward")),
+        StageKindDescriptor(
+            kind: .dpo, summary: "direct preference optimisation (TRL DPOTrainer)",
+            inputs: [.init(.model), .init(.data, formats: [.preference]), .init(.referenceModel, required: false)], outputs: ["model"],
+            modelOutputs: ["model"], settings: builtIn.union(training).union(["beta"]), requiredSettings: [],
+            defaults: trainingDefaults.merging(["beta": .double(0.1)]) { $1 }, runner: runner("dpo")),
+        StageKindDescriptor(
+            kind: .ppo, summary: "PPO against a reward model (TRL 1.12 PPOTrainer)",
+            inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["model"], modelOutputs: ["model"],
+            settings: builtIn.union(training).union(generation).union(["kl_coef", "ppo_epochs"]), requiredSettings: [],
+            defaults: trainingDefaults.merging(generationDefaults) { $1 }.merging(["kl_coef": .double(0.05), "ppo_epochs": .int(4)]) { $1 },
+            runner: runner("ppo", environment: "ppo")),
+        StageKindDescriptor(
+            kind: .bon, summary: "best-of-N sampling ranked by a reward model",
+            inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
+            settings: builtIn.union(generation).union(["n", "samples_per_prompt", "batch_size"]), requiredSettings: [],
+            defaults: generationDefaults.merging(["n": .int(16), "samples_per_prompt": .int(1), "batch_size": .int(8), "seed": .int(0)]) { $1 },
+            runner: runner("bon")),
+        StageKindDescriptor(
+            kind: .generate, summary: "K samples per prompt",
+            inputs: [.init(.model), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
+            settings: builtIn.union(generation).union(["samples_per_prompt", "batch_size"]), requiredSettings: [],
+            defaults: generationDefaults.merging(["samples_per_prompt": .int(4), "batch_size": .int(8), "seed": .int(0)]) { $1 },
+            runner: runner("generate")),
+        StageKindDescriptor(
+            kind: .lmEval, summary: "lm-evaluation-harness benchmarks",
+            inputs: [.init(.model)], outputs: ["results"], modelOutputs: [],
+            settings: builtIn.union(["max_length", "batch_size", "tasks", "num_fewshot", "limit", "task_dir"]), requiredSettings: ["tasks"],
+            defaults: ["batch_size": .int(1)], runner: runner("lm_eval")),
+        StageKindDescriptor(
+            kind: .diversity, summary: "output diversity: distinct-n, EAD, Sentence-BERT, NLI",
+            inputs: [.init(.samples)], outputs: ["metrics"], modelOutputs: [], settings: builtIn.union(["metrics", "nli_model"]),
+            requiredSettings: [], defaults: ["metrics": .list([.string("distinct-n"), .string("ead")]), "seed": .int(0)],
+            runner: runner("diversity", underMetrics: true)),
+        StageKindDescriptor(
+            kind: .judge, summary: "win rate against a baseline, by a reward model or an OpenAI-compatible endpoint",
+            inputs: [.init(.samples), .init(.baseline), .init(.judgeModel, required: false)], outputs: ["metrics"], modelOutputs: [],
+            settings: builtIn.union(["judge", "judge_prompt", "endpoint_model"]), requiredSettings: [],
+            defaults: ["judge": .string("reward-model"), "judge_prompt": .string("summary"), "seed": .int(0)],
+            runner: runner("judge", underMetrics: true)),
+        StageKindDescriptor(
+            kind: .linguistic, summary: "linguistic features: sentence length, sentiment, part of speech, lemmas",
+            inputs: [.init(.data, required: false), .init(.samples, required: false)], outputs: ["metrics"], modelOutputs: [],
+            settings: builtIn.union(["features"]), requiredSettings: [],
+            defaults: ["features": .list(["length", "sentiment", "pos", "lemmas"].map(SettingValue.string)), "seed": .int(0)],
+            runner: runner("linguistic", underMetrics: true)),
+        StageKindDescriptor(
+            kind: .merge, summary: "a LoRA chain merged into a full model", inputs: [.init(.model)], outputs: ["model"],
+            modelOutputs: ["model"], settings: builtIn, requiredSettings: [], defaults: ["seed": .int(0)], runner: runner("merge")),
+        StageKindDescriptor(
+            kind: .tinyModel, summary: "a deterministic tiny Llama and reward model, built from a config", inputs: [],
+            outputs: ["model", "reward_model"], modelOutputs: ["model", "reward_model"], settings: builtIn, requiredSettings: [],
+            defaults: ["seed": .int(0)], runner: runner("tiny_model")),
+        StageKindDescriptor(
+            kind: .command, summary: "any program, or a shell line", inputs: [], outputs: ["output"], modelOutputs: [], settings: everywhere,
+            requiredSettings: [], defaults: [:], runner: nil),
+    ]
+
+    private static let byKind: [StageKind: StageKindDescriptor] = Dictionary(uniqueKeysWithValues: table.map { ($0.kind, $0) })
+
+    /// The descriptor of a kind; every kind has one (a test checks the table is complete).
+    public static func descriptor(_ kind: StageKind) -> StageKindDescriptor {
+        byKind[kind] ?? StageKindDescriptor(
+            kind: kind, summary: "", inputs: [], outputs: [], modelOutputs: [], settings: everywhere, requiredSettings: [], defaults: [:],
+            runner: nil)
+    }
+
+    /// The kinds that read a setting.
+    public static func kinds(reading setting: String) -> Set<StageKind> {
+        Set(table.filter { $0.settings.contains(setting) }.map(\.kind))
+    }
+}
