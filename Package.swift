@@ -25,15 +25,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The run index: an SQLite database rebuilt at will from the run directory's files.
+        // The run directory and its index: the files are the truth, the SQLite index is rebuilt
+        // from them at will; the only code that knows their names and the index's schema.
         .target(
             name: "AblateStore",
             dependencies: [
                 "AblateCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        // Running a plan: run directories, the cache, processes, the scheduler, resume.
+        // Running a plan: the cache, the executors, the scheduler, resume.
         .target(
             name: "AblateRun",
             dependencies: [
@@ -42,13 +44,10 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // Reports: the results table of one or more runs, read from their indexes.
+        // Reports: the results table of one or more runs, read through the store.
         .target(
             name: "AblateReport",
-            dependencies: [
-                "AblateCore", "AblateStore", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            dependencies: ["AblateCore", "AblateStore"]
         ),
         // The command-line interface: the only target that imports ArgumentParser or prints.
         .target(

@@ -1,3 +1,5 @@
+import AblateStore
+
 /// Collects metric series (training losses per step) for the report's curves: one chart per
 /// stage and metric, one line per task.
 public enum ResultsSeriesCollector {

@@ -1,3 +1,4 @@
+import AblateStore
 import Foundation
 
 extension RunResults {

@@ -90,9 +90,10 @@ public enum StageKinds {
 
     /// The descriptor of a kind; every kind has one (a test checks the table is complete).
     public static func descriptor(_ kind: StageKind) -> StageKindDescriptor {
-        byKind[kind] ?? StageKindDescriptor(
-            kind: kind, summary: "", inputs: [], outputs: [], modelOutputs: [], settings: everywhere, requiredSettings: [], defaults: [:],
-            runner: nil)
+        byKind[kind]
+            ?? StageKindDescriptor(
+                kind: kind, summary: "", inputs: [], outputs: [], modelOutputs: [], settings: everywhere, requiredSettings: [], defaults: [:],
+                runner: nil)
     }
 
     /// The kinds that read a setting.

@@ -1,15 +1,20 @@
-import AblateStore
 import Foundation
 import GRDB
 import GRDBSQLite
 
 /// What one run's index says about its results: variants, the task of each stage, task
-/// states, metrics and params.
+/// states, metrics and params, read in bulk by `read(_:series:)` — the one reader of the index
+/// besides its records, kept here beside the schema it reads.
 public struct RunResults: Sendable {
     /// A metric's value and standard error for one variant.
     public struct Metric: Sendable, Hashable {
         public var value: Double?
         public var stderr: Double?
+
+        public init(value: Double?, stderr: Double?) {
+            self.value = value
+            self.stderr = stderr
+        }
     }
 
     public var run: RunRow
@@ -21,46 +26,51 @@ public struct RunResults: Sendable {
     /// Every `stage/metric` the run's variants have.
     public var metricKeys: Set<String> { Set(keys) }
     /// The distinct `stage/metric` names, numbered in the order met.
-    var keys: [String]
+    public var keys: [String]
     /// Every value of every variant, with its key as a number into `keys`: compact, so that
     /// a hundred runs' millions of values fit in little memory.
-    var entries: [Entry]
+    public var entries: [Entry]
 
     /// Per-item values by variant position and key number (only variants that have any).
-    var items: [Int32: [Int32: [Double]]]
+    public var items: [Int32: [Int32: [Double]]]
 
     /// One value of a variant; NaN stands for a missing value or standard error.
-    struct Entry {
-        var position: Int32
-        var key: Int32
-        var value: Double
-        var stderr: Double
+    public struct Entry: Sendable {
+        public var position: Int32
+        public var key: Int32
+        public var value: Double
+        public var stderr: Double
+
+        public init(position: Int32, key: Int32, value: Double, stderr: Double) {
+            self.position = position
+            self.key = key
+            self.value = value
+            self.stderr = stderr
+        }
     }
     /// Task id → param name → value.
     public var params: [String: [String: String]]
     /// Task id → series name → points (loaded only for charts).
     public var series: [String: [String: [(step: Int, value: Double)]]]
 
-    /// Reads a run's index (`ablate reindex` rebuilds it if it is missing), or, without
-    /// series, the cache of an earlier read while the index is unchanged.
-    public static func load(runDirectory: String, series includeSeries: Bool = false) throws -> RunResults {
-        let layout = RunLayout(runDirectory: runDirectory)
-        guard FileManager.default.fileExists(atPath: layout.index) else { throw ReportError.noIndex(runDirectory) }
-        guard !includeSeries else { return try read(layout, series: true) }
-        let stamp = RunResultsCache.Stamp(runDirectory: runDirectory)
-        if let cached = RunResultsCache.read(runDirectory: runDirectory, stamp: stamp) { return cached }
-        let results = try read(layout, series: false)
-        RunResultsCache.write(results, runDirectory: runDirectory, stamp: stamp)
-        return results
+    public init(
+        run: RunRow, variants: [VariantRow], stageTasks: [String: [String: String]], tasks: [String: (stage: String, state: TaskRecord.State)],
+        keys: [String], entries: [Entry], items: [Int32: [Int32: [Double]]], params: [String: [String: String]],
+        series: [String: [String: [(step: Int, value: Double)]]]
+    ) {
+        self.run = run
+        self.variants = variants
+        self.stageTasks = stageTasks
+        self.tasks = tasks
+        self.keys = keys
+        self.entries = entries
+        self.items = items
+        self.params = params
+        self.series = series
     }
 
-    /// Writes the run's `report.cache` unless an up-to-date one exists: a finished run leaves
-    /// one, so that even the first report on it need not read the index through SQLite.
-    public static func prepareCache(runDirectory: String) {
-        _ = try? load(runDirectory: runDirectory)
-    }
-
-    private static func read(_ layout: RunLayout, series includeSeries: Bool) throws -> RunResults {
+    /// Reads a run's index: all of it, or without the metric series (what tables need).
+    public static func read(_ layout: RunLayout, series includeSeries: Bool) throws -> RunResults {
         let index = try layout.openIndexForReading()
         do {
             return try read(index, layout: layout, series: includeSeries)
@@ -71,7 +81,7 @@ public struct RunResults: Sendable {
 
     private static func read(_ index: RunIndex, layout: RunLayout, series includeSeries: Bool) throws -> RunResults {
         try index.writer.read { db in
-            guard let run = try RunRow.fetchOne(db) else { throw ReportError.noIndex(layout.runDirectory) }
+            guard let run = try RunRow.fetchOne(db) else { throw RunStoreError.damagedIndex(path: layout.index, cause: "it holds no run") }
             var stageTasks: [String: [String: String]] = [:]
             try forEachRow(db, sql: "SELECT variant, stage, taskId FROM variantTask") { columns in
                 stageTasks[columns[0], default: [:]][columns[1]] = columns[2]
@@ -206,35 +216,6 @@ public struct RunResults: Sendable {
         return items
     }
 
-    /// The 95% bootstrap interval of each chosen column for every variant with per-item values;
-    /// nil when the run stored none.
-    public func intervals(of columns: [String]) -> [[(low: Double, high: Double)?]]? {
-        guard !items.isEmpty else { return nil }
-        let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        var result = [[(low: Double, high: Double)?]](repeating: [(low: Double, high: Double)?](repeating: nil, count: columns.count), count: variants.count)
-        for (position, byKey) in items where Int(position) < variants.count {
-            for (key, values) in byKey {
-                guard let column = columnIndex[keys[Int(key)]] else { continue }
-                result[Int(position)][column] = Bootstrap.interval(values)
-            }
-        }
-        return result
-    }
-
-    /// The value and standard error of each chosen column for every variant, row by row: the
-    /// metric of variant position `p` in column `c` is at `p * columns.count + c`.
-    public func values(of columns: [String]) -> [Metric?] {
-        let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        let keyColumn = keys.map { columnIndex[$0] }
-        var values = [Metric?](repeating: nil, count: columns.count * variants.count)
-        for entry in entries {
-            let position = Int(entry.position)
-            guard position >= 0, position < variants.count, let column = keyColumn[Int(entry.key)] else { continue }
-            values[position * columns.count + column] = Metric(value: entry.value.isNaN ? nil : entry.value, stderr: entry.stderr.isNaN ? nil : entry.stderr)
-        }
-        return values
-    }
-
     /// Calls `body` with the text of each row's columns, read straight from SQLite.
     private static func forEachRow(_ db: Database, sql: String, _ body: ([String]) -> Void) throws {
         let statement = try db.makeStatement(sql: sql)
@@ -246,33 +227,6 @@ public struct RunResults: Sendable {
             if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
             body((0..<count).map { column in sqlite3_column_text(raw, column).map { String(cString: $0) } ?? "" })
-        }
-    }
-
-    /// A variant's axis values, parsed when asked for: a table without a reference row or row
-    /// labels never needs them.
-    public func axisValues(of variant: VariantRow) -> [String: String] {
-        Self.parseAxisValues(variant.axisValues)
-    }
-
-    static func parseAxisValues(_ json: String) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
-        return object.mapValues { value in
-            if let number = value as? NSNumber { return number.stringValue }
-            return "\(value)"
-        }
-    }
-}
-
-/// A report that cannot be made.
-public enum ReportError: Error, CustomStringConvertible {
-    case noIndex(String)
-    case noRuns
-
-    public var description: String {
-        switch self {
-        case .noIndex(let directory): return "\(directory) has no readable index.sqlite; rebuild it with 'ablate reindex \(directory)'"
-        case .noRuns: return "no runs to report on"
         }
     }
 }
