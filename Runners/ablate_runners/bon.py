@@ -17,9 +17,12 @@ import argparse
 import os
 from statistics import fmean
 
+from . import manifest
 from .common import RunnerError, fail, write_metrics
 from .sampling import (add_sampling_arguments, check_arguments, load_policy, load_prompts, load_reward_model, reward_scores,
                        sample, write_jsonl, write_samples)
+
+KIND = "bon"
 
 
 def rank(prompts, candidates, rewards, n, picks):
@@ -39,13 +42,19 @@ def best_reward(ranking):
     return ranking["rewards"][ranking["chosen"]]
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="Best-of-N sampling ranked by a reward model.")
+    add_sampling_arguments(flags)
+    flags.add_argument("--reward-model", required=True, help="a sequence classifier with one label: a local directory or a hub id")
+    flags.add_argument("--n", type=int, help="candidates per pick (N)")
+    flags.add_argument("--samples-per-prompt", type=int, help="best-of-N picks per prompt")
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Best-of-N sampling ranked by a reward model.")
-    add_sampling_arguments(parser)
-    parser.add_argument("--reward-model", required=True, help="a sequence classifier with one label: a local directory or a hub id")
-    parser.add_argument("--n", type=int, default=16, help="candidates per pick (N)")
-    parser.add_argument("--samples-per-prompt", type=int, default=1, help="best-of-N picks per prompt")
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "n", "samples_per_prompt")
         reward_model, reward_tokenizer = load_reward_model(arguments.reward_model)

@@ -1,13 +1,14 @@
 """Reading a stage's dataset: a local JSONL/JSON/CSV/Parquet file or directory, or a hub id,
 normalised to the columns TRL's trainers expect.
 
-Formats (the spec's `format:`): `messages`, `prompt-completion`, `preference` (TRL's
-prompt/chosen/rejected, HH-RLHF's raw "\\n\\nHuman: … \\n\\nAssistant: …" pairs, or SHP's
-history/human_ref_A/human_ref_B/labels), `prompt-only` and `multiple-choice`.
+Formats (the spec's `format:`, named in the runner manifest): `messages`, `prompt-completion`,
+`preference` (TRL's prompt/chosen/rejected, HH-RLHF's raw "\\n\\nHuman: … \\n\\nAssistant: …" pairs,
+or SHP's history/human_ref_A/human_ref_B/labels), `prompt-only` and `multiple-choice`.
 """
 
 import os
 
+from . import manifest
 from .common import RunnerError
 
 LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
@@ -29,6 +30,7 @@ def load_records(arguments, role, seed=0):
 
     name = role.replace("-", "_")
     path = getattr(arguments, name)
+    data_format = checked_format(arguments, name)
     split = getattr(arguments, f"{name}_split")
     subset = getattr(arguments, f"{name}_subset")
     if os.path.exists(path):
@@ -50,7 +52,17 @@ def load_records(arguments, role, seed=0):
         dataset = dataset.shuffle(seed=seed).select(range(sample))
     if len(dataset) == 0:
         raise RunnerError(f"{path} has no records in split '{split}'")
-    return normalised(dataset, getattr(arguments, f"{name}_format"), path)
+    return normalised(dataset, data_format, path)
+
+
+def checked_format(arguments, name):
+    """The format given for the dataset `name` (None when absent), checked against the manifest's
+    format names before any data is read."""
+    data_format = getattr(arguments, f"{name}_format")
+    if data_format is not None and data_format not in manifest.formats():
+        flag = "--" + name.replace("_", "-") + "-format"
+        raise RunnerError(f"{flag}: unknown format '{data_format}'; use one of {', '.join(manifest.formats())}")
+    return data_format
 
 
 def normalised(dataset, data_format, path):

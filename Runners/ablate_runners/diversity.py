@@ -20,8 +20,10 @@ import argparse
 import itertools
 import re
 
+from . import manifest
 from .common import RunnerError, fail, read_samples, write_metrics
 
+KIND = "diversity"
 METRICS = ["distinct-n", "ead", "sentence-bert", "nli"]
 TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -141,15 +143,21 @@ def diversity(prompts, names, vocabulary_size=None, nli_model=None):
     return scalars, items
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(prog="python -m ablate_runners.diversity", description=__doc__.split("\n")[0])
+    flags.add_argument("--samples", required=True, help="a directory holding samples.jsonl, or the file")
+    flags.add_argument("--metrics", nargs="+", choices=METRICS)
+    flags.add_argument("--nli-model", help="a local NLI model for logical diversity")
+    flags.add_argument("--vocab-size", type=int, help="vocabulary size for EAD (default: distinct words in the samples)")
+    flags.add_argument("--seed", type=int, help="accepted for a uniform interface; the measures are deterministic")
+    flags.add_argument("--output", required=True)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main(arguments=None):
-    parser = argparse.ArgumentParser(prog="python -m ablate_runners.diversity", description=__doc__.split("\n")[0])
-    parser.add_argument("--samples", required=True, help="a directory holding samples.jsonl, or the file")
-    parser.add_argument("--metrics", nargs="+", default=["distinct-n", "ead"], choices=METRICS)
-    parser.add_argument("--nli-model", help="a local NLI model for logical diversity")
-    parser.add_argument("--vocab-size", type=int, help="vocabulary size for EAD (default: distinct words in the samples)")
-    parser.add_argument("--seed", type=int, default=0, help="accepted for a uniform interface; the measures are deterministic")
-    parser.add_argument("--output", required=True)
-    options = parser.parse_args(arguments)
+    options = parser().parse_args(arguments)
     try:
         scalars, items = diversity(read_samples(options.samples), options.metrics, options.vocab_size, options.nli_model)
     except RunnerError as error:

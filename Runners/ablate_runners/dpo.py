@@ -13,21 +13,29 @@ rewards, accuracies and margins per step) and DIR/metrics.json (the final traini
 
 import argparse
 
+from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
 from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
 
+KIND = "dpo"
 FINAL_METRICS = ("rewards/accuracies", "rewards/margins")
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="Direct preference optimisation (TRL DPOTrainer).")
+    add_training_arguments(flags)
+    flags.set_defaults(data_format="preference")
+    flags.add_argument("--ref-model", default=None, help="reference model (default: --model)")
+    flags.add_argument("--beta", type=float)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Direct preference optimisation (TRL DPOTrainer).")
-    add_training_arguments(parser)
-    parser.set_defaults(data_format="preference")
-    parser.add_argument("--ref-model", default=None, help="reference model (default: --model)")
-    parser.add_argument("--beta", type=float, default=0.1)
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         dataset = load_records(arguments, "data", seed=arguments.seed)
         # Imported once the data is read, so that bad input fails before this slow import.

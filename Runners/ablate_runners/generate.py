@@ -12,15 +12,24 @@ generated text) and DIR/metrics.json (generate/prompts, generate/samples, genera
 
 import argparse
 
+from . import manifest
 from .common import RunnerError, fail, write_metrics
 from .sampling import add_sampling_arguments, check_arguments, load_policy, load_prompts, sample, write_samples
 
+KIND = "generate"
+
+
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="K samples per prompt.")
+    add_sampling_arguments(flags)
+    flags.add_argument("--samples-per-prompt", type=int, help="samples per prompt (K)")
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
 
 def main():
-    parser = argparse.ArgumentParser(description="K samples per prompt.")
-    add_sampling_arguments(parser)
-    parser.add_argument("--samples-per-prompt", type=int, default=4, help="samples per prompt (K)")
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "samples_per_prompt")
         prompts = load_prompts(arguments)

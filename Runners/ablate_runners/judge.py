@@ -35,10 +35,12 @@ import time
 import urllib.error
 import urllib.request
 
+from . import manifest
 from .common import RunnerError, fail, read_samples, write_metrics
 from .data import add_dataset_arguments, load_records
 from .sampling import load_reward_model, reward_scores
 
+KIND = "judge"
 SYSTEM = "You are a helpful assistant, that ranks models by the quality of their answers."
 RANKING_REQUEST = """Then return a list of the model names and ranks, i.e., produce the following output:
 [
@@ -226,17 +228,23 @@ def judge(pairs, referee):
     return {"judge/win_rate": win_rate, "judge/judged": len(judged), "judge/unparseable": unparseable}, items
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(prog="python -m ablate_runners.judge", description=__doc__.split("\n")[0])
+    flags.add_argument("--samples", required=True, help="a directory holding samples.jsonl, or the file")
+    add_dataset_arguments(flags, "baseline", required=True)
+    flags.add_argument("--judge", choices=["reward-model", "endpoint"])
+    flags.add_argument("--judge-model", help="the reward model that judges (--judge reward-model)")
+    flags.add_argument("--judge-prompt", choices=sorted(PROMPTS), help="the ranking prompt (--judge endpoint)")
+    flags.add_argument("--endpoint-model", help="the model name at the endpoint (--judge endpoint)")
+    flags.add_argument("--seed", type=int, help="draws which side the sample is shown on (--judge endpoint)")
+    flags.add_argument("--output", required=True)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main(arguments=None):
-    parser = argparse.ArgumentParser(prog="python -m ablate_runners.judge", description=__doc__.split("\n")[0])
-    parser.add_argument("--samples", required=True, help="a directory holding samples.jsonl, or the file")
-    add_dataset_arguments(parser, "baseline", required=True)
-    parser.add_argument("--judge", choices=["reward-model", "endpoint"], default="reward-model")
-    parser.add_argument("--judge-model", help="the reward model that judges (--judge reward-model)")
-    parser.add_argument("--judge-prompt", choices=sorted(PROMPTS), default="summary", help="the ranking prompt (--judge endpoint)")
-    parser.add_argument("--endpoint-model", help="the model name at the endpoint (--judge endpoint)")
-    parser.add_argument("--seed", type=int, default=0, help="draws which side the sample is shown on (--judge endpoint)")
-    parser.add_argument("--output", required=True)
-    options = parser.parse_args(arguments)
+    options = parser().parse_args(arguments)
     try:
         pairs = matched(read_samples(options.samples), *references(options, options.seed))
         if options.judge == "endpoint":

@@ -28,9 +28,11 @@ import argparse
 import statistics
 from collections import Counter
 
+from . import manifest
 from .common import RunnerError, fail, read_samples, write_metrics
 from .data import add_dataset_arguments, load_records, prompts_of
 
+KIND = "linguistic"
 FEATURES = ["length", "sentiment", "pos", "lemmas"]
 UNIVERSAL_TAGS = ["NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", "X"]
 PENN_TO_UNIVERSAL = {
@@ -137,14 +139,20 @@ def sample_features(prompts, features):
     return {f"samples/{key}": value for key, value in scalars.items()}, items
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(prog="python -m ablate_runners.linguistic", description=__doc__.split("\n")[0])
+    add_dataset_arguments(flags, "data")
+    flags.add_argument("--samples", help="a directory holding samples.jsonl, or the file")
+    flags.add_argument("--features", nargs="+", choices=FEATURES)
+    flags.add_argument("--seed", type=int, help="for --data-sample")
+    flags.add_argument("--output", required=True)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main(arguments=None):
-    parser = argparse.ArgumentParser(prog="python -m ablate_runners.linguistic", description=__doc__.split("\n")[0])
-    add_dataset_arguments(parser, "data")
-    parser.add_argument("--samples", help="a directory holding samples.jsonl, or the file")
-    parser.add_argument("--features", nargs="+", choices=FEATURES, default=FEATURES)
-    parser.add_argument("--seed", type=int, default=0, help="for --data-sample")
-    parser.add_argument("--output", required=True)
-    options = parser.parse_args(arguments)
+    options = parser().parse_args(arguments)
     try:
         if not options.data and not options.samples:
             raise RunnerError("nothing to analyse: give --data, --samples or both")

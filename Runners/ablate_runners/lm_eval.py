@@ -18,9 +18,11 @@ import json
 import os
 from datetime import datetime
 
+from . import manifest
 from .common import RunnerError, fail
 from .models import load_model, load_tokenizer
 
+KIND = "lm-eval"
 SEEDS = ["random_seed", "numpy_random_seed", "torch_random_seed", "fewshot_random_seed"]
 
 
@@ -78,18 +80,24 @@ def write_results(directory, results, model):
         handle.write(json.dumps(results, indent=2, default=handle_non_serializable, ensure_ascii=False) + "\n")
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(prog="python -m ablate_runners.lm_eval", description=__doc__.split("\n")[0])
+    flags.add_argument("--model", required=True, help="a local model or LoRA adapter directory, or a hub id")
+    flags.add_argument("--tasks", nargs="+", required=True)
+    flags.add_argument("--task-dir", help="a directory of task YAMLs (the harness's --include_path)")
+    flags.add_argument("--num-fewshot", type=int)
+    flags.add_argument("--batch-size", type=int)
+    flags.add_argument("--limit", type=float, help="items per task (a fraction when below 1)")
+    flags.add_argument("--seed", type=int)
+    flags.add_argument("--max-length", type=int, help="the model's context length in tokens (default: from its config)")
+    flags.add_argument("--output", required=True)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main(arguments=None):
-    parser = argparse.ArgumentParser(prog="python -m ablate_runners.lm_eval", description=__doc__.split("\n")[0])
-    parser.add_argument("--model", required=True, help="a local model or LoRA adapter directory, or a hub id")
-    parser.add_argument("--tasks", nargs="+", required=True)
-    parser.add_argument("--task-dir", help="a directory of task YAMLs (the harness's --include_path)")
-    parser.add_argument("--num-fewshot", type=int)
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--limit", type=float, help="items per task (a fraction when below 1)")
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--max-length", type=int, help="the model's context length in tokens (default: from its config)")
-    parser.add_argument("--output", required=True)
-    options = parser.parse_args(arguments)
+    options = parser().parse_args(arguments)
     try:
         results = evaluate(options)
     except RunnerError as error:

@@ -11,17 +11,26 @@ without PEFT. Writes DIR/model: the merged weights (float32) and the tokenizer.
 import argparse
 import os
 
+from . import manifest
 from .common import RunnerError, fail
 from .models import load_model, load_tokenizer, model_kind
 
+KIND = "merge"
+
+
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="Merge LoRA adapters into a full model.")
+    flags.add_argument("--model", required=True, help="a LoRA adapter (its chain is followed to a full model) or a full model")
+    flags.add_argument("--kind", choices=["causal", "reward"], help="causal LM or reward model (default: from the base model's config)")
+    flags.add_argument("--seed", type=int, help="accepted for a uniform interface; merging is deterministic")
+    flags.add_argument("--output", required=True, help="the merged model goes to OUTPUT/model")
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
 
 def main():
-    parser = argparse.ArgumentParser(description="Merge LoRA adapters into a full model.")
-    parser.add_argument("--model", required=True, help="a LoRA adapter (its chain is followed to a full model) or a full model")
-    parser.add_argument("--kind", choices=["causal", "reward"], help="causal LM or reward model (default: from the base model's config)")
-    parser.add_argument("--seed", type=int, default=0, help="accepted for a uniform interface; merging is deterministic")
-    parser.add_argument("--output", required=True, help="the merged model goes to OUTPUT/model")
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         directory = os.path.join(arguments.output, "model")
         tokenizer = load_tokenizer(arguments.model)

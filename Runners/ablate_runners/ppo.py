@@ -21,10 +21,13 @@ objective/kl, loss/policy_avg, loss/value_avg, …; NaN written as null) and DIR
 
 import argparse
 
+from . import manifest
 from .common import RunnerError, fail
 from .models import load_model, load_tokenizer
 from .sampling import add_generation_arguments, add_prompt_arguments, check_arguments, format_prompt, load_prompts, load_reward_model
 from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
+
+KIND = "ppo"
 
 
 def prompt_dataset(arguments, tokenizer):
@@ -40,15 +43,21 @@ def prompt_dataset(arguments, tokenizer):
     return Dataset.from_dict({"input_ids": [row[-arguments.max_length :] if arguments.max_length else row for row in ids]})
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="PPO against a reward model (TRL 1.12 PPOTrainer).")
+    add_training_arguments(flags, data=False)
+    add_prompt_arguments(flags)
+    add_generation_arguments(flags)
+    flags.add_argument("--reward-model", required=True, help="a sequence classifier with one label, also the value model's start")
+    flags.add_argument("--kl-coef", type=float, help="KL penalty coefficient")
+    flags.add_argument("--ppo-epochs", type=int, help="PPO epochs over each batch of rollouts")
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main():
-    parser = argparse.ArgumentParser(description="PPO against a reward model (TRL 1.12 PPOTrainer).")
-    add_training_arguments(parser, data=False)
-    add_prompt_arguments(parser)
-    add_generation_arguments(parser)
-    parser.add_argument("--reward-model", required=True, help="a sequence classifier with one label, also the value model's start")
-    parser.add_argument("--kl-coef", type=float, default=0.05, help="KL penalty coefficient")
-    parser.add_argument("--ppo-epochs", type=int, default=4, help="PPO epochs over each batch of rollouts")
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "gradient_accumulation_steps", "ppo_epochs", "temperature")
         from transformers import set_seed

@@ -14,17 +14,27 @@ and DIR/items.jsonl (that outcome per pair).
 
 import argparse
 
+from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
 from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
 
 
+KIND = "reward"
+
+
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="Reward modelling (TRL RewardTrainer).")
+    add_training_arguments(flags)
+    flags.set_defaults(data_format="preference")
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Reward modelling (TRL RewardTrainer).")
-    add_training_arguments(parser)
-    parser.set_defaults(data_format="preference")
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         dataset = load_records(arguments, "data", seed=arguments.seed)
         # Imported once the data is read, so that bad input fails before this slow import.

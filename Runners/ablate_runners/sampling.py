@@ -4,6 +4,8 @@ prompts, seeded batched sampling, reward-model scores and writing samples.jsonl.
 A prompt is formatted with the tokenizer's chat template (one user turn and the generation
 prompt) when it has one, else used as it is; a (prompt, response) pair is scored as the
 chat-formatted conversation (or the two texts joined) by a one-label sequence classifier.
+
+The flags' defaults are the runner manifest's, which each runner's parser() applies.
 """
 
 import json
@@ -20,8 +22,8 @@ def add_prompt_arguments(parser):
 
 
 def add_generation_arguments(parser):
-    parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (0: greedy)")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--temperature", type=float, help="sampling temperature (0: greedy)")
+    parser.add_argument("--max-new-tokens", type=int)
 
 
 def add_sampling_arguments(parser):
@@ -29,8 +31,8 @@ def add_sampling_arguments(parser):
     parser.add_argument("--model", required=True, help="a local directory (model or LoRA adapter) or a hub id")
     add_prompt_arguments(parser)
     add_generation_arguments(parser)
-    parser.add_argument("--batch-size", type=int, default=8, help="prompts per generation batch")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, help="prompts per generation batch")
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--output", required=True, help="the task's output directory; samples go to OUTPUT/samples")
 
 

@@ -10,16 +10,26 @@ Writes DIR/model (the adapter, or the full model with --lora-enabled false), DIR
 
 import argparse
 
+from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
 from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
 
 
+KIND = "sft"
+
+
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description="Supervised fine-tuning (TRL SFTTrainer).")
+    add_training_arguments(flags)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Supervised fine-tuning (TRL SFTTrainer).")
-    add_training_arguments(parser)
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
     try:
         from trl import SFTConfig, SFTTrainer
 

@@ -12,8 +12,10 @@ import argparse
 import itertools
 import os
 
+from . import manifest
 from .common import fail
 
+KIND = "tiny-model"
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
     "{% if message['role'] == 'user' %}<|user|>{{ message['content'] }}\n"
@@ -65,11 +67,17 @@ def llama_config(tokenizer):
     )
 
 
+def parser():
+    """The runner's flags with the manifest's defaults: what main() parses, and what the contract check tries."""
+    flags = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    flags.add_argument("--output", required=True, help="the task's output directory")
+    flags.add_argument("--seed", type=int)
+    manifest.apply_defaults(flags, KIND)
+    return flags
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", required=True, help="the task's output directory")
-    parser.add_argument("--seed", type=int, default=0)
-    arguments = parser.parse_args()
+    arguments = parser().parse_args()
 
     import torch
     from transformers import LlamaForCausalLM, LlamaForSequenceClassification

@@ -10,22 +10,24 @@ from .models import record_base
 
 
 def add_training_arguments(parser, data=True):
+    """The flags every training runner takes; their defaults are the manifest's, which the
+    runner's parser() applies (--max-steps -1, no limit, is the manifest's absent value)."""
     parser.add_argument("--model", required=True, help="base model: a local directory (model or LoRA adapter) or a hub id")
     if data:
         add_dataset_arguments(parser, "data", required=True)
     parser.add_argument("--lora-r", type=int, default=None)
     parser.add_argument("--lora-alpha", type=float, default=None)
-    parser.add_argument("--lora-dropout", type=float, default=0.0)
+    parser.add_argument("--lora-dropout", type=float)
     parser.add_argument("--lora-target-modules", nargs="+", default=None)
     parser.add_argument("--lora-enabled", choices=["true", "false"], default=None)
     parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--learning-rate", type=float, default=None)
-    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--epochs", type=float)
     parser.add_argument("--max-steps", type=int, default=-1)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--gradient-accumulation-steps", type=int, default=1)
-    parser.add_argument("--warmup-ratio", type=float, default=0.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--gradient-accumulation-steps", type=int)
+    parser.add_argument("--warmup-ratio", type=float)
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--output", required=True, help="the task's output directory; the model goes to OUTPUT/model")
 
 
