@@ -6,9 +6,6 @@ import Yams
 /// `ablate schema` accepts every example spec and rejects broken ones, checked by a real
 /// JSON Schema validator (Python's jsonschema, draft 2020-12).
 @Suite struct SchemaTests {
-    /// The interpreter with `jsonschema` installed: `ABLATE_TEST_PYTHON`, else `python3`.
-    static var python: String { ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] ?? "python3" }
-
     private func writeJSON(of yamlPath: String, to directory: String) throws -> String {
         let text = try String(contentsOfFile: yamlPath, encoding: .utf8)
         let object = try #require(try Yams.load(yaml: text))
@@ -21,16 +18,7 @@ import Yams
     private func validate(_ documents: [String], in directory: String) throws -> (status: Int32, output: String) {
         let schemaPath = directory + "/schema.json"
         try SpecSchema.json().write(to: URL(fileURLWithPath: schemaPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [Self.python, Paths.repository + "/Scripts/validate-json-schema.py", schemaPath] + documents
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        return try Python.run([Paths.repository + "/Scripts/validate-json-schema.py", schemaPath] + documents)
     }
 
     private func temporaryDirectory() throws -> String {

@@ -105,16 +105,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let casesPath = directory + "/cases.json"
         try JSONSerialization.data(withJSONObject: cases, options: [.sortedKeys]).write(to: URL(fileURLWithPath: casesPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["PYTHONPATH=" + RunnerPackage.directory, SchemaTests.python, "-m", "ablate_runners.contract", casesPath]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try Python.run(["-m", "ablate_runners.contract", casesPath], variables: ["PYTHONPATH=" + RunnerPackage.directory])
+        #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == cases.count, "one verdict per kind: \(output)")
     }

@@ -16,6 +16,8 @@ public struct LaunchRequest: Sendable {
     public var workingDirectory: String
     public var standardOutput: String
     public var standardError: String
+    /// Where an executor that submits a batch script writes it (Slurm's `job.sh`).
+    public var batchScript: String
     /// What the task needs; the executor enforces the time limit.
     public var resources: TaskResources
 }

@@ -105,13 +105,14 @@ public final class RunSession: @unchecked Sendable {
     }
 
     /// A job an earlier session left queued or running that this run does not follow (its
-    /// inputs run again) is stopped before anything else starts.
+    /// inputs run again) is stopped, and its attempt ended, before anything else starts.
     private func stopAttemptsNotAdopted() async throws {
         for decision in decisions where decision.action == .run {
             guard let record = record(of: decision.task), record.state == .running, let attempt = record.lastAttempt, attempt.endedAt == nil,
                 let handle = attempt.handle
             else { continue }
             try await ExecutorRuntime.owner(of: handle, current: launcher, killGrace: options.scheduler.killGrace).recover(handle)
+            try transition(decision.task, .abandoned(reason: "\(handle) was stopped: \(decision.reason)"))
         }
     }
 

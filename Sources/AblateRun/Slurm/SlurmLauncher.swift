@@ -17,7 +17,7 @@ public final class SlurmLauncher: ProcessLauncher {
     }
 
     public func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome {
-        let script = request.workingDirectory + "/job.sh"
+        let script = request.batchScript
         try Data(SlurmSubmission.batchScript.utf8).write(to: URL(fileURLWithPath: script))
         let job = try await client.submit(SlurmSubmission(request: request, options: options, scriptPath: script))
         started(.slurmJob(job))

@@ -1,5 +1,4 @@
 import AblateCore
-import AblateStore
 import Foundation
 
 /// The content-addressed store of completed task outputs, shared by every run:
