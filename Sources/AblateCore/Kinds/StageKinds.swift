@@ -13,6 +13,14 @@ public enum StageKinds {
         "lora.dropout": .double(0), "epochs": .double(1), "batch_size": .int(8), "gradient_accumulation_steps": .int(1),
         "warmup_ratio": .double(0), "seed": .int(0),
     ]
+    /// The learning rate and sequence length each trainer uses by default (TRL's configs),
+    /// written here so that the index records them.
+    private static func trainer(learningRate: Double, maxLength: Int? = 1024) -> [String: SettingValue] {
+        var defaults = trainingDefaults
+        defaults["learning_rate"] = .double(learningRate)
+        if let maxLength { defaults["max_length"] = .int(maxLength) }
+        return defaults
+    }
     private static let generationDefaults: [String: SettingValue] = ["temperature": .double(0.7), "max_new_tokens": .int(64)]
     private static let prompts: [DatasetFormat] = [.promptOnly, .messages, .promptCompletion, .preference]
 
@@ -24,21 +32,23 @@ public enum StageKinds {
         StageKindDescriptor(
             kind: .sft, summary: "supervised fine-tuning (TRL SFTTrainer, LoRA through PEFT)",
             inputs: [.init(.model), .init(.data, formats: [.messages, .promptCompletion])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(training), requiredSettings: [], defaults: trainingDefaults, runner: runner("sft")),
+            settings: builtIn.union(training), requiredSettings: [], defaults: trainer(learningRate: 2e-5), runner: runner("sft")),
         StageKindDescriptor(
             kind: .reward, summary: "reward modelling on preference pairs (TRL RewardTrainer)",
             inputs: [.init(.model), .init(.data, formats: [.preference])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(training), requiredSettings: [], defaults: trainingDefaults, runner: runner("reward")),
+            settings: builtIn.union(training), requiredSettings: [], defaults: trainer(learningRate: 1e-4), runner: runner("reward")),
         StageKindDescriptor(
             kind: .dpo, summary: "direct preference optimisation (TRL DPOTrainer)",
             inputs: [.init(.model), .init(.data, formats: [.preference]), .init(.referenceModel, required: false)], outputs: ["model"],
             modelOutputs: ["model"], settings: builtIn.union(training).union(["beta"]), requiredSettings: [],
-            defaults: trainingDefaults.merging(["beta": .double(0.1)]) { $1 }, runner: runner("dpo")),
+            defaults: trainer(learningRate: 1e-6).merging(["beta": .double(0.1)]) { $1 }, runner: runner("dpo")),
         StageKindDescriptor(
             kind: .ppo, summary: "PPO against a reward model (TRL 1.12 PPOTrainer)",
             inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["model"], modelOutputs: ["model"],
             settings: builtIn.union(training).union(generation).union(["kl_coef", "ppo_epochs"]), requiredSettings: [],
-            defaults: trainingDefaults.merging(generationDefaults) { $1 }.merging(["kl_coef": .double(0.05), "ppo_epochs": .int(4)]) { $1 },
+            // PPO truncates prompts to max_length only when it is given.
+            defaults: trainer(learningRate: 3e-6, maxLength: nil).merging(generationDefaults) { $1 }.merging(["kl_coef": .double(0.05), "ppo_epochs": .int(4)])
+            { $1 },
             runner: runner("ppo", environment: "ppo")),
         StageKindDescriptor(
             kind: .bon, summary: "best-of-N sampling ranked by a reward model",

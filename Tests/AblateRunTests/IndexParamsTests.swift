@@ -1,0 +1,44 @@
+import AblateCore
+import AblateStore
+import Foundation
+import GRDB
+import Testing
+
+/// The index's params are the values a task runs with: what the spec says, and the runner's
+/// default for what it leaves out.
+@Suite struct IndexParamsTests {
+    @Test func paramsHoldTheRunnersDefaultsBesideTheSpecsValues() throws {
+        let directory = NSTemporaryDirectory() + "ablate-params-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/base", withIntermediateDirectories: true)
+        try "{}".write(toFile: directory + "/base/config.json", atomically: true, encoding: .utf8)
+        try "{}\n".write(toFile: directory + "/chat.jsonl", atomically: true, encoding: .utf8)
+        let spec = """
+            ablate: 1
+            name: params
+            models: {base: {path: base}}
+            datasets: {chat: {path: chat.jsonl, format: messages}}
+            stages:
+              sft: {kind: sft, model: base, data: chat, lora: {r: 8}, epochs: 3}
+            """
+        let outcome = StudyCompiler().compile(text: spec, file: directory + "/study.yaml")
+        let task = try #require(outcome.plan?.tasks.first { $0.stage == "sft" }, "\(outcome.diagnostics.sorted.map(\.description))")
+        let index = try RunIndex(writer: DatabaseQueue())
+        let date = Date(timeIntervalSince1970: 0)
+        let provenance = Provenance(gitCommit: nil, gitDirty: nil, host: "h", ablateVersion: "v", toolVersions: [:], environmentFingerprint: "e")
+        try index.record(
+            run: RunRecord(
+                id: "r", study: "params", specFile: "study.yaml", state: .running, createdAt: date, pid: 1, heartbeatAt: date, executor: .local,
+                provenance: provenance))
+        try index.record(task: TaskRecord(task: task, state: .pending), metrics: nil, runID: "r")
+        let params = try index.writer.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, value FROM param WHERE taskId = 'sft'").map { row -> (String, String) in
+                    (row[0], row[1])
+                })
+        }
+        #expect(params["epochs"] == "3" && params["lora.r"] == "8", "the spec's values")
+        #expect(params["lora.dropout"] == "0" && params["batch_size"] == "8" && params["seed"] == "0", "the runner's defaults: \(params)")
+        #expect(params["learning_rate"] == "2e-05" && params["max_length"] == "1024", "the trainer's defaults, named: \(params)")
+        #expect(params["max_steps"] == nil, "a setting without a default stays unset")
+    }
+}
