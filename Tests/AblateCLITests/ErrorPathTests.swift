@@ -4,15 +4,15 @@ import Testing
 /// One way errors reach a user: `error: …` on standard error, exit 2 for a command line that
 /// does not parse, 1 for anything else a user can fix; values that would trap are refused.
 @Suite struct ErrorPathTests {
-    /// A study of one quick task in a fresh directory, with its runs directory.
-    private func study() throws -> String {
+    /// A study of one quick task writing `metrics` (as a shell word) in a fresh directory.
+    private func study(metrics: String = #"'{\"x\": 1}'"#) throws -> String {
         let directory = NSTemporaryDirectory() + "ablate-errors-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let spec = """
             ablate: 1
             name: quick
             stages:
-              hello: {kind: command, run: "echo '{\\"x\\": 1}' > ${outputs.output}/metrics.json"}
+              hello: {kind: command, run: "echo \(metrics) > ${outputs.output}/metrics.json"}
             """
         try spec.write(toFile: directory + "/quick.yaml", atomically: true, encoding: .utf8)
         return directory
@@ -88,14 +88,7 @@ import Testing
     }
 
     @Test func aMalformedMetricsFileIsAWarningNamingTheFile() throws {
-        let directory = try study()
-        let spec = """
-            ablate: 1
-            name: quick
-            stages:
-              hello: {kind: command, run: "echo '{\\"x\\": 1' > ${outputs.output}/metrics.json"}
-            """
-        try spec.write(toFile: directory + "/quick.yaml", atomically: true, encoding: .utf8)
+        let directory = try study(metrics: #"'{\"x\": 1'"#)
         let run = try CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"], in: directory)
         #expect(run.status == 0, "the task itself succeeded: \(run.stderr)")
         #expect(run.stderr.contains("hello: "), "\(run.stderr)")

@@ -39,37 +39,30 @@ public enum RunStoreError: Error, CustomStringConvertible {
 extension RunLayout {
     /// `run.json`, or an error that says whether the directory is no run or a damaged one.
     public func readRunRecord() throws -> RunRecord {
-        guard FileManager.default.fileExists(atPath: runRecord) else { throw RunStoreError.notARun(runDirectory) }
-        do {
-            return try AtomicFile.readJSON(RunRecord.self, from: runRecord)
-        } catch {
-            throw RunStoreError.damagedFile(
-                path: runRecord, cause: RunStoreError.cause(of: error),
-                fix: "restore it, or start the study again with 'ablate run SPEC' (its completed tasks come from the cache)")
-        }
+        let fix = "restore it, or start the study again with 'ablate run SPEC' (its completed tasks come from the cache)"
+        guard let record = try read(RunRecord.self, at: runRecord, fix: fix) else { throw RunStoreError.notARun(runDirectory) }
+        return record
     }
 
     /// A task's `status.json`: nil when the task never got one, an error when it is damaged.
     public func readTaskRecord(_ task: String) throws -> TaskRecord? {
-        let path = status(task)
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        do {
-            return try AtomicFile.readJSON(TaskRecord.self, from: path)
-        } catch {
-            throw RunStoreError.damagedFile(
-                path: path, cause: RunStoreError.cause(of: error), fix: "delete it, and 'ablate resume' runs the task again")
-        }
+        try read(TaskRecord.self, at: status(task), fix: Self.rerunFix)
     }
 
     /// A task's `metrics.json`: nil when it has none, an error when it is damaged.
     public func readMetricsRecord(_ task: String) throws -> MetricsRecord? {
-        let path = metrics(task)
+        try read(MetricsRecord.self, at: metrics(task), fix: Self.rerunFix)
+    }
+
+    private static let rerunFix = "delete it, and 'ablate resume' runs the task again"
+
+    /// A run file: nil when it does not exist, an error naming `fix` when it cannot be decoded.
+    private func read<Record: Decodable>(_ type: Record.Type, at path: String, fix: String) throws -> Record? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
-            return try AtomicFile.readJSON(MetricsRecord.self, from: path)
+            return try AtomicFile.readJSON(type, from: path)
         } catch {
-            throw RunStoreError.damagedFile(
-                path: path, cause: RunStoreError.cause(of: error), fix: "delete it, and 'ablate resume' runs the task again")
+            throw RunStoreError.damagedFile(path: path, cause: RunStoreError.cause(of: error), fix: fix)
         }
     }
 
