@@ -1,3 +1,5 @@
+import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -44,9 +46,9 @@ import Testing
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
     }
 
-    private func run() throws -> [String: String] {
+    private func run(_ flags: [String] = []) throws -> [String: String] {
         let result = try CLIRunner.run(
-            ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"], in: directory,
+            ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"] + flags, in: directory,
             environment: ["ABLATE_RUNNERS": directory + "/Runners", "ABLATE_ENVIRONMENTS": environments])
         #expect(result.status == 0, "\(result.stderr)")
         let started = result.stdout.split(separator: "\n").compactMap {
@@ -71,5 +73,17 @@ import Testing
         try FileManager.default.removeItem(atPath: environments)
         #expect(try run() == ["environment[runners]": "run", "samples": "run"])
         #expect(builtEnvironments() == built)
+    }
+
+    @Test(.enabled(if: LocalSlurm.isAvailable))
+    func underSlurmTheEnvironmentIsBuiltOnTheSubmittingMachineAndTheStageIsAJob() throws {
+        #expect(try run(["--executor", "slurm", "--poll-interval", "0.3"]) == ["environment[runners]": "run", "samples": "run"])
+        let runs = directory + "/Runs/environments"
+        let layout = RunLayout(runDirectory: runs + "/" + (try FileManager.default.contentsOfDirectory(atPath: runs).first ?? ""))
+        let environment = try #require(try layout.readTaskRecord("environment[runners]")?.lastAttempt)
+        #expect(environment.jobID == nil && environment.pid != nil, "pip needs the network, which compute nodes often lack: it ran here")
+        #expect(!FileManager.default.fileExists(atPath: layout.batchScript("environment[runners]")))
+        let samples = try #require(try layout.readTaskRecord("samples")?.lastAttempt)
+        #expect(samples.jobID != nil && samples.state == .completed, "the stage itself was a Slurm job")
     }
 }

@@ -146,7 +146,7 @@ struct CompilationState {
         let task = PlannedTask(
             id: id, stage: "environment", kind: .command, fingerprint: fingerprint, axisValues: [], inputs: [], settings: [:],
             command: command, environment: .system, resources: TaskResources(), retries: 0, outputs: ["venv"], metricFiles: [],
-            variants: [], requiredOutputs: ["venv/bin/python"])
+            variants: [], requiredOutputs: ["venv/bin/python"], placement: .submittingMachine)
         environmentTasks[name] = id
         _ = add(task)
         return id

@@ -24,6 +24,8 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
     /// Paths below the task's outputs that must still exist for its cached result to count:
     /// an environment task's interpreter, which lives outside the cache.
     public var requiredOutputs: [String]?
+    /// Where the task must run, when not wherever the executor puts it (nil).
+    public var placement: TaskPlacement?
 
     /// The tasks this task needs, in input order: derived from the inputs, never stored.
     public var dependencies: [String] {
@@ -34,6 +36,13 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
         for id in fromInputs + fromCommand where seen.insert(id).inserted { result.append(id) }
         return result
     }
+}
+
+/// A constraint on where a task runs.
+public enum TaskPlacement: String, Codable, Hashable, Sendable {
+    /// On the machine ablate runs on, whatever the executor: the task needs the network
+    /// (building an environment with pip), which a cluster's compute nodes often lack.
+    case submittingMachine = "submitting-machine"
 }
 
 /// One axis and the value a task or variant has on it.

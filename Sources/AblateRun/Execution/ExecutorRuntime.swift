@@ -19,7 +19,9 @@ struct ExecutorRuntime {
     static func launcher(for executor: Executor, killGrace: Double) -> any ProcessLauncher {
         switch executor {
         case .local: return SubprocessLauncher(killGrace: killGrace)
-        case .slurm(let options): return SlurmLauncher(options: options)
+        case .slurm(let options):
+            // Tasks that need the network stay here: compute nodes often have none.
+            return SubmittingMachineLauncher(cluster: SlurmLauncher(options: options), local: SubprocessLauncher(killGrace: killGrace))
         }
     }
 

@@ -18,6 +18,8 @@ public struct LaunchRequest: Sendable {
     public var standardError: String
     /// Where an executor that submits a batch script writes it (Slurm's `job.sh`).
     public var batchScript: String
+    /// Where it must run, if not wherever the executor puts it.
+    public var placement: TaskPlacement?
     /// What the task needs; the executor enforces the time limit.
     public var resources: TaskResources
 }

@@ -53,7 +53,8 @@ struct CommandResolver {
         return LaunchRequest(
             name: task.id, arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
             workingDirectory: layout.taskDirectory(task.id), standardOutput: layout.stdout(task.id),
-            standardError: layout.stderr(task.id), batchScript: layout.batchScript(task.id), resources: task.resources)
+            standardError: layout.stderr(task.id), batchScript: layout.batchScript(task.id), placement: task.placement,
+            resources: task.resources)
     }
 }
 
