@@ -7,8 +7,8 @@ CASES.json is a list of {"kind": KIND, "arguments": [...]}, the arguments ablate
 `-m ablate_runners.MODULE`. The parser() of the kind's runner parses each case, and nothing runs.
 A problem is argparse's error; a manifest setting whose flag is among the arguments but is not
 parsed (at its dest) to the value given, converted by the setting's type (for a list, every value
-up to the next `--` flag); or an input flag (with a dataset's -format, -split, -subset and
--sample) not parsed to its argument. Prints one JSON line per case, {"kind", "ok", "problems"},
+up to the next `--` flag); or an input flag (with a dataset's -format, -split, -subset, -sample,
+-columns and -template) not parsed to its argument. Prints one JSON line per case, {"kind", "ok", "problems"},
 and exits 1 when any case failed. The runners import their heavy libraries only when they run, so
 the check takes well under a second.
 """
@@ -24,7 +24,9 @@ from . import manifest
 from .common import fail
 
 MISSING = object()
-DATASET_FLAGS = (("format", "str"), ("split", "str"), ("subset", "str"), ("sample", "int"))
+# A dataset input's companion flags: (suffix, type, list).
+DATASET_FLAGS = (("format", "str", False), ("split", "str", False), ("subset", "str", False), ("sample", "int", False),
+                 ("columns", "str", True), ("template", "str", False))
 
 
 def values_after(arguments, flag):
@@ -40,12 +42,12 @@ def values_after(arguments, flag):
 
 def flags(kind):
     """Every flag of the kind, shaped as a manifest setting (flag, dest, type, list): its inputs,
-    a dataset's -format, -split, -subset and -sample with them, and its settings."""
+    a dataset's companion flags (DATASET_FLAGS) with them, and its settings."""
     for declared in kind["inputs"]:
         yield {"flag": declared["flag"], "dest": declared["role"], "type": "str", "list": False}
         if declared["dataset"]:
-            for suffix, type_name in DATASET_FLAGS:
-                yield {"flag": f"{declared['flag']}-{suffix}", "dest": f"{declared['role']}_{suffix}", "type": type_name, "list": False}
+            for suffix, type_name, is_list in DATASET_FLAGS:
+                yield {"flag": f"{declared['flag']}-{suffix}", "dest": f"{declared['role']}_{suffix}", "type": type_name, "list": is_list}
     yield from kind["settings"]
 
 

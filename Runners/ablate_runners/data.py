@@ -2,17 +2,28 @@
 normalised to the columns TRL's trainers expect.
 
 Formats (the spec's `format:`, named in the runner manifest): `messages`, `prompt-completion`,
-`preference` (TRL's prompt/chosen/rejected, HH-RLHF's raw "\\n\\nHuman: … \\n\\nAssistant: …" pairs,
-or SHP's history/human_ref_A/human_ref_B/labels), `prompt-only` and `multiple-choice`.
+`preference`, `prompt-only` and `multiple-choice`. A format's data may come in any of the layouts of
+LAYOUTS (the native columns, or the columns of a dataset the seed studies use, such as LIMA's
+`conversations` or OpenOrca's `system_prompt`/`question`/`response`), found from the columns. A
+dataset in no known layout is mapped with `--ROLE-columns TARGET=COLUMN …` and `--ROLE-template`
+(the spec's `columns:` and `template:`), which build the target columns before the layouts are tried.
 """
 
 import os
+from collections import namedtuple
 
 from . import manifest
 from .common import RunnerError
 
 LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 HH_ASSISTANT = "\n\nAssistant:"
+TARGETS = ("prompt", "completion", "system", "chosen", "rejected", "messages")
+# The formats whose layouts can serve a requested format, in the order tried: a prompt-completion
+# record has a prompt, so prompt-only data may be in any prompt-completion layout too.
+SERVED_BY = {"prompt-only": ("prompt-only", "prompt-completion")}
+# The targets a format's mapping writes, shown in the hint of an error.
+MAPPING_HINTS = {"messages": ("messages",), "prompt-completion": ("prompt", "completion"), "prompt-only": ("prompt",),
+                 "preference": ("prompt", "chosen", "rejected")}
 
 
 def add_dataset_arguments(parser, role, required=False):
@@ -22,37 +33,46 @@ def add_dataset_arguments(parser, role, required=False):
     parser.add_argument(f"{flag}-split", default="train")
     parser.add_argument(f"{flag}-subset", default=None)
     parser.add_argument(f"{flag}-sample", type=int, default=None, help="records to sample (all when absent)")
+    parser.add_argument(f"{flag}-columns", nargs="+", default=None, metavar="TARGET=COLUMN",
+                        help=f"columns to read the targets from, the targets among {', '.join(TARGETS)}")
+    parser.add_argument(f"{flag}-template", default=None, help="a Python format string that builds the prompt from a record's fields")
 
 
 def load_records(arguments, role, seed=0):
     """The dataset of `role` as a `datasets.Dataset`, normalised to its format's columns."""
-    from datasets import load_dataset
-
     name = role.replace("-", "_")
     path = getattr(arguments, name)
     data_format = checked_format(arguments, name)
+    mapping = checked_mapping(arguments, name)
+    template = getattr(arguments, f"{name}_template")
     split = getattr(arguments, f"{name}_split")
-    subset = getattr(arguments, f"{name}_subset")
-    if os.path.exists(path):
-        path = os.path.abspath(path)
-        if os.path.isdir(path):
-            dataset = load_dataset(path, subset, split=split)
-        else:
-            builder = LOCAL_BUILDERS.get(os.path.splitext(path)[1])
-            if builder is None:
-                raise RunnerError(f"{path}: unknown file type; use .jsonl, .json, .csv or .parquet")
-            dataset = load_dataset(builder, data_files={split: path}, split=split)
-    elif path.startswith(("/", "./", "../")) or os.path.splitext(path)[1] in LOCAL_BUILDERS:
-        # A file name is never a hub id: do not let it fall through to a hub lookup.
-        raise RunnerError(f"dataset not found: {path}")
-    else:
-        dataset = load_dataset(path, subset, split=split)
+    dataset = read_dataset(path, getattr(arguments, f"{name}_subset"), split)
     sample = getattr(arguments, f"{name}_sample")
     if sample is not None and sample < len(dataset):
         dataset = dataset.shuffle(seed=seed).select(range(sample))
     if len(dataset) == 0:
         raise RunnerError(f"{path} has no records in split '{split}'")
+    if mapping or template is not None:
+        dataset = mapped(dataset, mapping, template, data_format, path)
     return normalised(dataset, data_format, path)
+
+
+def read_dataset(path, subset, split):
+    """The split of a local file or directory, or of a hub dataset; a missing file never falls
+    through to a hub lookup."""
+    from datasets import load_dataset
+
+    if os.path.exists(path):
+        path = os.path.abspath(path)
+        if os.path.isdir(path):
+            return load_dataset(path, subset, split=split)
+        builder = LOCAL_BUILDERS.get(os.path.splitext(path)[1])
+        if builder is None:
+            raise RunnerError(f"{path}: unknown file type; use .jsonl, .json, .csv or .parquet")
+        return load_dataset(builder, data_files={split: path}, split=split)
+    if path.startswith(("/", "./", "../")) or os.path.splitext(path)[1] in LOCAL_BUILDERS:
+        raise RunnerError(f"dataset not found: {path}")
+    return load_dataset(path, subset, split=split)
 
 
 def checked_format(arguments, name):
@@ -65,54 +85,204 @@ def checked_format(arguments, name):
     return data_format
 
 
+def checked_mapping(arguments, name):
+    """{target: column} from `--ROLE-columns TARGET=COLUMN …`, refused before any data is read
+    when an item is malformed or names an unknown target."""
+    mapping = {}
+    for item in getattr(arguments, f"{name}_columns") or ():
+        target, equals, column = item.partition("=")
+        if not equals or not column or target not in TARGETS:
+            flag = "--" + name.replace("_", "-") + "-columns"
+            raise RunnerError(f"{flag}: '{item}' is not TARGET=COLUMN with TARGET among {', '.join(TARGETS)}")
+        mapping[target] = column
+    return mapping
+
+
+def mapping_hint(data_format):
+    """How to map the columns for the format: the spec's `columns:`, a placeholder for each column."""
+    targets = MAPPING_HINTS.get(data_format or "prompt-completion")
+    if targets is None:
+        return "rename them to question, choices and answer"
+    return "map them in the spec: columns: {" + ", ".join(f"{target}: COLUMN" for target in targets) + "}"
+
+
+def mapped(dataset, mapping, template, data_format, path):
+    """The target columns only (and `id`, which names a prompt), read through the mapping and the
+    template; both are checked against the first record, so that a wrong column fails at once
+    rather than deep in a trainer."""
+    columns = sorted(dataset.column_names)
+    if "system" in mapping and not {"prompt", "messages"} & set(mapping) and template is None:
+        raise RunnerError(f"{path}: columns maps a system prompt but no prompt or messages to put it in")
+    missing = sorted(set(mapping.values()) - set(columns))
+    if missing:
+        raise RunnerError(f"{path} has the columns {columns}, not {missing}; {mapping_hint(data_format)}")
+    if template is not None:
+        templated(template, dataset[0], columns, path)
+
+    def record_targets(record):
+        values = {target: record[column] for target, column in mapping.items()}
+        if template is not None:
+            values["prompt"] = template.format(**record)
+        system = values.pop("system", None)
+        if "messages" in values:
+            values["messages"] = with_system_message(system, conversation(values["messages"]))
+        elif system is not None:
+            values["prompt"] = with_system(system, values["prompt"])
+        return values
+    return dataset.map(record_targets, remove_columns=[column for column in columns if column != "id"])
+
+
+def templated(template, record, columns, path):
+    """The template filled from `record`, or a RunnerError that names the field it lacks."""
+    try:
+        return template.format(**record)
+    except KeyError as error:
+        raise RunnerError(f"{path}: the template names {error}, but the dataset has the columns {columns}") from None
+    except (IndexError, ValueError) as error:
+        raise RunnerError(f"{path}: the template '{template}' is not a format string of named fields ({error})") from None
+
+
+def with_system(system, prompt):
+    """The prompt text with the system prompt before it: the formats are plain text here (the
+    samplers, judge and analyses read prompts as strings), so the instruction is kept in the text."""
+    return f"{system}\n\n{prompt}" if system else prompt
+
+
+def with_system_message(system, messages):
+    return [{"role": "system", "content": system}, *messages] if system else messages
+
+
+def conversation(turns):
+    """Chat messages from a list of messages, or from a list of strings alternating user and
+    assistant (LIMA's `conversations`)."""
+    return [{"role": ("user", "assistant")[index % 2], "content": turn} if isinstance(turn, str) else turn
+            for index, turn in enumerate(turns)]
+
+
+def alpaca_prompt(record):
+    """AlpacaFarm's instruction, with its input after a blank line when there is one."""
+    return f"{record['instruction']}\n\n{record['input']}" if record["input"] else record["instruction"]
+
+
+def shp_pair(record):
+    """(preferred, other) of an SHP record: `labels` is 1 when comment A is preferred."""
+    a, b = record["human_ref_A"], record["human_ref_B"]
+    return (a, b) if int(record["labels"]) == 1 else (b, a)
+
+
+def alpaca_farm_pair(record):
+    """(preferred, other) of an AlpacaFarm preference record: `preference` names output 1 or 2."""
+    one, two = record["output_1"], record["output_2"]
+    return (one, two) if int(record["preference"]) == 1 else (two, one)
+
+
+def hh_cut(text):
+    """Where an HH-RLHF conversation's last assistant turn begins (after its "\\n\\nAssistant:"), or -1."""
+    cut = text.rfind(HH_ASSISTANT)
+    return cut + len(HH_ASSISTANT) if cut >= 0 else -1
+
+
+def hh_pair(record):
+    end = hh_cut(record["chosen"])
+    if end < 0 or record["chosen"][:end] != record["rejected"][:end]:
+        raise RunnerError("an HH-RLHF pair without a shared '\\n\\nHuman: … \\n\\nAssistant:' prompt")
+    return {"prompt": record["chosen"][:end], "chosen": record["chosen"][end:], "rejected": record["rejected"][end:]}
+
+
+def hh_demonstration(record):
+    end = hh_cut(record["chosen"])
+    if end < 0:
+        raise RunnerError("an HH-RLHF conversation without a '\\n\\nAssistant:' turn")
+    return {"prompt": record["chosen"][:end], "completion": record["chosen"][end:]}
+
+
+def preferred(prompt, pair):
+    chosen, rejected = pair
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+
+
+Layout = namedtuple("Layout", "name format columns convert")
+# Tried in order, the first whose columns a dataset has wins; convert None keeps the records as
+# they are (every column), else it maps a record to the format's columns. With no format given,
+# every layout is tried, preference first (raw chosen/rejected pairs are preference data).
+LAYOUTS = (
+    Layout("TRL preference", "preference", ("prompt", "chosen", "rejected"),
+           lambda r: {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]}),
+    Layout("SHP", "preference", ("history", "human_ref_A", "human_ref_B", "labels"), lambda r: preferred(r["history"], shp_pair(r))),
+    Layout("AlpacaFarm preference", "preference", ("instruction", "input", "output_1", "output_2", "preference"),
+           lambda r: preferred(alpaca_prompt(r), alpaca_farm_pair(r))),
+    Layout("HH-RLHF", "preference", ("chosen", "rejected"), hh_pair),
+    Layout("TRL messages", "messages", ("messages",), None),
+    Layout("LIMA", "messages", ("conversations",), lambda r: {"messages": conversation(r["conversations"])}),
+    Layout("TRL prompt-completion", "prompt-completion", ("prompt", "completion"), None),
+    Layout("TL;DR", "prompt-completion", ("prompt", "label"), lambda r: {"prompt": r["prompt"], "completion": r["label"]}),
+    Layout("OpenOrca", "prompt-completion", ("system_prompt", "question", "response"),
+           lambda r: {"prompt": with_system(r["system_prompt"], r["question"]), "completion": r["response"]}),
+    Layout("AlpacaFarm instructions", "prompt-completion", ("instruction", "input", "output"),
+           lambda r: {"prompt": alpaca_prompt(r), "completion": r["output"]}),
+    Layout("AlpacaEval", "prompt-completion", ("instruction", "output"), lambda r: {"prompt": r["instruction"], "completion": r["output"]}),
+    Layout("CNN/DailyMail", "prompt-completion", ("article", "highlights"), lambda r: {"prompt": r["article"], "completion": r["highlights"]}),
+    Layout("SHP preferred", "prompt-completion", ("history", "human_ref_A", "human_ref_B", "labels"),
+           lambda r: {"prompt": r["history"], "completion": shp_pair(r)[0]}),
+    Layout("HH-RLHF chosen", "prompt-completion", ("chosen", "rejected"), hh_demonstration),
+    Layout("TRL prompt-only", "prompt-only", ("prompt",), None),
+    Layout("multiple choice", "multiple-choice", ("question", "choices", "answer"), None),
+)
+
+
+def candidates(data_format):
+    """The layouts that serve the format, in the order tried: all of them when it is absent."""
+    if data_format is None:
+        return LAYOUTS
+    return tuple(layout for served in SERVED_BY.get(data_format, (data_format,)) for layout in LAYOUTS if layout.format == served)
+
+
 def normalised(dataset, data_format, path):
+    """The dataset in the first layout of its format whose columns it has, converted to the
+    format's columns; unchanged when no format is given and no layout fits."""
     columns = set(dataset.column_names)
-    if data_format == "preference" or (data_format is None and {"chosen", "rejected"} <= columns):
-        return preference_pairs(dataset, path)
-    if {"human_ref_A", "human_ref_B", "labels"} <= columns:
-        return preference_pairs(dataset, path)
-    required = {"messages": {"messages"}, "prompt-completion": {"prompt", "completion"}, "prompt-only": {"prompt"},
-                "multiple-choice": {"question", "choices", "answer"}}.get(data_format, set())
-    if not required <= columns:
-        raise RunnerError(f"{path}: format '{data_format}' needs the columns {sorted(required)}; it has {sorted(columns)}")
-    return dataset
+    layouts = candidates(data_format)
+    layout = next((layout for layout in layouts if set(layout.columns) <= columns), None)
+    if layout is None:
+        if data_format is None:
+            return dataset
+        known = "; ".join(f"{layout.name} ({', '.join(layout.columns)})" for layout in layouts)
+        raise RunnerError(f"{path}: {data_format} data needs the columns of a known layout: {known}; it has {sorted(columns)}; "
+                          f"{mapping_hint(data_format)}")
+    if layout.convert is None:
+        return dataset
+    try:
+        return dataset.map(layout.convert, remove_columns=sorted(columns - {"id"}))
+    except RunnerError as error:
+        raise RunnerError(f"{path}: {error}") from None
 
 
-def preference_pairs(dataset, path):
-    """prompt/chosen/rejected columns from any of the three preference layouts."""
-    columns = set(dataset.column_names)
-    if {"human_ref_A", "human_ref_B", "labels", "history"} <= columns:
-        def shp(record):
-            a_preferred = int(record["labels"]) == 1
-            chosen, rejected = (record["human_ref_A"], record["human_ref_B"]) if a_preferred else (record["human_ref_B"], record["human_ref_A"])
-            return {"prompt": record["history"], "chosen": chosen, "rejected": rejected}
-        return dataset.map(shp, remove_columns=sorted(columns))
-    if not {"chosen", "rejected"} <= columns:
-        raise RunnerError(f"{path}: preference data needs chosen/rejected (or SHP's history/human_ref_A/human_ref_B/labels); it has {sorted(columns)}")
-    if "prompt" in columns:
-        return dataset.select_columns(["prompt", "chosen", "rejected"])
+def prompt_of(record):
+    """A record's prompt text: its prompt (a string, or the last user turn of a conversational
+    prompt), its first user message, or its question; None when it has none."""
+    prompt = record.get("prompt")
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, list):
+        return user_turn(prompt, -1)
+    if "messages" in record:
+        return user_turn(record["messages"], 0)
+    return record.get("question")
 
-    def hh(record):
-        chosen, rejected = record["chosen"], record["rejected"]
-        cut = chosen.rfind(HH_ASSISTANT)
-        if cut < 0 or chosen[: cut + len(HH_ASSISTANT)] != rejected[: cut + len(HH_ASSISTANT)]:
-            raise RunnerError(f"{path}: an HH-RLHF pair without a shared '\\n\\nHuman: … \\n\\nAssistant:' prompt")
-        end = cut + len(HH_ASSISTANT)
-        return {"prompt": chosen[:end], "chosen": chosen[end:], "rejected": rejected[end:]}
-    return dataset.map(hh, remove_columns=sorted(columns))
+
+def user_turn(messages, index):
+    """The user turn at `index` of the messages, or "" when there is none."""
+    turns = [message["content"] for message in messages if message.get("role") == "user"]
+    return turns[index] if turns else ""
 
 
 def prompts_of(dataset):
-    """The prompt text of each record, whatever the format."""
+    """The prompt text of each record, whatever the format (load_records has put every known
+    layout in its format's columns)."""
     prompts = []
     for record in dataset:
-        if "prompt" in record and isinstance(record["prompt"], str):
-            prompts.append(record["prompt"])
-        elif "messages" in record:
-            users = [m["content"] for m in record["messages"] if m.get("role") == "user"]
-            prompts.append(users[0] if users else "")
-        elif "question" in record:
-            prompts.append(record["question"])
-        else:
+        prompt = prompt_of(record)
+        if prompt is None:
             raise RunnerError(f"a record without a prompt: {sorted(record)}")
+        prompts.append(prompt)
     return prompts

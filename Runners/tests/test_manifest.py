@@ -43,7 +43,8 @@ def full_arguments(kind_name):
         if declared["dataset"]:
             data_format = (manifest.input_formats(kind_name, declared["role"]) or manifest.formats())[0]
             arguments += [f"{declared['flag']}-format", data_format, f"{declared['flag']}-split", "train",
-                          f"{declared['flag']}-subset", "abc", f"{declared['flag']}-sample", "3"]
+                          f"{declared['flag']}-subset", "abc", f"{declared['flag']}-sample", "3",
+                          f"{declared['flag']}-columns", "prompt=question", "completion=response", f"{declared['flag']}-template", "{question}"]
     for setting in manifest.kind(kind_name)["settings"]:
         arguments += [setting["flag"], *sample_values(setting)]
     return arguments + ["--output", "out"]

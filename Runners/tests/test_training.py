@@ -125,4 +125,4 @@ def test_preference_data_without_chosen_is_one_error_line(tiny_models, tmp_path,
     data.write_text(json.dumps({"prompt": "Tell me about the moon.", "rejected": "No."}) + "\n")
     result = run_runner("reward", "--model", tiny_models["reward_model"], "--data", data, "--data-format", "preference",
                         "--output", tmp_path / "out", home=hf_home)
-    assert_fails_cleanly(result, "preference data needs chosen/rejected")
+    assert_fails_cleanly(result, "preference data needs the columns of a known layout")
