@@ -101,4 +101,22 @@ import Testing
         try "print(2)\n".write(toFile: folder + "/package/runner.py", atomically: true, encoding: .utf8)
         #expect(try DiskFiles().contentDigest(of: folder) != before)
     }
+
+    @Test func aDatasetsColumnMappingAndTemplateReachTheRunnerAndItsFingerprint() throws {
+        let mapped = Self.pipeline.replacingOccurrences(
+            of: "chat: {path: chat.jsonl, format: messages, split: train, sample: 5}",
+            with:
+                #"chat: {path: chat.jsonl, format: prompt-completion, columns: {prompt: question, completion: response, system: system_prompt}, template: "{instruction}\n\n{input}"}"#
+        )
+        let plan = try Compile.plan(mapped, files: Self.files)
+        let sft = try #require(plan.task(id: "sft"))
+        let line = sft.command.arguments.map(\.display).joined(separator: " ")
+        #expect(line.contains("--data-columns completion=response prompt=question system=system_prompt --data-template {instruction}\n\n{input}"), "\(line)")
+        let unmapped = try Compile.plan(
+            Self.pipeline.replacingOccurrences(
+                of: "chat: {path: chat.jsonl, format: messages, split: train, sample: 5}", with: "chat: {path: chat.jsonl, format: prompt-completion}"),
+            files: Self.files)
+        #expect(unmapped.task(id: "sft")?.fingerprint != sft.fingerprint, "the mapping changes what the task reads")
+        #expect(unmapped.task(id: "rm")?.fingerprint == plan.task(id: "rm")?.fingerprint, "tasks that do not read the dataset keep theirs")
+    }
 }

@@ -71,7 +71,10 @@ import Testing
     private static var everySettingOfEveryKind: [String: Any] {
         var datasets: [String: Any] = [:]
         for format in DatasetFormat.allCases {
-            datasets["d-" + format.rawValue] = ["path": "data.jsonl", "format": format.rawValue, "split": "test", "subset": "s", "sample": 5]
+            datasets["d-" + format.rawValue] = [
+                "path": "data.jsonl", "format": format.rawValue, "split": "test", "subset": "s", "sample": 5,
+                "columns": ["prompt": "question", "completion": "response", "system": "system_prompt"], "template": "{question}\n\n{input}",
+            ]
         }
         var stages: [String: Any] = [:]
         for descriptor in StageKinds.table where descriptor.runner != nil {

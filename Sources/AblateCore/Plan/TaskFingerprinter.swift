@@ -71,8 +71,12 @@ struct TaskFingerprinter {
         switch input {
         case .model(let model): return "model:" + source(model.source)
         case .dataset(let dataset):
+            // Columns and template enter only when given, so that datasets without them keep their identity.
+            let mapping = dataset.columns.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ",")
+            let shaping = mapping.isEmpty && dataset.template == nil ? "" : "|columns:\(mapping)|template:\(dataset.template ?? "")"
             return
                 "dataset:\(source(dataset.source))|\(dataset.format.rawValue)|\(dataset.split)|\(dataset.sample.map(String.init) ?? "all")|\(dataset.subset ?? "")"
+                + shaping
         case .taskOutput(let task, let output):
             return "task:\(taskFingerprints[task]?.value ?? task)/\(output)"
         }

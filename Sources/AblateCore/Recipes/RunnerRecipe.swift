@@ -19,6 +19,11 @@ struct RunnerRecipe: Recipe {
                 arguments += [.literal(flag + "-format"), .literal(dataset.format.rawValue), .literal(flag + "-split"), .literal(dataset.split)]
                 if let subset = dataset.subset { arguments += [.literal(flag + "-subset"), .literal(subset)] }
                 if let sample = dataset.sample { arguments += [.literal(flag + "-sample"), .literal(String(sample))] }
+                if !dataset.columns.isEmpty {
+                    arguments.append(.literal(flag + "-columns"))
+                    arguments += dataset.columns.sorted { $0.key.rawValue < $1.key.rawValue }.map { .literal($0.key.rawValue + "=" + $0.value) }
+                }
+                if let template = dataset.template { arguments += [.literal(flag + "-template"), .literal(template)] }
             }
         }
         for name in context.settings.keys.sorted() where Self.isPassed(name) {

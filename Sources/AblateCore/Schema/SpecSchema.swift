@@ -78,6 +78,11 @@ public enum SpecSchema {
                 ("format", .map(["enum": .list(DatasetFormat.allCases.map { .string($0.rawValue) })])),
                 ("split", .map(["type": "string"])), ("subset", .map(["type": "string"])),
                 ("sample", .map(["type": "integer", "minimum": 1])),
+                (
+                    "columns",
+                    object(DatasetColumn.allCases.map { ($0.rawValue, .map(["type": "string", "minLength": 1])) })
+                ),
+                ("template", .map(["type": "string", "description": "the prompt assembled from a record's fields, such as {instruction}"])),
             ], required: ["format"])
     }
 

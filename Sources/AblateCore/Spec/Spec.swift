@@ -54,6 +54,10 @@ public struct DatasetEntry: Sendable {
     public var sample: Int?
     /// The hub configuration (subset) name, if the dataset has several.
     public var subset: String?
+    /// The dataset's own column for each normalised one, where it differs.
+    public var columns: [DatasetColumn: String] = [:]
+    /// A prompt assembled from several fields of a record (`{instruction}\n\n{input}`).
+    public var template: String?
 }
 
 /// A local file or directory in the spec's `files:` registry, content-hashed like a dataset.

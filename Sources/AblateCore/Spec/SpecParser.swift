@@ -102,7 +102,7 @@ struct SpecParser {
     private func parseDatasets(_ node: SpecNode?, _ diagnostics: inout DiagnosticLog) -> [DatasetEntry] {
         guard let node, let entries = node.mappingEntries("'datasets'", &diagnostics) else { return [] }
         var datasets: [DatasetEntry] = []
-        let allowed = ["hub", "path", "revision", "format", "split", "sample", "subset"]
+        let allowed = ["hub", "path", "revision", "format", "split", "sample", "subset", "columns", "template"]
         for entry in entries {
             guard checkRegistryName(entry, registry: "dataset", &diagnostics) else { continue }
             let context = "dataset '\(entry.key)'"
@@ -139,11 +139,14 @@ struct SpecParser {
                 }
             }
             let subset = entry.value["subset"].flatMap { $0.stringValue("the subset of \(context)", &diagnostics) }
+            let columnsParser = DatasetColumnsParser(context: context)
+            let columns = columnsParser.columns(entry.value["columns"], &diagnostics)
+            let template = columnsParser.template(entry.value["template"], &diagnostics)
             guard let source, let format else { continue }
             datasets.append(
                 DatasetEntry(
                     name: entry.key, location: entry.keyLocation, source: source, format: format,
-                    split: split, sample: sample, subset: subset))
+                    split: split, sample: sample, subset: subset, columns: columns, template: template))
         }
         return datasets
     }
