@@ -53,7 +53,7 @@ public enum SettingCatalog {
         SettingDefinition(name: "max_prompts", type: .positiveInteger, summary: "prompts to use from the prompt set"),
         SettingDefinition(name: "tasks", type: .stringList, summary: "lm-evaluation-harness task names"),
         SettingDefinition(name: "num_fewshot", type: .nonNegativeInteger, summary: "few-shot examples per item"),
-        SettingDefinition(name: "limit", type: .positiveInteger, summary: "items per task (for quick runs)"),
+        SettingDefinition(name: "limit", type: .positiveNumber, summary: "items per task, or below 1 the fraction of them (for quick runs)"),
         SettingDefinition(name: "task_dir", type: .path, summary: "directory of local task YAMLs (--include_path)"),
         SettingDefinition(name: "metrics", type: .choiceList(DiversityMetric.allNames), summary: "diversity metrics to compute"),
         SettingDefinition(name: "nli_model", type: .string, summary: "NLI model for logical diversity"),
