@@ -25,7 +25,7 @@ extension RunSession {
             heartbeatAt: now, executor: executor, provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath)))
         return RunSession(
             layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock,
-            store: try RunStore(layout: layout), options: options, observer: observer)
+            store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options), options: options, observer: observer)
     }
 
     /// Reopens a run directory: recovers from a crash, uses the run's compiled spec (its own,
@@ -40,7 +40,9 @@ extension RunSession {
         let plan = target.study.plan
         // The executor the run used last time, unless the command line changes it.
         let executor = try options.executor.applied(to: run.executor)
-        let launcher = ExecutorRuntime.launcher(for: executor, killGrace: options.scheduler.killGrace)
+        // One runtime for the session: recovery below and the run itself use the same launcher.
+        let runtime = ExecutorRuntime(executor, options: options)
+        let launcher = runtime.launcher
         if let specOverride = target.specOverride { try copySpec(specOverride, to: layout) }
         try AtomicFile.write(try PlanJSON.encode(plan), to: layout.planFile)
         let store = try RunStore(layout: layout)
@@ -82,7 +84,8 @@ extension RunSession {
             try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: .file)
         }
         return RunSession(
-            layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, store: store, options: options,
+            layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, store: store, runtime: runtime,
+            options: options,
             observer: observer)
     }
 

@@ -31,7 +31,7 @@ public final class RunSession: @unchecked Sendable {
 
     init(
         layout: RunLayout, plan: Plan, run: RunRecord, records: [String: TaskRecord], decisions: [TaskDecision], lock: RunLock,
-        store: RunStore, options: RunOptions, observer: (any RunObserver)?
+        store: RunStore, runtime: ExecutorRuntime, options: RunOptions, observer: (any RunObserver)?
     ) {
         self.layout = layout
         self.plan = plan
@@ -44,7 +44,7 @@ public final class RunSession: @unchecked Sendable {
         self.store = store
         self.options = options
         self.observer = observer
-        runtime = ExecutorRuntime(run.executor, options: options)
+        self.runtime = runtime
         registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
         tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })

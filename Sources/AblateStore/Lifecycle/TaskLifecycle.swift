@@ -101,14 +101,16 @@ public enum TaskLifecycle {
             )
 
         case .attemptEnded(let end):
-            let state: TaskRecord.State = end.outcome != .completed && end.willRetry ? .pending : end.state
+            // A failure that is retried leaves the task pending and its attempt failed.
+            let retried = end.willRetry && end.outcome != .completed
+            let state: TaskRecord.State = retried ? .pending : end.state
             record.state = state
             record.reason = end.outcome == .completed ? nil : (end.willRetry ? "retrying: " : "") + end.reason
             record.outputs = end.outcome == .completed ? end.outputs : [:]
             var exitCode: Int32?
             if let last = record.attempts.indices.last {
                 record.attempts[last].endedAt = time
-                record.attempts[last].state = end.willRetry && end.outcome != .completed ? .failed : end.state
+                record.attempts[last].state = retried ? .failed : end.state
                 if case .exited(let code)? = end.exit {
                     record.attempts[last].exitCode = code
                     exitCode = code
