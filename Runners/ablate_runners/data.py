@@ -58,21 +58,53 @@ def load_records(arguments, role, seed=0):
 
 
 def read_dataset(path, subset, split):
-    """The split of a local file or directory, or of a hub dataset; a missing file never falls
-    through to a hub lookup."""
+    """The split of a local file or directory (a hub snapshot that ablate fetched is one), or of a
+    hub dataset; a missing file never falls through to a hub lookup."""
     from datasets import load_dataset
 
     if os.path.exists(path):
         path = os.path.abspath(path)
         if os.path.isdir(path):
-            return load_dataset(path, subset, split=split)
-        builder = LOCAL_BUILDERS.get(os.path.splitext(path)[1])
-        if builder is None:
-            raise RunnerError(f"{path}: unknown file type; use .jsonl, .json, .csv or .parquet")
-        return load_dataset(builder, data_files={split: path}, split=split)
+            return read_directory(path, subset, split)
+        return load_dataset(file_builder(path), data_files={split: path}, split=split)
     if path.startswith(("/", "./", "../")) or os.path.splitext(path)[1] in LOCAL_BUILDERS:
         raise RunnerError(f"dataset not found: {path}")
     return load_dataset(path, subset, split=split)
+
+
+def file_builder(path):
+    builder = LOCAL_BUILDERS.get(os.path.splitext(path)[1])
+    if builder is None:
+        raise RunnerError(f"{path}: unknown file type; use .jsonl, .json, .csv or .parquet")
+    return builder
+
+
+def read_directory(path, subset, split):
+    """A directory's split. A subset that is a folder of it (HH-RLHF's `harmless-base`, CNN/DailyMail's
+    `3.0.0`) is read from that folder; a split whose name is not one `datasets` infers from file names
+    (AlpacaFarm's `sft`, `preference`) is read from the files named after it (`sft.json`,
+    `preference-00000-of-00001.parquet`); anything else is read as `datasets` reads a directory, with
+    the configurations its README declares."""
+    from datasets import load_dataset
+
+    root = os.path.join(path, subset) if subset and os.path.isdir(os.path.join(path, subset)) else path
+    named = split_files(root, split)
+    if named:
+        return load_dataset(file_builder(named[0]), data_files={split: named}, split=split)
+    if root != path:
+        return load_dataset(path, data_dir=subset, split=split)
+    return load_dataset(path, subset, split=split)
+
+
+def split_files(folder, split):
+    """The data files of `folder` (and its folders) named after the split, in sorted order."""
+    found = []
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            stem, extension = os.path.splitext(name)
+            if extension in LOCAL_BUILDERS and (stem == split or stem.startswith(split + "-")):
+                found.append(os.path.join(directory, name))
+    return sorted(found)
 
 
 def checked_format(arguments, name):

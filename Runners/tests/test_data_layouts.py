@@ -35,10 +35,11 @@ def write_lines(path, records):
     return path
 
 
-def loaded(path, data_format, columns=None, template=None):
+def loaded(path, data_format, columns=None, template=None, subset=None, split=None):
     parser = argparse.ArgumentParser()
     add_dataset_arguments(parser, "data")
     arguments = ["--data", str(path)] + (["--data-format", data_format] if data_format else [])
+    arguments += (["--data-subset", subset] if subset else []) + (["--data-split", split] if split else [])
     arguments += (["--data-columns", *columns] if columns else []) + (["--data-template", template] if template else [])
     return load_records(parser.parse_args(arguments), "data")
 
@@ -192,3 +193,26 @@ def test_a_missing_mapped_column_fails_the_runner_with_one_line(tiny_models, hf_
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [expected]
     assert result.stderr.rstrip().endswith(expected)
+
+
+def test_a_snapshot_subset_folder_is_read_as_the_subset(tmp_path):
+    # HH-RLHF's subsets are folders of its repository, each with train and test files.
+    (tmp_path / "harmless-base").mkdir()
+    (tmp_path / "helpful-base").mkdir()
+    write_lines(tmp_path / "harmless-base" / "train.jsonl", [{"chosen": HH_CHOSEN, "rejected": HH_REJECTED}])
+    write_lines(tmp_path / "harmless-base" / "test.jsonl", [{"chosen": HH_CHOSEN, "rejected": HH_REJECTED}] * 2)
+    write_lines(tmp_path / "helpful-base" / "train.jsonl", [{"chosen": HH_CHOSEN, "rejected": HH_REJECTED}] * 3)
+    assert len(loaded(tmp_path, "preference", subset="harmless-base", split="test")) == 2
+    assert len(loaded(tmp_path, "preference", subset="helpful-base")) == 3
+
+
+def test_a_split_named_by_its_files_is_read_from_them(tmp_path):
+    # AlpacaFarm's splits (sft, preference) are not names `datasets` infers from file names.
+    (tmp_path / "alpaca_human_preference").mkdir()
+    write_lines(tmp_path / "alpaca_human_preference" / "preference.json", ALPACA_PREFERENCE)
+    (tmp_path / "alpaca_instructions").mkdir()
+    write_lines(tmp_path / "alpaca_instructions" / "sft.json", ALPACA_INSTRUCTIONS)
+    write_lines(tmp_path / "alpaca_instructions" / "preference.json", ALPACA_INSTRUCTIONS[:1])
+    pairs = loaded(tmp_path, "preference", subset="alpaca_human_preference", split="preference")
+    assert list(pairs["chosen"]) == ["Apple.", "5"]
+    assert len(loaded(tmp_path, "prompt-completion", subset="alpaca_instructions", split="sft")) == 2
