@@ -34,6 +34,8 @@ struct ExecutionOptions: ParsableArguments {
 
     @OptionGroup var location: RunsLocation
 
+    @OptionGroup(title: "Hugging Face Hub") var hub: HubOptions
+
     func validate() throws {
         guard retryDelay.isFinite, retryDelay >= 0, retryDelay <= 86_400 else {
             throw ValidationError("--retry-delay must be a number of seconds from 0 to 86400, not \(retryDelay)")
@@ -57,7 +59,8 @@ struct ExecutionOptions: ParsableArguments {
         return RunOptions(
             runsDirectory: location.runsDirectory, cacheDirectory: location.cacheDirectory,
             limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices), clusterJobs: jobs ?? RunOptions.defaultClusterJobs,
-            scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides())
+            scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides(),
+            hub: hub.settings)
     }
 
     private func gpuDevices() async throws -> [String] {

@@ -27,6 +27,8 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var location: RunsLocation
 
+    @OptionGroup(title: "Hugging Face Hub") var hub: HubOptions
+
     func validate() throws {
         if spec == nil && explain == nil { throw ValidationError("give a spec to plan, or --explain RUN") }
     }
@@ -34,11 +36,14 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         if let explain {
             let directory = try RunLocator.find(explain, runsDirectory: location.runsDirectory)
-            let decisions = try RunSession.explain(ResumeTarget(runDirectory: directory, specOverride: spec, cacheDirectory: location.cacheDirectory))
+            let target = try ResumeTarget(runDirectory: directory, specOverride: spec, cacheDirectory: location.cacheDirectory, hub: hub.settings)
+            SpecOptions.warn(target.study.hubNotes)
+            let decisions = try RunSession.explain(target)
             print(DecisionTable.render(decisions), terminator: "")
             return
         }
-        let plan = try SpecOptions(spec: spec ?? "").compile()
+        // The DAG alone never asks the hub: revisions resolve to the commits the cache holds.
+        let plan = try SpecOptions(spec: spec ?? "").compile(resolvingRevisionsWith: HubSettings.current(offline: true))
         switch format {
         case .tree: print(PlanTreeRenderer().render(plan), terminator: "")
         case .json:

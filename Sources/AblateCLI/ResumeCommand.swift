@@ -29,7 +29,8 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let directory = try RunLocator.find(runName, runsDirectory: execution.location.runsDirectory)
         // The run and its spec are read and compiled once, for every decision below.
-        let target = try ResumeTarget(runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory)
+        let target = try ResumeTarget(
+            runDirectory: directory, specOverride: spec, cacheDirectory: execution.location.cacheDirectory, hub: execution.hub.settings)
         if dryRun {
             print(DecisionTable.render(try RunSession.explain(target)), terminator: "")
             return

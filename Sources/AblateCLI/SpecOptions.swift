@@ -1,4 +1,5 @@
 import AblateCore
+import AblateRun
 import ArgumentParser
 import Foundation
 
@@ -14,14 +15,24 @@ struct SpecOptions: ParsableArguments {
     }
 
     /// Loads and compiles the spec, printing every diagnostic to standard error; exits 1 when
-    /// any of them is an error.
-    func compile() throws -> Plan {
-        let outcome = StudyCompiler().compile(path: spec)
+    /// any of them is an error. Hub revisions are resolved to commits only when `hub` is given,
+    /// silently (a revision left unresolved is the fetch task's to report).
+    func compile(resolvingRevisionsWith hub: HubSettings? = nil) throws -> Plan {
+        let resolver = hub.map(HubRevisionResolver.init)
+        var compiler = StudyCompiler()
+        if let resolver { compiler.resolveHubRevisions = { resolver.resolve($0) } }
+        let outcome = compiler.compile(path: spec)
         let diagnostics = outcome.diagnostics
         let plan = outcome.plan
         report(diagnostics)
         guard let plan, !diagnostics.hasErrors else { throw ExitCode.failure }
         return plan
+    }
+
+    /// Prints what resolving hub revisions said, as warnings on standard error.
+    static func warn(_ notes: [String]) {
+        guard !notes.isEmpty else { return }
+        FileHandle.standardError.write(Data(notes.map { "warning: \($0)\n" }.joined().utf8))
     }
 
     private func report(_ diagnostics: DiagnosticLog) {

@@ -36,7 +36,9 @@ import Testing
     @Test func validateSaysWhatItFound() throws {
         let result = try CLIRunner.run(["validate", "diamond.yaml"])
         #expect(result.status == 0)
-        #expect(result.stdout == "diamond.yaml: valid: 2 variants, 8 tasks\n")
+        #expect(
+            result.stdout == "diamond.yaml: valid: 2 variants, 12 tasks\n",
+            "five stage tasks, the environment and a fetch task for each of the four hub repositories")
     }
 
     @Test func anInvalidSpecExitsOneWithLocatedErrors() throws {

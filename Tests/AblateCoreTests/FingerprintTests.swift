@@ -24,8 +24,13 @@ import Testing
         """
     static let data = ["lima.jsonl": "{\"messages\": []}\n"]
 
-    private func fingerprints(_ yaml: String, files: [String: String] = data) throws -> [String: String] {
-        Dictionary(uniqueKeysWithValues: try Compile.plan(yaml, files: files).tasks.map { ($0.stage, $0.fingerprint.value) })
+    private func fingerprints(_ yaml: String, files: [String: String] = data, hubCommits: HubCommits = [:]) throws -> [String: String] {
+        byName(try Compile.plan(yaml, files: files, hubCommits: hubCommits))
+    }
+
+    /// Each task's fingerprint, by stage name for stage tasks and by id for the others.
+    private func byName(_ plan: Plan) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: plan.tasks.map { (["environment", "fetch"].contains($0.stage) ? $0.id : $0.stage, $0.fingerprint.value) })
     }
 
     @Test func keyOrderFormattingAndCommentsDoNotMatter() throws {
@@ -70,6 +75,19 @@ import Testing
         #expect(before["sft"] == after["sft"])
         #expect(before["dpo"] != after["dpo"])
         #expect(before["eval"] != after["eval"])
+    }
+
+    @Test func aMovedHubRevisionChangesItsFetchTaskAndTheTasksReadingItOnly() throws {
+        let model = HubRepository(kind: .model, id: "org/base", revision: nil)
+        let data = HubRepository(kind: .dataset, id: "stanfordnlp/SHP", revision: nil)
+        let before = try fingerprints(Self.pipeline, hubCommits: [model: String(repeating: "a", count: 40), data: String(repeating: "b", count: 40)])
+        let after = try fingerprints(Self.pipeline, hubCommits: [model: String(repeating: "a", count: 40), data: String(repeating: "c", count: 40)])
+        #expect(Set(before.keys) == ["environment[runners]", "fetch[model:base]", "fetch[dataset:shp]", "sft", "dpo", "eval"])
+        #expect(before["fetch[model:base]"] == after["fetch[model:base]"] && before["sft"] == after["sft"])
+        for task in ["fetch[dataset:shp]", "dpo", "eval"] { #expect(before[task] != after[task], "\(task)") }
+        // An unresolved revision (the hub could not be asked) is its own identity, not a guess.
+        let unresolved = try fingerprints(Self.pipeline)
+        #expect(unresolved["fetch[dataset:shp]"] != before["fetch[dataset:shp]"])
     }
 
     @Test func editingALocalDatasetChangesEveryTaskThatReadsIt() throws {
@@ -134,9 +152,9 @@ import Testing
         guard case .localPath(let directory) = runners else { throw Compile.CompileFailure(diagnostics: ["PYTHONPATH is not the runners folder"]) }
         let before = try fingerprints(Self.pipeline)
         let testEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/tests/test_training.py"))
-        #expect(Dictionary(uniqueKeysWithValues: testEdited.tasks.map { ($0.stage, $0.fingerprint.value) }) == before)
+        #expect(byName(testEdited) == before)
         let runnerEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/ablate_runners/sft.py"))
-        let after = Dictionary(uniqueKeysWithValues: runnerEdited.tasks.map { ($0.stage, $0.fingerprint.value) })
+        let after = byName(runnerEdited)
         for stage in ["sft", "dpo", "eval"] { #expect(before[stage] != after[stage], "\(stage)") }
         let requirementsEdited = try Compile.plan(Self.pipeline, files: Self.data, reading: EditedDisk(edited: directory + "/environments/runners.txt"))
         #expect(requirementsEdited.tasks.first { $0.stage == "sft" }?.fingerprint.value != before["sft"])

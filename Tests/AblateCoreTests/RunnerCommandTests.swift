@@ -48,7 +48,7 @@ import Testing
         let rm = try #require(plan.task(id: "rm"))
         #expect(
             rm.command.arguments.map(\.display).joined(separator: " ").contains(
-                "--data stanfordnlp/SHP --data-format preference --data-split train --data-subset askscience"))
+                "--data {fetch[dataset:shp]/snapshot} --data-format preference --data-split train --data-subset askscience"))
     }
 
     @Test func eachEnvironmentIsOneTaskThatItsStagesNeed() throws {
@@ -61,7 +61,7 @@ import Testing
                 "python3", "-m", "ablate_runners.environment", "--requirements", RunnerPackage.requirements(of: "runners"), "--output", "{out}",
             ])
         #expect(plan.task(id: "sft")?.dependencies == ["environment[runners]"])
-        #expect(plan.task(id: "rm")?.dependencies == ["environment[runners]"])
+        #expect(plan.task(id: "rm")?.dependencies == ["environment[runners]", "fetch[dataset:shp]"])
         // PPO needs TRL 1.12 and so an environment of its own.
         #expect(plan.task(id: "ppo")?.dependencies == ["sft", "rm", "environment[ppo]"])
         #expect(plan.task(id: "environment[ppo]")?.environment == .system)

@@ -31,13 +31,17 @@ import Testing
         #expect(plan.counts.variants == 9)
         #expect(plan.tasks.filter { $0.stage == "sft" }.count == 3)
         #expect(plan.tasks.filter { $0.stage == "dpo" }.count == 9)
-        // 3 + 9 + 9 stage tasks, and the one environment they all run in.
-        #expect(plan.counts.tasks == 22)
+        // 3 + 9 + 9 stage tasks, the one environment they all run in, and a fetch task for each
+        // of the six hub repositories (the model, three SFT and two DPO datasets).
+        #expect(plan.counts.tasks == 28)
         #expect(plan.counts.stageInstances == 27)
-        #expect(plan.counts.sharedTasks == 4)
+        #expect(plan.counts.sharedTasks == 10)
         let sft = try #require(plan.task(id: "sft[sft_data=lima]"))
         #expect(sft.variants.count == 3)
-        #expect(plan.task(id: "dpo[sft_data=lima,dpo_data=hh-rlhf]")?.dependencies == ["sft[sft_data=lima]", "environment[runners]"])
+        #expect(
+            plan.task(id: "dpo[sft_data=lima,dpo_data=hh-rlhf]")?.dependencies == ["sft[sft_data=lima]", "environment[runners]", "fetch[dataset:hh-rlhf]"])
+        #expect(plan.task(id: "fetch[model:base]")?.variants.count == 9)
+        #expect(plan.task(id: "fetch[dataset:shp-sft]")?.variants.count == 5, "SHP is fetched once for its SFT and its preference entries")
         #expect(plan.task(id: "environment[runners]")?.variants.count == 9)
     }
 
@@ -62,7 +66,7 @@ import Testing
             """)
         #expect(plan.counts.variants == 4)
         let baseEval = try #require(plan.task(id: "eval[sft_data=none,dpo_data=none]"))
-        #expect(baseEval.dependencies == ["environment[runners]"])
+        #expect(baseEval.dependencies == ["environment[runners]", "fetch[model:base]"])
         #expect(baseEval.inputs == [TaskInput(role: "model", source: .model(name: "base"))])
         #expect(plan.variants[0].tasks.map(\.stage) == ["eval"])
         #expect(plan.variants[3].tasks.map(\.stage) == ["sft", "dpo", "eval"])

@@ -13,10 +13,17 @@ struct CompilationState {
     var environmentTasks: [String: String] = [:]
     /// Environments whose requirements are missing, reported once.
     var missingEnvironments: Set<String> = []
+    /// The commit each hub repository resolved to.
+    let hubCommits: HubCommits
+    /// The task that fetches each hub repository.
+    var fetchTasks: [HubRepository: String] = [:]
+    /// The environment and fetch tasks: each serves every variant of the tasks that need it.
+    var sharedTasks: Set<String> = []
 
-    init(spec: Spec, files: any LocalFiles) {
+    init(spec: Spec, files: any LocalFiles, hubCommits: HubCommits) {
         self.spec = spec
         self.files = files
+        self.hubCommits = hubCommits
     }
 
     mutating func digestLocalFiles(_ diagnostics: inout DiagnosticLog) {
@@ -58,8 +65,9 @@ struct CompilationState {
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
             let settings = SettingsResolver(spec: spec, files: files, resolver: resolver, memo: settingsMemo).settings(of: stage, &diagnostics),
             let (interpreter, environment) = interpreter(for: stage, settings: settings.result, &diagnostics),
-            let command = CommandBuilder(stage: stage, resolver: resolver).command(
-                settings: settings.result, inputs: inputs, interpreter: interpreter, &diagnostics)
+            let built = CommandBuilder(stage: stage, resolver: resolver).command(
+                settings: settings.result, inputs: inputs, interpreter: interpreter, &diagnostics),
+            let command = fetching(built, for: stage, &diagnostics)
         else { return .failed }
 
         guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return .failed }
@@ -82,23 +90,29 @@ struct CompilationState {
         return .task(add(task))
     }
 
-    /// An environment task serves every variant of the tasks that run in it.
-    mutating func shareEnvironmentTasks() {
-        let environmentIDs = Set(environmentTasks.values)
-        guard !environmentIDs.isEmpty else { return }
+    /// An environment or fetch task serves every variant of the tasks that need it, directly or
+    /// through another such task (a fetch task runs in an environment).
+    mutating func shareSupportTasks() {
+        guard !sharedTasks.isEmpty else { return }
+        let indexByID = Dictionary(uniqueKeysWithValues: tasks.indices.map { (tasks[$0].id, $0) })
         var variants: [String: [String]] = [:]
-        for task in tasks {
-            for dependency in task.dependencies where environmentIDs.contains(dependency) {
-                variants[dependency, default: []] += task.variants
+        for task in tasks where !sharedTasks.contains(task.id) {
+            var pending = task.dependencies.filter(sharedTasks.contains)
+            var reached: Set<String> = []
+            while let next = pending.popLast() {
+                guard reached.insert(next).inserted else { continue }
+                variants[next, default: []] += task.variants
+                pending += indexByID[next].map { tasks[$0].dependencies.filter(sharedTasks.contains) } ?? []
             }
         }
-        for index in tasks.indices where environmentIDs.contains(tasks[index].id) {
+        for id in sharedTasks {
+            guard let index = indexByID[id] else { continue }
             var seen: Set<String> = []
-            tasks[index].variants = (variants[tasks[index].id] ?? []).filter { seen.insert($0).inserted }
+            tasks[index].variants = (variants[id] ?? []).filter { seen.insert($0).inserted }
         }
     }
 
-    private mutating func add(_ task: PlannedTask) -> Int {
+    mutating func add(_ task: PlannedTask) -> Int {
         taskIDs.insert(task.id)
         fingerprintByID[task.id] = task.fingerprint
         taskByFingerprint[task.fingerprint.value] = tasks.count
@@ -121,7 +135,7 @@ struct CompilationState {
 
     /// The task that creates (or finds) a runner environment: one per environment in a plan,
     /// identified by the content of its requirements, so that it is cached like any task.
-    private mutating func environmentTask(_ name: String, for stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> String? {
+    mutating func environmentTask(_ name: String, for stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> String? {
         if let id = environmentTasks[name] { return id }
         let requirements = RunnerPackage.requirements(of: name)
         guard files.kind(of: requirements) == .file else {
@@ -148,6 +162,7 @@ struct CompilationState {
             command: command, environment: .system, resources: TaskResources(), retries: 0, outputs: ["venv"], metricFiles: [],
             variants: [], requiredOutputs: ["venv/bin/python"], placement: .submittingMachine)
         environmentTasks[name] = id
+        sharedTasks.insert(id)
         _ = add(task)
         return id
     }

@@ -152,6 +152,7 @@ struct CanonicalEncoding {
             case .taskOutput(let task, let output): string("{task:\(taskFingerprints[task]?.value ?? task)/\(output)}")
             // A local file is identified by its content, not by where the checkout lives.
             case .localPath(let path): string("{file:\(fileDigests[path] ?? path)}")
+            case .hubSnapshot(let repository): string("{hub:\(repository.description)}")
             }
         }
         raw("]")

@@ -7,10 +7,12 @@
 public struct PlanCompiler {
     let spec: Spec
     let files: any LocalFiles
+    let hubCommits: HubCommits
 
-    public init(spec: Spec, files: any LocalFiles = DiskFiles()) {
+    public init(spec: Spec, files: any LocalFiles = DiskFiles(), hubCommits: HubCommits = [:]) {
         self.spec = spec
         self.files = files
+        self.hubCommits = hubCommits
     }
 
     /// The outcome of one stage in one variant.
@@ -32,7 +34,7 @@ public struct PlanCompiler {
                 "the sweep has no variants left after 'exclude:'; remove an exclusion or add an 'include:' entry")
             return nil
         }
-        var state = CompilationState(spec: spec, files: files)
+        var state = CompilationState(spec: spec, files: files, hubCommits: hubCommits)
         state.digestLocalFiles(&diagnostics)
         let order = StageGraph(spec: spec).topologicalOrder().compactMap { spec.stage(named: $0) }
         let relevant = relevantAxes(order)
@@ -85,7 +87,7 @@ public struct PlanCompiler {
                     values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
                     tasks: stageTasks))
         }
-        state.shareEnvironmentTasks()
+        state.shareSupportTasks()
         guard !diagnostics.hasErrors else { return nil }
         return Plan(
             formatVersion: Plan.formatVersion, study: spec.name, specFile: spec.file, axes: axisNames,

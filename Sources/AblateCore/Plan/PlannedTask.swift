@@ -26,6 +26,9 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
     public var requiredOutputs: [String]?
     /// Where the task must run, when not wherever the executor puts it (nil).
     public var placement: TaskPlacement?
+    /// How the task reaches the Hugging Face Hub: fetch tasks download (nil: offline, as every
+    /// stage runs).
+    public var hubAccess: HubAccess?
 
     /// The tasks this task needs, in input order: derived from the inputs, never stored.
     public var dependencies: [String] {
@@ -43,6 +46,13 @@ public enum TaskPlacement: String, Codable, Hashable, Sendable {
     /// On the machine ablate runs on, whatever the executor: the task needs the network
     /// (building an environment with pip), which a cluster's compute nodes often lack.
     case submittingMachine = "submitting-machine"
+}
+
+/// How a task reaches the Hugging Face Hub.
+public enum HubAccess: String, Codable, Hashable, Sendable {
+    /// Online, with the user's Hugging Face cache and token: the task downloads what the study
+    /// reads, and every other task then runs offline against the local copy.
+    case online
 }
 
 /// One axis and the value a task or variant has on it.

@@ -1,9 +1,13 @@
 /// The whole front end in one call: load the spec, check it, compile it.
 public struct StudyCompiler: Sendable {
     public var files: any LocalFiles
+    /// Resolves the revisions of the hub repositories a spec names to commits (none are resolved
+    /// without it: `validate` never reaches the network).
+    public var resolveHubRevisions: (@Sendable ([HubRepository]) -> HubCommits)?
 
-    public init(files: any LocalFiles = DiskFiles()) {
+    public init(files: any LocalFiles = DiskFiles(), resolveHubRevisions: (@Sendable ([HubRepository]) -> HubCommits)? = nil) {
         self.files = files
+        self.resolveHubRevisions = resolveHubRevisions
     }
 
     /// What compiling a spec produced: the plan when there were no errors, and every
@@ -30,7 +34,8 @@ public struct StudyCompiler: Sendable {
         // `validate` reports everything; compilation needs a spec without errors.
         SpecValidator(spec: spec).validate(&diagnostics)
         guard !diagnostics.hasErrors else { return Outcome(spec: spec, plan: nil, diagnostics: diagnostics) }
-        let plan = PlanCompiler(spec: spec, files: files).compile(&diagnostics)
+        let commits = spec.hubRepositories.isEmpty ? [:] : resolveHubRevisions?(spec.hubRepositories) ?? [:]
+        let plan = PlanCompiler(spec: spec, files: files, hubCommits: commits).compile(&diagnostics)
         return Outcome(spec: spec, plan: plan, diagnostics: diagnostics)
     }
 }

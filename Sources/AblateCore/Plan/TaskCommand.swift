@@ -40,9 +40,12 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
         case taskOutput(task: String, output: String)
         /// A local file or directory named by the spec, as an absolute path.
         case localPath(String)
+        /// The local snapshot of a hub repository: the compiler replaces it with the output of
+        /// the repository's fetch task, so a plan never holds it.
+        case hubSnapshot(HubRepository)
 
         private enum CodingKeys: String, CodingKey {
-            case task, output, path
+            case task, output, path, hub
         }
 
         public init(from decoder: Decoder) throws {
@@ -53,6 +56,8 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
             let container = try decoder.container(keyedBy: CodingKeys.self)
             if let path = try container.decodeIfPresent(String.self, forKey: .path) {
                 self = .localPath(path)
+            } else if let repository = try container.decodeIfPresent(HubRepository.self, forKey: .hub) {
+                self = .hubSnapshot(repository)
             } else if let task = try container.decodeIfPresent(String.self, forKey: .task) {
                 self = .taskOutput(task: task, output: try container.decode(String.self, forKey: .output))
             } else {
@@ -75,6 +80,9 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
             case .localPath(let path):
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(path, forKey: .path)
+            case .hubSnapshot(let repository):
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(repository, forKey: .hub)
             }
         }
     }
@@ -110,6 +118,7 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
             case .outputDirectory: text.append("{out}")
             case .taskOutput(let task, let output): text.append("{\(task)/\(output)}")
             case .localPath(let path): text.append(path)
+            case .hubSnapshot(let repository): text.append(repository.id)
             }
         }
         return text

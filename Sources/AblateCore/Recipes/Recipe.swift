@@ -20,20 +20,20 @@ enum ResolvedInput {
     case dataset(DatasetEntry)
     case taskOutput(task: String, output: String)
 
-    /// The input as one argument: a hub id, a local path, or another task's output path.
+    /// The input as one argument: a hub repository's local snapshot, a local path, or another
+    /// task's output path.
     var argument: CommandArgument {
         switch self {
-        case .model(let model): return Self.argument(for: model.source)
-        case .dataset(let dataset): return Self.argument(for: dataset.source)
+        case .model(let model): return Self.argument(for: model.source, hubRepository: model.hubRepository)
+        case .dataset(let dataset): return Self.argument(for: dataset.source, hubRepository: dataset.hubRepository)
         case .taskOutput(let task, let output): return CommandArgument([.taskOutput(task: task, output: output)])
         }
     }
 
-    private static func argument(for source: ArtifactSource) -> CommandArgument {
-        switch source {
-        case .hub(let id, _): return .literal(id)
-        case .local(let path, _): return CommandArgument([.localPath(path)])
-        }
+    private static func argument(for source: ArtifactSource, hubRepository: HubRepository?) -> CommandArgument {
+        if let hubRepository { return CommandArgument([.hubSnapshot(hubRepository)]) }
+        guard case .local(let path, _) = source else { return "" }
+        return CommandArgument([.localPath(path)])
     }
 
     var dataset: DatasetEntry? {

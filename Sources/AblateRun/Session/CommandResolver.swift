@@ -8,6 +8,7 @@ struct CommandResolver {
     let layout: RunLayout
     let cache: TaskCache
     let fingerprints: [String: Fingerprint]
+    let hub: HubSettings
 
     func resolve(_ argument: CommandArgument, for task: String) -> String {
         var text = ""
@@ -19,34 +20,34 @@ struct CommandResolver {
                 let base = fingerprints[producer].map { cache.outputs($0) } ?? layout.outputs(producer)
                 text += base + "/" + output
             case .localPath(let path): text += path
+            case .hubSnapshot(let repository): text += repository.id
             }
         }
         return text
     }
 
     /// The variables ablate sets for every task; the task's own `env:` comes after and wins.
+    /// Stages run offline with a Hugging Face home of the run's own; fetch tasks online with
+    /// the shared cache (`HubSettings.environment`).
     /// Thread pools (OpenMP, MKL, OpenBLAS, and so PyTorch's) are sized to the task's CPUs, so
     /// that tasks running side by side do not oversubscribe the machine. Devices are named
     /// unless the executor assigns them (Slurm sets `CUDA_VISIBLE_DEVICES` for a job's gres).
-    func standardEnvironment(for task: String, gpus: [String]?, cpus: Int) -> [String: String] {
+    func standardEnvironment(for task: String, hubAccess: HubAccess?, gpus: [String]?, cpus: Int) -> [String: String] {
         var environment = [
             "ABLATE_TASK": task,
             "OMP_NUM_THREADS": String(cpus),
             "MKL_NUM_THREADS": String(cpus),
             "OPENBLAS_NUM_THREADS": String(cpus),
             "ABLATE_RUN_DIR": layout.runDirectory,
-            "HF_HOME": layout.huggingFaceHome,
-            "HF_HUB_OFFLINE": "1",
-            "HF_DATASETS_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
         ]
+        environment.merge(hub.environment(for: hubAccess, runHome: layout.huggingFaceHome)) { $1 }
         if let gpus { environment["CUDA_VISIBLE_DEVICES"] = gpus.joined(separator: ",") }
         return environment
     }
 
     func request(for task: PlannedTask, gpus: [String]?) -> LaunchRequest {
-        var environment = standardEnvironment(for: task.id, gpus: gpus, cpus: task.resources.cpus)
+        var environment = standardEnvironment(for: task.id, hubAccess: task.hubAccess, gpus: gpus, cpus: task.resources.cpus)
         for variable in task.command.environment {
             environment[variable.name] = resolve(variable.value, for: task.id)
         }

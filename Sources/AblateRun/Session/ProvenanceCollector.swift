@@ -8,14 +8,18 @@ import Subprocess
 enum ProvenanceCollector {
     static let ablateVersion = "0.1.0"
 
-    static func collect(specDirectory: String) async -> Provenance {
+    static func collect(specDirectory: String, hubCommits: HubCommits) async -> Provenance {
         let commit = await output(of: "git", ["-C", specDirectory, "rev-parse", "HEAD"])
         let status = commit == nil ? nil : await output(of: "git", ["-C", specDirectory, "status", "--porcelain"])
         var tools: [String: String] = [:]
         if let python = await output(of: "python3", ["--version"]) { tools["python3"] = python }
-        return Provenance(
+        var provenance = Provenance(
             gitCommit: commit, gitDirty: status.map { !$0.isEmpty }, host: ProcessInfo.processInfo.hostName,
             ablateVersion: ablateVersion, toolVersions: tools, environmentFingerprint: environmentFingerprint())
+        if !hubCommits.isEmpty {
+            provenance.hubRevisions = Dictionary(uniqueKeysWithValues: hubCommits.map { ($0.key.description, $0.value) })
+        }
+        return provenance
     }
 
     /// A digest of the environment's names and values, secrets left out, so that two runs can

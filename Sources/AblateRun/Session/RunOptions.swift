@@ -17,14 +17,17 @@ public struct RunOptions: Sendable {
     public var executor: ExecutorOverrides
     /// How often the run says it is alive in `run.json`.
     public var heartbeatInterval: Double
+    /// The hub and the shared cache that fetch tasks download into.
+    public var hub: HubSettings
 
     public static let defaultClusterJobs = 1000
 
     public init(
         runsDirectory: String, cacheDirectory: String? = nil, limits: ResourcePool.Limits, clusterJobs: Int = defaultClusterJobs,
         scheduler: SchedulerOptions = SchedulerOptions(), executor: ExecutorOverrides = ExecutorOverrides(),
-        heartbeatInterval: Double = 5
+        heartbeatInterval: Double = 5, hub: HubSettings = .current(offline: false)
     ) {
+        self.hub = hub
         self.runsDirectory = runsDirectory
         self.cacheDirectory = cacheDirectory
         self.limits = limits

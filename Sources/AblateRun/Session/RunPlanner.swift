@@ -44,6 +44,7 @@ struct RunPlanner {
 
     private func runReason(_ task: PlannedTask, old: TaskRecord?) -> String {
         guard let old else { return previous.isEmpty ? "not in the cache" : "new task" }
+        if old.fingerprint != task.fingerprint, let moved = movedRevision(task, old: old) { return moved }
         if old.fingerprint != task.fingerprint {
             let oldKeys = old.fingerprint.keys
             let newKeys = task.fingerprint.keys
@@ -62,6 +63,16 @@ struct RunPlanner {
         case .skipped: return "was skipped after an upstream failure"
         case .pending: return "never started"
         }
+    }
+
+    /// A fetch task whose revision now resolves to another commit: "model llama2-7b: revision
+    /// main moved 1a2b3c4d5e6f → 6f5e4d3c2b1a".
+    private func movedRevision(_ task: PlannedTask, old: TaskRecord) -> String? {
+        guard task.hubAccess == .online, case .string(let revision)? = task.settings["revision"],
+            case .string(let was)? = old.settings["commit"], case .string(let now)? = task.settings["commit"], was != now,
+            old.settings["repository"] == task.settings["repository"], old.settings["revision"] == task.settings["revision"]
+        else { return nil }
+        return "\(FetchTask.subject(ofTask: task.id)): revision \(revision) moved \(was.prefix(12)) → \(now.prefix(12))"
     }
 
     private func outputsExist(_ task: PlannedTask) -> Bool {

@@ -9,7 +9,8 @@ import Foundation
 extension RunSession {
     /// Creates a new run directory for the spec and decides what to run.
     public static func start(specPath: String, options: RunOptions, observer: (any RunObserver)?) async throws -> RunSession {
-        let study = try CompiledStudy(specPath: specPath)
+        let study = try CompiledStudy(specPath: specPath, hub: options.hub)
+        for note in study.hubNotes { observer?.warning(note) }
         let executor = try options.executor.applied(to: study.executor)
         let layout = RunLayout(
             runsDirectory: options.runsDirectory, study: study.plan.study, runID: RunLayout.newRunID(), cacheDirectory: options.cacheDirectory)
@@ -22,7 +23,8 @@ extension RunSession {
         let now = Timestamp.now()
         let run = RunRecord(
             id: layout.runID, study: study.plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
-            heartbeatAt: now, executor: executor, provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath)))
+            heartbeatAt: now, executor: executor,
+            provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath), hubCommits: study.hubCommits))
         return RunSession(
             layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock,
             store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options), options: options, observer: observer)
@@ -33,6 +35,7 @@ extension RunSession {
     public static func resume(_ target: ResumeTarget, options: RunOptions, observer: (any RunObserver)?) async throws -> RunSession {
         let layout = target.layout
         var run = target.run
+        for note in target.study.hubNotes { observer?.warning(note) }
         let lock = try RunLock(path: layout.lockFile)
         if let dead = lock.previousHolder {
             observer?.warning("took over the lock of run \(run.id) from PID \(dead), which is no longer running")
@@ -119,18 +122,25 @@ extension RunSession {
     }
 }
 
-/// A spec compiled once for a command: its plan and the executor it asks for.
+/// A spec compiled once for a command: its plan, the executor it asks for, and the commits its
+/// hub repositories resolved to.
 public struct CompiledStudy: Sendable {
     public let plan: Plan
     public let executor: Executor
+    public let hubCommits: HubCommits
+    /// What resolving the hub revisions said (a repository missing offline, an unreachable hub).
+    public let hubNotes: [String]
 
-    public init(specPath: String) throws {
-        let outcome = StudyCompiler().compile(path: specPath)
+    public init(specPath: String, hub: HubSettings) throws {
+        let resolver = HubRevisionResolver(settings: hub)
+        let outcome = StudyCompiler(resolveHubRevisions: { resolver.resolve($0) }).compile(path: specPath)
         guard let plan = outcome.plan, let spec = outcome.spec else {
             throw RunSessionError.invalidSpec(outcome.diagnostics.sorted.filter { $0.severity == .error })
         }
         self.plan = plan
         executor = spec.executor
+        hubCommits = resolver.commits
+        hubNotes = resolver.notes
     }
 }
 
@@ -143,11 +153,11 @@ public struct ResumeTarget: Sendable {
     public let specOverride: String?
     public let study: CompiledStudy
 
-    public init(runDirectory: String, specOverride: String?, cacheDirectory: String?) throws {
+    public init(runDirectory: String, specOverride: String?, cacheDirectory: String?, hub: HubSettings = .current(offline: false)) throws {
         layout = RunLayout(runDirectory: runDirectory, cacheDirectory: cacheDirectory)
         run = try layout.readRunRecord()
         self.specOverride = specOverride
-        study = try CompiledStudy(specPath: specOverride ?? run.specFile)
+        study = try CompiledStudy(specPath: specOverride ?? run.specFile, hub: hub)
     }
 
     /// The task records an earlier session of the run left, by task id.

@@ -49,7 +49,8 @@ public final class RunSession: @unchecked Sendable {
         cache = TaskCache(directory: layout.cacheDirectory)
         tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
         resolver = CommandResolver(
-            layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }))
+            layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }),
+            hub: options.hub)
     }
 
     /// The task records as they stand.

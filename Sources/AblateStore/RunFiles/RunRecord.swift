@@ -103,6 +103,8 @@ public struct Provenance: Codable, Hashable, Sendable {
     public var toolVersions: [String: String]
     /// A digest of the environment variables the tasks see (values of secrets excluded).
     public var environmentFingerprint: String
+    /// The commit each hub repository's revision resolved to (`model ORG/NAME@main`: commit).
+    public var hubRevisions: [String: String]?
 
     public init(
         gitCommit: String?, gitDirty: Bool?, host: String, ablateVersion: String, toolVersions: [String: String],
