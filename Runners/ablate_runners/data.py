@@ -16,6 +16,7 @@ from . import manifest
 from .common import RunnerError
 
 LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")
 HH_ASSISTANT = "\n\nAssistant:"
 TARGETS = ("prompt", "completion", "system", "chosen", "rejected", "messages")
 # The formats whose layouts can serve a requested format, in the order tried: a prompt-completion
@@ -67,26 +68,43 @@ def read_dataset(path, subset, split):
         if os.path.isdir(path):
             return read_directory(path, subset, split)
         return load_dataset(file_builder(path), data_files={split: path}, split=split)
-    if path.startswith(("/", "./", "../")) or os.path.splitext(path)[1] in LOCAL_BUILDERS:
+    if path.startswith(("/", "./", "../")) or data_extension(path) in LOCAL_BUILDERS:
         raise RunnerError(f"dataset not found: {path}")
     return load_dataset(path, subset, split=split)
 
 
 def file_builder(path):
-    builder = LOCAL_BUILDERS.get(os.path.splitext(path)[1])
+    builder = LOCAL_BUILDERS.get(data_extension(path))
     if builder is None:
-        raise RunnerError(f"{path}: unknown file type; use .jsonl, .json, .csv or .parquet")
+        raise RunnerError(f"{path}: unknown file type; use .jsonl, .json, .csv or .parquet (compressed with .gz or not)")
     return builder
 
 
+def data_extension(path):
+    """`.jsonl` for `train.jsonl` and for HH-RLHF's `train.jsonl.gz`."""
+    stem, extension = os.path.splitext(path)
+    return os.path.splitext(stem)[1] if extension in COMPRESSIONS else extension
+
+
+def data_stem(name):
+    stem = os.path.splitext(name)[0]
+    return os.path.splitext(stem)[0] if os.path.splitext(name)[1] in COMPRESSIONS else stem
+
+
 def read_directory(path, subset, split):
-    """A directory's split. A subset that is a folder of it (HH-RLHF's `harmless-base`, CNN/DailyMail's
-    `3.0.0`) is read from that folder; a split whose name is not one `datasets` infers from file names
-    (AlpacaFarm's `sft`, `preference`) is read from the files named after it (`sft.json`,
-    `preference-00000-of-00001.parquet`); anything else is read as `datasets` reads a directory, with
-    the configurations its README declares."""
+    """A directory's split (a fetched hub snapshot is one), found as the dataset's own loading script
+    or card would. A subset that is a folder (HH-RLHF's `harmless-base`, CNN/DailyMail's `3.0.0`, the
+    `alpaca_instructions` of AlpacaFarm) is read from that folder, and one that is a data file
+    (AlpacaFarm's `alpaca_human_preference.json`) is that file, read as the split asked for. A split
+    whose name `datasets` does not infer from file names (AlpacaFarm's `sft`) is read from the files
+    named after it (`sft.json`, `sft-00000-of-00001.parquet`). Anything else is read as `datasets`
+    reads a directory, with the configurations its README declares."""
     from datasets import load_dataset
 
+    if subset and not os.path.isdir(os.path.join(path, subset)):
+        files = [name for name in sorted(os.listdir(path)) if data_stem(name) == subset and data_extension(name) in LOCAL_BUILDERS]
+        if files:
+            return load_dataset(file_builder(files[0]), data_files={split: os.path.join(path, files[0])}, split=split)
     root = os.path.join(path, subset) if subset and os.path.isdir(os.path.join(path, subset)) else path
     named = split_files(root, split)
     if named:
@@ -101,8 +119,8 @@ def split_files(folder, split):
     found = []
     for directory, _, names in os.walk(folder):
         for name in names:
-            stem, extension = os.path.splitext(name)
-            if extension in LOCAL_BUILDERS and (stem == split or stem.startswith(split + "-")):
+            stem = data_stem(name)
+            if data_extension(name) in LOCAL_BUILDERS and (stem == split or stem.startswith(split + "-")):
                 found.append(os.path.join(directory, name))
     return sorted(found)
 

@@ -196,23 +196,36 @@ def test_a_missing_mapped_column_fails_the_runner_with_one_line(tiny_models, hf_
 
 
 def test_a_snapshot_subset_folder_is_read_as_the_subset(tmp_path):
-    # HH-RLHF's subsets are folders of its repository, each with train and test files.
-    (tmp_path / "harmless-base").mkdir()
-    (tmp_path / "helpful-base").mkdir()
-    write_lines(tmp_path / "harmless-base" / "train.jsonl", [{"chosen": HH_CHOSEN, "rejected": HH_REJECTED}])
-    write_lines(tmp_path / "harmless-base" / "test.jsonl", [{"chosen": HH_CHOSEN, "rejected": HH_REJECTED}] * 2)
-    write_lines(tmp_path / "helpful-base" / "train.jsonl", [{"chosen": HH_CHOSEN, "rejected": HH_REJECTED}] * 3)
+    # HH-RLHF's subsets are folders of its repository, each with gzipped train and test files.
+    import gzip
+
+    for subset, counts in {"harmless-base": (1, 2), "helpful-base": (3, 1)}.items():
+        (tmp_path / subset).mkdir()
+        for split, count in zip(("train", "test"), counts):
+            with gzip.open(tmp_path / subset / f"{split}.jsonl.gz", "wt") as handle:
+                handle.write((json.dumps({"chosen": HH_CHOSEN, "rejected": HH_REJECTED}) + "\n") * count)
     assert len(loaded(tmp_path, "preference", subset="harmless-base", split="test")) == 2
     assert len(loaded(tmp_path, "preference", subset="helpful-base")) == 3
+    assert len(loaded(tmp_path, "preference")) == 4, "without a subset, every folder's train split"
 
 
-def test_a_split_named_by_its_files_is_read_from_them(tmp_path):
-    # AlpacaFarm's splits (sft, preference) are not names `datasets` infers from file names.
-    (tmp_path / "alpaca_human_preference").mkdir()
-    write_lines(tmp_path / "alpaca_human_preference" / "preference.json", ALPACA_PREFERENCE)
+def test_alpaca_farm_subsets_are_a_folder_of_splits_and_a_file(tmp_path):
+    # The repository's layout: alpaca_instructions/{sft,preference,unlabeled,val}.json and the human
+    # preferences as one file at the top, whose split the spec names 'preference'.
     (tmp_path / "alpaca_instructions").mkdir()
     write_lines(tmp_path / "alpaca_instructions" / "sft.json", ALPACA_INSTRUCTIONS)
     write_lines(tmp_path / "alpaca_instructions" / "preference.json", ALPACA_INSTRUCTIONS[:1])
+    write_lines(tmp_path / "alpaca_human_preference.json", ALPACA_PREFERENCE)
+    write_lines(tmp_path / "alpaca_gpt4_preference.json", ALPACA_PREFERENCE[:1])
+    (tmp_path / "alpaca_farm.py").write_text("# a loading script, which datasets no longer runs\n")
     pairs = loaded(tmp_path, "preference", subset="alpaca_human_preference", split="preference")
     assert list(pairs["chosen"]) == ["Apple.", "5"]
     assert len(loaded(tmp_path, "prompt-completion", subset="alpaca_instructions", split="sft")) == 2
+
+
+def test_alpaca_eval_is_its_file_read_as_the_eval_split(tmp_path):
+    # tatsu-lab/alpaca_eval: alpaca_eval.json beside other files, the 'alpaca_eval' configuration.
+    write_lines(tmp_path / "alpaca_eval.json", ALPACA_EVAL)
+    write_lines(tmp_path / "alpaca_eval_gpt4_baseline.json", ALPACA_EVAL[:1])
+    records = loaded(tmp_path, "prompt-completion", subset="alpaca_eval", split="eval")
+    assert list(records["prompt"]) == ["What are the names of some famous actors?", "Write a short poem."]
