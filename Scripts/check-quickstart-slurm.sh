@@ -29,11 +29,11 @@ same "metrics" "select taskId, name from metric order by taskId, name"
 same "metric series" "select distinct taskId, name from metricPoint order by taskId, name"
 same "per-item metrics" "select distinct taskId, name from metricItem order by taskId, name"
 [ "$(sqlite3 "$slurm_index" "select executor from run")" = slurm ] || fail "the run does not say it used Slurm"
-# Every stage is a job; the environment tasks, which run pip and so need the network, run on
-# this machine as processes.
-stages="select taskId from task where stage != 'environment'"
+# Every stage is a job; the environment and fetch tasks, which need the network (pip, the hub), run
+# on this machine as processes.
+stages="select taskId from task where stage not in ('environment', 'fetch')"
 without_job=$(sqlite3 "$slurm_index" "select count(*) from attempt where jobId is null and taskId in ($stages)")
 [ "$without_job" = 0 ] || fail "$without_job attempts of stages were not Slurm jobs"
 environment_jobs=$(sqlite3 "$slurm_index" "select count(*) from attempt where (jobId is not null or pid is null) and taskId not in ($stages)")
-[ "$environment_jobs" = 0 ] || fail "$environment_jobs attempts of environment tasks did not run here as processes"
+[ "$environment_jobs" = 0 ] || fail "$environment_jobs attempts of environment or fetch tasks did not run here as processes"
 echo "the quickstart under Slurm ends with the same $(sqlite3 "$slurm_index" "select count(*) from task") tasks and $(sqlite3 "$slurm_index" "select count(*) from metric") metrics as the local run"

@@ -156,30 +156,21 @@ def fetch_repository(options):
 
 
 def fetch_lm_eval_task(options):
-    """Loads the task through the harness, which downloads its datasets into the datasets cache."""
+    """Loads the task through the harness (`TaskManager.load`), which downloads its datasets into
+    the datasets cache."""
     from .lm_eval import task_manager
 
     started = time.monotonic()
     print(f"fetching lm-eval task {options.lm_eval_task}'s datasets", flush=True)
-    from lm_eval.tasks import get_task_dict
-
     manager = task_manager(options.task_dir, [options.lm_eval_task])
     try:
-        tasks = get_task_dict([options.lm_eval_task], manager)
+        tasks = manager.load([options.lm_eval_task])["tasks"].values()
     except Exception as error:  # the harness raises whatever `datasets` raised
         raise RunnerError(f"lm-eval task {options.lm_eval_task}: its datasets could not be fetched: {error}".splitlines()[0]) from None
-    datasets = sorted({str(getattr(task, "DATASET_PATH", "") or "") for task in flattened(tasks)} - {""})
+    datasets = sorted({str(getattr(task.config, "dataset_path", None) or "") for task in tasks} - {""})
     seconds = time.monotonic() - started
     print(f"fetched lm-eval task {options.lm_eval_task}: {', '.join(datasets) or 'no hub dataset'} in {seconds:.1f} s", flush=True)
     return None, {"lm_eval_task": options.lm_eval_task, "datasets": datasets, "seconds": round(seconds, 3)}
-
-
-def flattened(tasks):
-    for value in tasks.values():
-        if isinstance(value, dict):
-            yield from flattened(value)
-        else:
-            yield value
 
 
 def write_outputs(output, snapshot, record):

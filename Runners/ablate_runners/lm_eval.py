@@ -1,11 +1,14 @@
 """lm-evaluation-harness on a model or a chain of LoRA adapters, through the harness's Python API.
 
     python -m ablate_runners.lm_eval --model PATH --tasks NAME [NAME ...] [--task-dir DIR]
-        [--num-fewshot N] [--batch-size B] [--limit L] [--seed S] [--max-length T] --output DIR
+        [--num-fewshot N] [--batch-size B] [--limit L] [--seed S] [--max-length T]
+        [--fetched FETCH_JSON ...] --output DIR
 
 The model is loaded (adapters merged in memory) and handed to the harness's HFLM, so adapters
 need no merged copy on disk. --task-dir adds a directory of task YAMLs to the harness's own tasks;
---seed sets its four seeds (Python, NumPy, torch, few-shot), as the CLI's --seed does.
+--seed sets its four seeds (Python, NumPy, torch, few-shot), as the CLI's --seed does. --fetched
+names the records of the fetch tasks that downloaded the tasks' datasets into the shared datasets
+cache (`python -m ablate_runners.fetch --lm-eval-task`), from which the harness reads them offline.
 
 Writes OUTPUT/results/results_<timestamp>.json, the layout the lm_eval CLI writes (results,
 configs, versions, n-shot, ..., without the per-sample logs; ablate reads results.<task>
@@ -45,12 +48,26 @@ def task_manager(task_dir, tasks):
     return manager
 
 
+def check_fetched(records, tasks):
+    """Every fetch record names a task this evaluation runs; says which datasets they fetched."""
+    for path in records:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                record = json.load(handle)
+        except (OSError, json.JSONDecodeError) as error:
+            raise RunnerError(f"cannot read the fetch record {path}: {error}") from None
+        if record.get("lm_eval_task") not in tasks:
+            raise RunnerError(f"{path} fetched lm-eval task {record.get('lm_eval_task')!r}, which is not among --tasks {' '.join(tasks)}")
+        print(f"lm-eval task {record['lm_eval_task']}: datasets {', '.join(record.get('datasets') or ['(local)'])} from the cache", flush=True)
+
+
 def evaluate(options):
     """simple_evaluate's results, per-sample logs included."""
     import lm_eval
     import torch
     from lm_eval.models.huggingface import HFLM
 
+    check_fetched(options.fetched, options.tasks)
     manager = task_manager(options.task_dir, options.tasks)
     model = load_model(options.model).eval()
     if torch.cuda.is_available():
@@ -91,6 +108,7 @@ def parser():
     flags.add_argument("--limit", type=float, help="items per task (a fraction when below 1)")
     flags.add_argument("--seed", type=int)
     flags.add_argument("--max-length", type=int, help="the model's context length in tokens (default: from its config)")
+    flags.add_argument("--fetched", nargs="+", default=[], help="fetch.json of the fetch tasks of the tasks' datasets")
     flags.add_argument("--output", required=True)
     manifest.apply_defaults(flags, KIND)
     return flags

@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 KINDS = {"models": "models", "datasets": "datasets"}
 
@@ -50,6 +50,25 @@ def blob_id(path):
     with open(path, "rb") as handle:
         content = handle.read()
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def tree(files, prefix, recursive):
+    """The entries under `prefix` as the hub's tree API lists them: its files and folders, or only
+    those directly in it."""
+    entries, folders = [], set()
+    for name, full in files.items():
+        if prefix and not name.startswith(prefix + "/"):
+            continue
+        relative = name[len(prefix) + 1:] if prefix else name
+        parts = relative.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(([prefix] if prefix else []) + parts[:depth])
+            if (recursive or depth == 1) and folder not in folders:
+                folders.add(folder)
+                entries.append({"type": "directory", "oid": hashlib.sha1(folder.encode()).hexdigest(), "size": 0, "path": folder})
+        if recursive or len(parts) == 1:
+            entries.append({"type": "file", "oid": blob_id(full), "size": os.path.getsize(full), "path": name})
+    return entries
 
 
 class Hub:
@@ -95,9 +114,11 @@ class Handler(BaseHTTPRequestHandler):
         authorised = hub.token is not None and self.headers.get("Authorization") == f"Bearer {hub.token}"
         hub.record(self.command, path, authorised)
         parts = [unquote(part) for part in path.strip("/").split("/")]
-        if parts[:1] == ["api"] and len(parts) >= 6 and parts[1] in KINDS and parts[4] in ("revision", "tree"):
+        if parts[:1] == ["api"] and len(parts) >= 6 and parts[1] in KINDS and parts[4] in ("revision", "tree", "paths-info"):
             kind, repo_id, action, revision, rest = parts[1], "/".join(parts[2:4]), parts[4], parts[5], parts[6:]
             api = True
+        elif parts[:1] == ["api"] and len(parts) == 4 and parts[1] in KINDS:  # the repository's information at main
+            kind, repo_id, action, revision, rest, api = parts[1], "/".join(parts[2:4]), "revision", "main", [], True
         elif len(parts) >= 5 and (parts[0] == "datasets" and len(parts) >= 6 and parts[3] == "resolve" or parts[2] == "resolve"):
             kind = "datasets" if parts[0] == "datasets" and parts[3] == "resolve" else "models"
             offset = 1 if kind == "datasets" else 0
@@ -122,10 +143,8 @@ class Handler(BaseHTTPRequestHandler):
                     "siblings": [{"rfilename": name} for name in files]}
             return self.json(info, commit, body)
         if api:
-            prefix = "/".join(rest)
-            entries = [{"type": "file", "oid": blob_id(full), "size": os.path.getsize(full), "path": name}
-                       for name, full in files.items() if not prefix or name.startswith(prefix + "/")]
-            return self.json(entries, commit, body)
+            recursive = parse_qs(urlsplit(self.path).query).get("recursive", ["false"])[0].lower() in ("true", "1")
+            return self.json(tree(files, "/".join(rest), recursive), commit, body)
         name = "/".join(rest)
         if name not in files:
             return self.error(404, "EntryNotFound", f"{name} does not exist at {revision}", body)

@@ -38,7 +38,9 @@ def hub(tmp_path):
 
 
 def fetch(hub, output, *arguments, token=None, offline=False):
-    env = {"HF_ENDPOINT": hub["endpoint"], "HF_HOME": str(hub["cache"]), "HF_HUB_OFFLINE": "1" if offline else "0", "HF_TOKEN": token or ""}
+    switch = "1" if offline else "0"
+    env = {"HF_ENDPOINT": hub["endpoint"], "HF_HOME": str(hub["cache"]), "HF_TOKEN": token or "",
+           "HF_HUB_OFFLINE": switch, "HF_DATASETS_OFFLINE": switch, "TRANSFORMERS_OFFLINE": switch}
     return run_runner("fetch", *arguments, "--output", output, env=env)
 
 
@@ -111,3 +113,28 @@ def test_no_network_fails_with_one_line_unless_the_cache_holds_it(hub, tmp_path)
         "error: cannot reach http://127.0.0.1:9 to fetch model org/tiny, and it is not in the cache: check the network, or use --offline with what the cache holds"]
     assert fetch(hub, tmp_path / "o", "--repo-type", "model", "--repo-id", "org/tiny").returncode == 0
     assert fetch(hub, tmp_path / "p", "--repo-type", "model", "--repo-id", "org/tiny", offline=True).returncode == 0
+
+
+def test_an_lm_eval_task_s_hub_dataset_is_fetched_into_the_datasets_cache_and_read_offline(hub, tmp_path):
+    questions = hub["root"] / "datasets" / "org" / "questions" / "main" / "data"
+    questions.mkdir(parents=True)
+    (questions / "test.jsonl").write_text('{"question": "Is rain dry?", "choices": ["yes", "no"], "answer": 1}\n')
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "hub_questions.yaml").write_text(
+        "task: hub_questions\ndataset_path: org/questions\ntest_split: test\noutput_type: multiple_choice\n"
+        "doc_to_text: '{{question}}'\ndoc_to_choice: '{{choices}}'\ndoc_to_target: '{{answer}}'\nmetric_list:\n  - metric: acc\n")
+    online = fetch(hub, tmp_path / "l", "--lm-eval-task", "hub_questions", "--task-dir", tasks)
+    assert online.returncode == 0, online.stderr
+    assert read_json(tmp_path / "l" / "fetch.json")["datasets"] == ["org/questions"]
+    assert (hub["cache"] / "datasets" / "org___questions").is_dir()
+    offline = fetch(hub, tmp_path / "m", "--lm-eval-task", "hub_questions", "--task-dir", tasks, offline=True)
+    assert offline.returncode == 0, offline.stderr
+
+
+def test_an_evaluation_refuses_a_fetch_record_of_another_task(tmp_path):
+    record = tmp_path / "fetch.json"
+    record.write_text('{"lm_eval_task": "piqa", "datasets": ["ybisk/piqa"]}\n')
+    result = run_runner("lm_eval", "--model", tmp_path, "--tasks", "arc_challenge", "--fetched", record, "--output", tmp_path / "out")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"error: {record} fetched lm-eval task 'piqa', which is not among --tasks arc_challenge"

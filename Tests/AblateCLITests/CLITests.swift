@@ -37,8 +37,8 @@ import Testing
         let result = try CLIRunner.run(["validate", "diamond.yaml"])
         #expect(result.status == 0)
         #expect(
-            result.stdout == "diamond.yaml: valid: 2 variants, 12 tasks\n",
-            "five stage tasks, the environment and a fetch task for each of the four hub repositories")
+            result.stdout == "diamond.yaml: valid: 2 variants, 14 tasks\n",
+            "seven stage tasks, the environment, a fetch task for each of the four hub repositories and one for each lm-eval task")
     }
 
     @Test func anInvalidSpecExitsOneWithLocatedErrors() throws {

@@ -39,7 +39,8 @@ struct HubFetchTests {
         return (actions, RunLayout(runDirectory: runDirectory), result)
     }
 
-    /// A tiny Llama as a hub model repository, and the quickstart's instructions as a dataset.
+    /// A tiny Llama as a hub model repository, the quickstart's instructions as a dataset, and a
+    /// multiple-choice dataset that a local lm-eval task reads from the hub.
     private func publishTinyModelAndData() throws {
         let made = directory + "/made"
         let maker = Process()
@@ -59,6 +60,26 @@ struct HubFetchTests {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: data + "/train.jsonl")
+        let questions = try hub.branch("dataset", "test-org/mc-eval") + "/data"
+        try FileManager.default.createDirectory(atPath: questions, withIntermediateDirectories: true)
+        try """
+        {"question": "Is the moon bright?", "choices": ["yes", "no"], "answer": 0}
+        {"question": "Is rain dry?", "choices": ["yes", "no"], "answer": 1}
+
+        """.write(toFile: questions + "/test.jsonl", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: directory + "/tasks", withIntermediateDirectories: true)
+        try """
+        task: hub_mc
+        dataset_path: test-org/mc-eval
+        test_split: test
+        output_type: multiple_choice
+        doc_to_text: "Question: {{question}}\\nAnswer:"
+        doc_to_choice: "{{choices}}"
+        doc_to_target: "{{answer}}"
+        metric_list:
+          - metric: acc
+
+        """.write(toFile: directory + "/tasks/hub_mc.yaml", atomically: true, encoding: .utf8)
         try """
         ablate: 1
         name: hub-study
@@ -75,6 +96,7 @@ struct HubFetchTests {
           resources: {cpus: 1, memory: 2G, time: 15m}
         stages:
           sft: {kind: sft, model: tiny, data: instructions}
+          eval: {kind: lm-eval, model: "${stages.sft.model}", tasks: [hub_mc], task_dir: tasks, max_length: 64}
 
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
     }
@@ -86,10 +108,15 @@ struct HubFetchTests {
         #expect(
             first.actions == [
                 "environment[runners]": first.actions["environment[runners]"] ?? "", "fetch[model:tiny]": "run",
-                "fetch[dataset:instructions]": "run", "sft": "run",
+                "fetch[dataset:instructions]": "run", "fetch[lm-eval:hub_mc]": "run", "sft": "run", "eval": "run",
             ])
         let downloads = hub.downloads
-        #expect(downloads == 7, "the model's six files and the dataset's one, each once")
+        #expect(downloads == 8, "the model's six files and each dataset's one, each once")
+        // The evaluation read the lm-eval task's dataset, fetched into the shared datasets cache, offline.
+        let evalCommand = try String(contentsOfFile: first.layout.taskDirectory("eval") + "/command.json", encoding: .utf8)
+        #expect(evalCommand.contains(#""HF_DATASETS_OFFLINE" : "1""#) && evalCommand.contains(#""HF_DATASETS_CACHE" : "\#(directory)/hf-home/datasets""#))
+        #expect(
+            try String(contentsOfFile: first.layout.stdout("eval"), encoding: .utf8).contains("lm-eval task hub_mc: datasets test-org/mc-eval from the cache"))
         // The stage read the snapshot in the shared cache, offline.
         let sftCommand = try String(contentsOfFile: first.layout.taskDirectory("sft") + "/command.json", encoding: .utf8)
         #expect(sftCommand.contains(directory + "/Runs/.cache/") && sftCommand.contains("\"HF_HUB_OFFLINE\" : \"1\""))
@@ -122,7 +149,8 @@ struct HubFetchTests {
         #expect(fetchLine.contains("dataset instructions: revision main moved "), "\(explained.stdout)")
         #expect(explained.stdout.contains("it reads fetch[dataset:instructions], which runs again"))
         let third = try run("study.yaml")
-        #expect(third.actions["fetch[model:tiny]"] == "cached" && third.actions["fetch[dataset:instructions]"] == "run" && third.actions["sft"] == "run")
+        #expect(third.actions["fetch[model:tiny]"] == "cached" && third.actions["fetch[lm-eval:hub_mc]"] == "cached")
+        #expect(third.actions["fetch[dataset:instructions]"] == "run" && third.actions["sft"] == "run" && third.actions["eval"] == "run")
         #expect(hub.downloads == downloads + 1, "only the changed file is downloaded")
 
         // Offline, the study runs from the cache alone.
@@ -132,12 +160,19 @@ struct HubFetchTests {
 
     @Test(.enabled(if: LocalSlurm.isAvailable))
     func underSlurmFetchTasksRunOnTheSubmittingMachine() throws {
-        try publishTinyModelAndData()
-        let result = try run("study.yaml", ["--executor", "slurm", "--poll-interval", "0.3"])
+        try "{}".write(toFile: try hub.branch("model", "test-org/small") + "/config.json", atomically: true, encoding: .utf8)
+        try """
+        ablate: 1
+        name: hub-slurm
+        models: {small: {hub: test-org/small}}
+        stages: {read: {kind: command, run: 'cat "${models.small}/config.json"'}}
+
+        """.write(toFile: directory + "/slurm.yaml", atomically: true, encoding: .utf8)
+        let result = try run("slurm.yaml", ["--executor", "slurm", "--poll-interval", "0.3"])
         #expect(result.result.status == 0, "\(result.result.stderr)")
-        let fetch = try #require(try result.layout.readTaskRecord("fetch[model:tiny]")?.lastAttempt)
+        let fetch = try #require(try result.layout.readTaskRecord("fetch[model:small]")?.lastAttempt)
         #expect(fetch.jobID == nil && fetch.pid != nil, "compute nodes often have no network: the download ran here")
-        #expect(try result.layout.readTaskRecord("sft")?.lastAttempt?.jobID != nil)
+        #expect(try result.layout.readTaskRecord("read")?.lastAttempt?.jobID != nil, "the stage reading the snapshot was a job")
     }
 
     @Test func eachWayAFetchFailsIsOneLineNamingTheRepositoryAndTheFix() throws {

@@ -82,8 +82,9 @@ import Testing
         let data = HubRepository(kind: .dataset, id: "stanfordnlp/SHP", revision: nil)
         let before = try fingerprints(Self.pipeline, hubCommits: [model: String(repeating: "a", count: 40), data: String(repeating: "b", count: 40)])
         let after = try fingerprints(Self.pipeline, hubCommits: [model: String(repeating: "a", count: 40), data: String(repeating: "c", count: 40)])
-        #expect(Set(before.keys) == ["environment[runners]", "fetch[model:base]", "fetch[dataset:shp]", "sft", "dpo", "eval"])
+        #expect(Set(before.keys) == ["environment[runners]", "fetch[model:base]", "fetch[dataset:shp]", "fetch[lm-eval:piqa]", "sft", "dpo", "eval"])
         #expect(before["fetch[model:base]"] == after["fetch[model:base]"] && before["sft"] == after["sft"])
+        #expect(before["fetch[lm-eval:piqa]"] == after["fetch[lm-eval:piqa]"])
         for task in ["fetch[dataset:shp]", "dpo", "eval"] { #expect(before[task] != after[task], "\(task)") }
         // An unresolved revision (the hub could not be asked) is its own identity, not a guess.
         let unresolved = try fingerprints(Self.pipeline)

@@ -31,11 +31,12 @@ import Testing
         #expect(plan.counts.variants == 9)
         #expect(plan.tasks.filter { $0.stage == "sft" }.count == 3)
         #expect(plan.tasks.filter { $0.stage == "dpo" }.count == 9)
-        // 3 + 9 + 9 stage tasks, the one environment they all run in, and a fetch task for each
-        // of the six hub repositories (the model, three SFT and two DPO datasets).
-        #expect(plan.counts.tasks == 28)
+        // 3 + 9 + 9 stage tasks, the one environment they all run in, a fetch task for each of
+        // the six hub repositories (the model, three SFT and two DPO datasets; SHP serves both)
+        // and one for the lm-eval task's datasets.
+        #expect(plan.counts.tasks == 29)
         #expect(plan.counts.stageInstances == 27)
-        #expect(plan.counts.sharedTasks == 10)
+        #expect(plan.counts.sharedTasks == 11)
         let sft = try #require(plan.task(id: "sft[sft_data=lima]"))
         #expect(sft.variants.count == 3)
         #expect(
@@ -66,7 +67,7 @@ import Testing
             """)
         #expect(plan.counts.variants == 4)
         let baseEval = try #require(plan.task(id: "eval[sft_data=none,dpo_data=none]"))
-        #expect(baseEval.dependencies == ["environment[runners]", "fetch[model:base]"])
+        #expect(baseEval.dependencies == ["environment[runners]", "fetch[lm-eval:piqa]", "fetch[model:base]"])
         #expect(baseEval.inputs == [TaskInput(role: "model", source: .model(name: "base"))])
         #expect(plan.variants[0].tasks.map(\.stage) == ["eval"])
         #expect(plan.variants[3].tasks.map(\.stage) == ["sft", "dpo", "eval"])

@@ -17,6 +17,8 @@ struct CompilationState {
     let hubCommits: HubCommits
     /// The task that fetches each hub repository.
     var fetchTasks: [HubRepository: String] = [:]
+    /// The task that fetches each lm-eval task's datasets, by task name and task directory.
+    var lmEvalFetchTasks: [String: String] = [:]
     /// The environment and fetch tasks: each serves every variant of the tasks that need it.
     var sharedTasks: Set<String> = []
 
@@ -40,7 +42,7 @@ struct CompilationState {
 
     /// Digests the local paths a command names that the registries did not (settings such as
     /// `task_dir`), so that the fingerprint follows their content.
-    private mutating func digestLocalPaths(in command: TaskCommand, of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Bool {
+    mutating func digestLocalPaths(in command: TaskCommand, of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Bool {
         for argument in command.arguments + command.environment.map(\.value) {
             for case .localPath(let path) in argument.parts where fileDigests[path] == nil {
                 do {
@@ -67,7 +69,8 @@ struct CompilationState {
             let (interpreter, environment) = interpreter(for: stage, settings: settings.result, &diagnostics),
             let built = CommandBuilder(stage: stage, resolver: resolver).command(
                 settings: settings.result, inputs: inputs, interpreter: interpreter, &diagnostics),
-            let command = fetching(built, for: stage, &diagnostics)
+            let snapshots = fetching(built, for: stage, &diagnostics),
+            let command = fetchingLMEvalDatasets(snapshots, settings: settings.result, for: stage, &diagnostics)
         else { return .failed }
 
         guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return .failed }

@@ -4,6 +4,10 @@ public enum FetchTask {
         "fetch[\(kind.rawValue):\(Name.sanitized(name))]"
     }
 
+    static func id(lmEvalTask name: String) -> String {
+        "fetch[lm-eval:\(Name.sanitized(name))]"
+    }
+
     /// What a fetch task fetches, in words: `model llama2-7b`.
     public static func subject(ofTask id: String) -> String {
         guard id.hasPrefix("fetch["), let end = id.lastIndex(of: "]") else { return id }
@@ -36,6 +40,53 @@ extension CompilationState {
             arguments: command.arguments.map(replaced),
             environment: command.environment.map { EnvironmentVariable(name: $0.name, value: replaced($0.value)) })
         return failed ? nil : result
+    }
+
+    /// An lm-eval stage's command with `--fetched` naming the record of each of its tasks' fetch
+    /// task, which downloads the datasets the harness's task names into the shared datasets cache
+    /// (`fetch[lm-eval:arc_challenge]`); the evaluation then reads them offline.
+    mutating func fetchingLMEvalDatasets(
+        _ command: TaskCommand, settings: [String: SettingValue], for stage: StageSpec, _ diagnostics: inout DiagnosticLog
+    ) -> TaskCommand? {
+        guard stage.kind == .lmEval, case .list(let names)? = settings["tasks"], command.arguments.count >= 3 else { return command }
+        var taskDirectory: String?
+        if case .string(let directory)? = settings["task_dir"] { taskDirectory = directory }
+        var records: [CommandArgument] = []
+        for case .string(let name) in names {
+            guard let task = lmEvalFetchTask(name, taskDirectory: taskDirectory, stage: stage, &diagnostics) else { return nil }
+            records.append(CommandArgument([.taskOutput(task: task, output: "fetch.json")]))
+        }
+        guard !records.isEmpty else { return command }
+        var result = command
+        // After `PYTHON -m ablate_runners.lm_eval`.
+        result.arguments.insert(contentsOf: ["--fetched"] + records, at: 3)
+        return result
+    }
+
+    private mutating func lmEvalFetchTask(_ name: String, taskDirectory: String?, stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> String? {
+        let key = name + "\u{0}" + (taskDirectory ?? "")
+        if let id = lmEvalFetchTasks[key] { return id }
+        guard let python = environmentTask(Self.fetchEnvironment, for: stage, &diagnostics) else { return nil }
+        var arguments: [CommandArgument] = [
+            CommandArgument([.taskOutput(task: python, output: "venv/bin/python")]), "-m", "ablate_runners.fetch", "--lm-eval-task", .literal(name),
+        ]
+        if let taskDirectory { arguments += ["--task-dir", CommandArgument([.localPath(taskDirectory)])] }
+        arguments += ["--output", CommandArgument([.outputDirectory])]
+        let command = TaskCommand(arguments: arguments, environment: [RunnerPackage.pythonPath])
+        guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return nil }
+        let settings: [String: SettingValue] = ["lm_eval_task": .string(name)]
+        let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
+            kind: .command, settings: settings, command: command, environment: .runner(Self.fetchEnvironment), inputs: [:])
+        var id = FetchTask.id(lmEvalTask: name)
+        if taskIDs.contains(id) { id += "~" + fingerprint.short }
+        let task = PlannedTask(
+            id: id, stage: "fetch", kind: .command, fingerprint: fingerprint, axisValues: [], inputs: [], settings: settings,
+            command: command, environment: .runner(Self.fetchEnvironment), resources: TaskResources(), retries: 0, outputs: [],
+            metricFiles: [], variants: [], placement: .submittingMachine, hubAccess: .online)
+        lmEvalFetchTasks[key] = id
+        sharedTasks.insert(id)
+        _ = add(task)
+        return id
     }
 
     /// The task that fetches a repository: one per repository and resolved commit, named after

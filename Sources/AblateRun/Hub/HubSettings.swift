@@ -10,14 +10,18 @@ public struct HubSettings: Sendable {
     public var endpoint: String
     public var home: String
     public var hubCache: String
+    /// The `datasets` library's cache (`HF_DATASETS_CACHE`, else `HOME/datasets`), where fetch tasks
+    /// leave the datasets of lm-eval tasks for the evaluations to read offline.
+    public var datasetsCache: String
     /// Whether the run uses the cache alone (`--offline`, or `HF_HUB_OFFLINE=1`).
     public var offline: Bool
     let token: String?
 
-    public init(endpoint: String, home: String, hubCache: String, offline: Bool, token: String?) {
+    public init(endpoint: String, home: String, hubCache: String, datasetsCache: String, offline: Bool, token: String?) {
         self.endpoint = endpoint
         self.home = home
         self.hubCache = hubCache
+        self.datasetsCache = datasetsCache
         self.offline = offline
         self.token = token
     }
@@ -32,7 +36,7 @@ public struct HubSettings: Sendable {
         let offlineValues: Set<String> = ["1", "ON", "YES", "TRUE"]
         return HubSettings(
             endpoint: String((value("HF_ENDPOINT") ?? "https://huggingface.co").reversed().drop { $0 == "/" }.reversed()),
-            home: home, hubCache: value("HF_HUB_CACHE") ?? home + "/hub",
+            home: home, hubCache: value("HF_HUB_CACHE") ?? home + "/hub", datasetsCache: value("HF_DATASETS_CACHE") ?? home + "/datasets",
             offline: offline || offlineValues.contains(value("HF_HUB_OFFLINE")?.uppercased() ?? ""),
             token: value("HF_TOKEN") ?? storedToken.flatMap { $0.isEmpty ? nil : $0 })
     }
@@ -53,13 +57,17 @@ public struct HubSettings: Sendable {
         return HubRepository.isCommit(commit) && FileManager.default.fileExists(atPath: folder + "/snapshots/" + commit) ? commit : nil
     }
 
-    /// The variables a task that fetches from the hub runs with: the shared cache (the user's
-    /// stored token is found there), online unless the run is offline. Stages run offline.
+    /// The variables a task that fetches from the hub runs with: the shared caches (the user's
+    /// stored token is found there), online unless the run is offline. Stages run offline, with a
+    /// home of the run's own and the shared datasets cache (lm-eval reads its fetched datasets there).
     func environment(for access: HubAccess?, runHome: String) -> [String: String] {
         guard access == .online else {
-            return ["HF_HOME": runHome, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"]
+            return [
+                "HF_HOME": runHome, "HF_DATASETS_CACHE": datasetsCache, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1",
+            ]
         }
-        var environment = ["HF_HOME": home, "HF_HUB_CACHE": hubCache, "HF_ENDPOINT": endpoint]
+        var environment = ["HF_HOME": home, "HF_HUB_CACHE": hubCache, "HF_DATASETS_CACHE": datasetsCache, "HF_ENDPOINT": endpoint]
         if offline { environment["HF_HUB_OFFLINE"] = "1" }
         return environment
     }
