@@ -202,8 +202,10 @@ struct HubFetchTests {
                 "error: model test-org/open@v9: the repository has no revision 'v9'; check the branch, tag or commit in the spec's 'revision:'",
         ]
         for (task, line) in expected {
-            #expect(try failed.layout.readTaskRecord(task)?.state == .failed)
+            let record = try failed.layout.readTaskRecord(task)
+            #expect(record?.state == .failed)
             #expect(lastLine(of: failed.layout.stderr(task)) == line)
+            #expect(record?.reason == "exited with code 1: " + line, "the live view, the JSON events and status say why")
         }
         #expect(try failed.layout.readTaskRecord("use-gated")?.state == .skipped)
 

@@ -1,7 +1,6 @@
+import AblateRun
 import Foundation
 import Testing
-
-@testable import AblateCLI
 
 /// The live view's "last line a running task printed".
 @Suite struct LastLineTests {

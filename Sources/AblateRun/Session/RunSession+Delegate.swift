@@ -62,7 +62,7 @@ extension RunSession: SchedulerDelegate {
         }
         let end = AttemptEnd(
             outcome: outcome, willRetry: willRetry && outcome == .failed, exit: result.exit, timedOut: result.timedOut,
-            reason: refusal ?? Self.describe(result), outputs: outputs)
+            reason: refusal ?? Self.describe(result, lastError: result.succeeded ? nil : LastLine.of(file: layout.stderr(id))), outputs: outputs)
         if let record = transitionOrStop(id, .attemptEnded(end), metrics: metrics) { observer?.taskEnded(record, willRetry: end.willRetry) }
         return refusal
     }
@@ -71,12 +71,16 @@ extension RunSession: SchedulerDelegate {
         if let record = transitionOrStop(id, .skipped(dependency: dependency)) { observer?.taskEnded(record, willRetry: false) }
     }
 
-    /// How an attempt ended, in words.
-    static func describe(_ result: AttemptResult) -> String {
+    /// How an attempt ended, in words; a failed command's last line of standard error is its
+    /// cause (`exited with code 1: error: model org/x is gated: …`).
+    static func describe(_ result: AttemptResult, lastError: String?) -> String {
         if let failure = result.failure { return failure.description }
         if result.timedOut { return "timed out" }
         switch result.exit {
-        case .exited(let code)?: return code == 0 ? "completed" : "exited with code \(code)"
+        case .exited(let code)?:
+            guard code != 0 else { return "completed" }
+            let cause = lastError.map { $0.count > 300 ? ": " + $0.prefix(300) + "…" : ": " + $0 } ?? ""
+            return "exited with code \(code)" + cause
         case .signaled(let signal)?: return "killed by signal \(signal)\(result.interrupted ? " (interrupted)" : "")"
         case nil: return "did not run"
         }
