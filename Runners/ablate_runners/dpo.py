@@ -17,7 +17,7 @@ from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
-from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
+from .training import add_training_arguments, callbacks, finish, lora_config, train, trainer_options
 
 KIND = "dpo"
 FINAL_METRICS = ("rewards/accuracies", "rewards/margins")
@@ -50,9 +50,9 @@ def main():
         trainer = DPOTrainer(
             model=model, ref_model=ref_model, args=DPOConfig(beta=arguments.beta, **options), train_dataset=dataset,
             processing_class=tokenizer, peft_config=lora_config(arguments, "CAUSAL_LM"),
-            callbacks=[metrics_callback(arguments.output)],
+            callbacks=callbacks(arguments.output),
         )
-        result = trainer.train()
+        result = train(trainer)
         scalars = {"train/loss": result.training_loss, "train/steps": result.global_step}
         for name in FINAL_METRICS:
             values = [entry[name] for entry in trainer.state.log_history if name in entry]

@@ -18,7 +18,7 @@ from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
-from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
+from .training import add_training_arguments, callbacks, finish, lora_config, train, trainer_options
 
 
 KIND = "reward"
@@ -50,9 +50,9 @@ def main():
         # head is trained and saved with the adapter.
         trainer = RewardTrainer(
             model=model, args=RewardConfig(**options), train_dataset=dataset, processing_class=tokenizer,
-            peft_config=lora_config(arguments, "SEQ_CLS"), callbacks=[metrics_callback(arguments.output)],
+            peft_config=lora_config(arguments, "SEQ_CLS"), callbacks=callbacks(arguments.output),
         )
-        result = trainer.train()
+        result = train(trainer)
         wins = pair_outcomes(trainer)
         scalars = {"train/loss": result.training_loss, "train/steps": result.global_step,
                    "reward/accuracy": sum(wins) / len(wins)}

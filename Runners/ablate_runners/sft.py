@@ -14,7 +14,7 @@ from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
-from .training import add_training_arguments, finish, lora_config, metrics_callback, trainer_options
+from .training import add_training_arguments, callbacks, finish, lora_config, train, trainer_options
 
 
 KIND = "sft"
@@ -41,9 +41,9 @@ def main():
             options["max_length"] = arguments.max_length
         trainer = SFTTrainer(
             model=model, args=SFTConfig(**options), train_dataset=dataset, processing_class=tokenizer,
-            peft_config=lora_config(arguments, "CAUSAL_LM"), callbacks=[metrics_callback(arguments.output)],
+            peft_config=lora_config(arguments, "CAUSAL_LM"), callbacks=callbacks(arguments.output),
         )
-        result = trainer.train()
+        result = train(trainer)
         finish(trainer, arguments, arguments.model, {"train/loss": result.training_loss, "train/steps": result.global_step})
     except RunnerError as error:
         fail(str(error))

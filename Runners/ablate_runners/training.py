@@ -1,8 +1,18 @@
 """What the training runners (sft, reward, dpo, ppo) share: their common flags, the LoRA
-configuration, a callback that writes the metric series, and saving the result."""
+configuration, checkpoints to resume from, a callback that writes the metric series, and saving
+the result.
+
+Checkpoints: ablate names a directory that outlives the attempt (ABLATE_CHECKPOINT_DIR), how often
+to save (ABLATE_CHECKPOINT_EVERY: N optimizer steps, or Ns seconds) and how many to keep
+(ABLATE_CHECKPOINT_KEEP). Each checkpoint-N (model, optimizer, scheduler, RNG states and the
+trainer's state, as the Trainer saves them) counts once it holds the marker written after the save;
+train() continues from the newest that does, and the metric series continues from its log history.
+"""
 
 import json
 import os
+import time
+from collections import namedtuple
 
 from .common import strict_number, write_metrics
 from .data import add_dataset_arguments
@@ -43,17 +53,100 @@ def lora_config(arguments, task_type):
     )
 
 
+COMPLETE = ".ablate-complete"
+Checkpointing = namedtuple("Checkpointing", "directory steps seconds keep")
+
+
+def checkpointing():
+    """The checkpoint policy ablate gives in the environment, or None (no checkpoints)."""
+    directory = os.environ.get("ABLATE_CHECKPOINT_DIR")
+    if not directory:
+        return None
+    every = os.environ.get("ABLATE_CHECKPOINT_EVERY", "500")
+    steps, seconds = (None, int(every[:-1])) if every.endswith("s") else (int(every), None)
+    return Checkpointing(directory, steps, seconds, int(os.environ.get("ABLATE_CHECKPOINT_KEEP", "2")))
+
+
 def trainer_options(arguments):
-    """The TrainingArguments fields every trainer takes from the common flags."""
+    """The TrainingArguments fields every trainer takes from the common flags and the checkpoint policy."""
+    policy = checkpointing()
     options = dict(
         output_dir=os.path.join(arguments.output, "checkpoints"), num_train_epochs=arguments.epochs, max_steps=arguments.max_steps,
         per_device_train_batch_size=arguments.batch_size, gradient_accumulation_steps=arguments.gradient_accumulation_steps,
         warmup_steps=arguments.warmup_ratio, seed=arguments.seed, logging_steps=1, save_strategy="no", report_to="none",
         use_cpu=not has_accelerator(), disable_tqdm=True,
     )
+    if policy is not None:
+        # A time-based policy saves from checkpoint_callback; save_steps is then out of reach.
+        options.update(output_dir=policy.directory, save_strategy="steps", save_steps=policy.steps or 10**12, save_total_limit=policy.keep)
     if arguments.learning_rate is not None:
         options["learning_rate"] = arguments.learning_rate
     return options
+
+
+def resume_point():
+    """The newest complete checkpoint of the policy's directory, or None."""
+    policy = checkpointing()
+    if policy is None or not os.path.isdir(policy.directory):
+        return None
+    complete = [name for name in os.listdir(policy.directory)
+                if name.startswith("checkpoint-") and name[11:].isdigit() and os.path.exists(os.path.join(policy.directory, name, COMPLETE))]
+    if not complete:
+        return None
+    return os.path.join(policy.directory, max(complete, key=lambda name: int(name[11:])))
+
+
+def checkpoint_callback():
+    """Marks each checkpoint complete once the Trainer has written it, and saves on a time policy."""
+    from transformers import TrainerCallback
+
+    policy = checkpointing()
+
+    class CheckpointCallback(TrainerCallback):
+        def __init__(self):
+            self.last_save = time.monotonic()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if policy.seconds is not None and time.monotonic() - self.last_save >= policy.seconds:
+                control.should_save = True
+
+        def on_save(self, args, state, control, **kwargs):
+            self.last_save = time.monotonic()
+            folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
+            if os.path.isdir(folder):
+                _write_marker(os.path.join(folder, COMPLETE), state.global_step)
+
+    return CheckpointCallback()
+
+
+def _write_marker(path, step):
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(f"{step}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def callbacks(output):
+    """The callbacks every trainer gets: the metric series, and checkpoints when ablate asks for them."""
+    series = [metrics_callback(output, resume_point())]
+    return series + ([checkpoint_callback()] if checkpointing() is not None else [])
+
+
+def train(trainer):
+    """trainer.train(), continuing from the newest complete checkpoint if there is one."""
+    point = resume_point()
+    if point is None:
+        return trainer.train()
+    with open(os.path.join(point, "trainer_state.json"), encoding="utf-8") as handle:
+        state = json.load(handle)
+    print(f"continuing from step {state['global_step']} of {state.get('max_steps', '?')} ({point})", flush=True)
+    result = trainer.train(resume_from_checkpoint=point)
+    # The Trainer averages the loss over this attempt's steps; over all of them, as an
+    # uninterrupted run reports it.
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return result._replace(training_loss=sum(losses) / len(losses)) if losses else result
 
 
 def has_accelerator():
@@ -62,24 +155,41 @@ def has_accelerator():
     return torch.cuda.is_available()
 
 
-def metrics_callback(output):
-    """A TrainerCallback appending every log as one strict JSON line to OUTPUT/metrics.jsonl."""
+def metrics_callback(output, resumed_from=None):
+    """A TrainerCallback appending every log as one strict JSON line to OUTPUT/metrics.jsonl; when
+    training continues from a checkpoint, the series starts with the checkpoint's log history, so
+    that no step is missing or written twice."""
     from transformers import TrainerCallback
 
     class MetricsCallback(TrainerCallback):
         def __init__(self):
             self.path = os.path.join(output, "metrics.jsonl")
             os.makedirs(output, exist_ok=True)
-            open(self.path, "w").close()
+            with open(self.path, "w", encoding="utf-8") as handle:
+                for entry in _log_history(resumed_from):
+                    line = _metrics_line(entry.get("step", 0), entry)
+                    if line:
+                        handle.write(line)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
-            numbers = {k: strict_number(float(v)) for k, v in (logs or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            if not numbers:
-                return
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"step": state.global_step, **numbers}) + "\n")
+            line = _metrics_line(state.global_step, logs or {})
+            if line:
+                with open(self.path, "a", encoding="utf-8") as handle:
+                    handle.write(line)
 
     return MetricsCallback()
+
+
+def _log_history(checkpoint):
+    if checkpoint is None:
+        return []
+    with open(os.path.join(checkpoint, "trainer_state.json"), encoding="utf-8") as handle:
+        return json.load(handle).get("log_history", [])
+
+
+def _metrics_line(step, logs):
+    numbers = {k: strict_number(float(v)) for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"}
+    return json.dumps({"step": step, **numbers}) + "\n" if numbers else ""
 
 
 def finish(trainer, arguments, base, scalars, items=None):

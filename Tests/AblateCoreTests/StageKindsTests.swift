@@ -62,7 +62,7 @@ import Testing
         case .choice(let values): return values.first
         case .choiceList(let values): return Array(values.prefix(2))
         case .record(let fields): return Dictionary(uniqueKeysWithValues: fields.compactMap { field in sample(field.type).map { (field.name, $0) } })
-        case .duration, .memory: return nil
+        case .duration, .memory, .checkpointInterval: return nil
         }
     }
 

@@ -19,6 +19,12 @@ public struct PlanTreeRenderer {
             }
             lines.append("  resources: \(task.resources.summary)\(task.retries > 0 ? " retries=\(task.retries)" : "")")
             lines.append("  variants:  \(task.variants.count)")
+            if let checkpoint = task.checkpoint {
+                lines.append("  checkpoints: \(checkpoint.summary); a retry or resume continues from the newest")
+            } else if task.kind.descriptor.settings.contains("max_steps") {
+                // A trainer that cannot continue (TRL 1.12's PPOTrainer).
+                lines.append("  checkpoints: none; a retry or resume starts again from step 0")
+            }
             if !task.command.environment.isEmpty {
                 lines.append("  env:       " + task.command.environment.map { "\($0.name)=\($0.value.display.shellQuotedForDisplay)" }.joined(separator: " "))
             }

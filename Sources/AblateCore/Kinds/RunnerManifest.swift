@@ -92,7 +92,7 @@ public enum RunnerManifest {
             case .positiveInteger, .nonNegativeInteger: return ("int", false, nil)
             case .positiveNumber, .nonNegativeNumber, .fraction: return ("float", false, nil)
             case .bool: return ("bool", false, ["true", "false"])
-            case .string, .path, .duration, .memory, .record: return ("str", false, nil)
+            case .string, .path, .duration, .memory, .checkpointInterval, .record: return ("str", false, nil)
             case .choice(let values): return ("str", false, values)
             case .stringList: return ("str", true, nil)
             case .choiceList(let values): return ("str", true, values)

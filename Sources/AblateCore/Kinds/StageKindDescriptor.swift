@@ -45,6 +45,9 @@ public struct StageKindDescriptor: Sendable {
 
     public var requiredInputs: [InputRole] { inputs.filter(\.required).map(\.role) }
 
+    /// Whether the kind's tasks save checkpoints and continue from them (`checkpoint:`).
+    public var resumesFromCheckpoints: Bool { settings.contains("checkpoint") }
+
     /// The formats an input role accepts, nil for any.
     public func formats(for role: InputRole) -> [DatasetFormat]? {
         inputs.first { $0.role == role }?.formats

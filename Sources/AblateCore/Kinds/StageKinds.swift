@@ -8,6 +8,8 @@ public enum StageKinds {
     private static let training: Set<String> = [
         "lora", "max_length", "learning_rate", "epochs", "max_steps", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
     ]
+    /// Trainers that continue from a checkpoint (TRL 1.12's PPOTrainer cannot).
+    private static let resumable = training.union(["checkpoint"])
     private static let generation: Set<String> = ["temperature", "max_new_tokens", "max_prompts"]
     private static let trainingDefaults: [String: SettingValue] = [
         "lora.dropout": .double(0), "epochs": .double(1), "batch_size": .int(8), "gradient_accumulation_steps": .int(1),
@@ -32,15 +34,15 @@ public enum StageKinds {
         StageKindDescriptor(
             kind: .sft, summary: "supervised fine-tuning (TRL SFTTrainer, LoRA through PEFT)",
             inputs: [.init(.model), .init(.data, formats: [.messages, .promptCompletion])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(training), requiredSettings: [], defaults: trainer(learningRate: 2e-5), runner: runner("sft")),
+            settings: builtIn.union(resumable), requiredSettings: [], defaults: trainer(learningRate: 2e-5), runner: runner("sft")),
         StageKindDescriptor(
             kind: .reward, summary: "reward modelling on preference pairs (TRL RewardTrainer)",
             inputs: [.init(.model), .init(.data, formats: [.preference])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(training), requiredSettings: [], defaults: trainer(learningRate: 1e-4), runner: runner("reward")),
+            settings: builtIn.union(resumable), requiredSettings: [], defaults: trainer(learningRate: 1e-4), runner: runner("reward")),
         StageKindDescriptor(
             kind: .dpo, summary: "direct preference optimisation (TRL DPOTrainer)",
             inputs: [.init(.model), .init(.data, formats: [.preference]), .init(.referenceModel, required: false)], outputs: ["model"],
-            modelOutputs: ["model"], settings: builtIn.union(training).union(["beta"]), requiredSettings: [],
+            modelOutputs: ["model"], settings: builtIn.union(resumable).union(["beta"]), requiredSettings: [],
             defaults: trainer(learningRate: 1e-6).merging(["beta": .double(0.1)]) { $1 }, runner: runner("dpo")),
         StageKindDescriptor(
             kind: .ppo, summary: "PPO against a reward model (TRL 1.12 PPOTrainer)",

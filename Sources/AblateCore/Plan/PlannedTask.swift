@@ -17,6 +17,9 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
     public var environment: TaskEnvironment
     public var resources: TaskResources
     public var retries: Int
+    /// How a training task saves the checkpoints a later attempt continues from (nil: it has none,
+    /// and a retry starts again). Like resources, not part of the fingerprint.
+    public var checkpoint: CheckpointPolicy?
     public var outputs: [String]
     public var metricFiles: [String]
     /// The variants that use this task.

@@ -11,6 +11,8 @@ struct SettingsResolver {
         var result: [String: SettingValue]
         var resources: TaskResources
         var retries: Int
+        /// For kinds that continue from checkpoints, how they save them.
+        var checkpoint: CheckpointPolicy?
     }
 
     func settings(of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Resolved? {
@@ -40,7 +42,8 @@ struct SettingsResolver {
     /// Resolves the settings that are the same in every variant once, and lists the ones
     /// that reference the sweep.
     private func prepare(_ stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> SettingsMemo.Preparation {
-        var base = Resolved(result: [:], resources: TaskResources(), retries: 0)
+        var base = Resolved(
+            result: [:], resources: TaskResources(), retries: 0, checkpoint: stage.kind.descriptor.resumesFromCheckpoints ? .standard : nil)
         var varying: [SettingsMemo.Setting] = []
         var complete = true
         for name in SettingCatalog.names(for: stage.kind) {
@@ -92,6 +95,7 @@ struct SettingsResolver {
         switch name {
         case "resources": resolved.resources = resources(from: value)
         case "retries": if case .int(let retries) = value { resolved.retries = retries }
+        case "checkpoint": resolved.checkpoint = CheckpointPolicy(setting: value, over: .standard)
         default: resolved.result[name] = value
         }
         return true

@@ -196,6 +196,12 @@ public enum SpecSchema {
         case .path: return typed(["type": "string"])
         case .stringList: return typed(["type": "array", "items": .map(["type": .list(["string", "number"])])])
         case .duration: return typed(["anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^([0-9]+[dhms])+$"])])])
+        case .checkpointInterval:
+            return typed([
+                "anyOf": .list([
+                    .map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^([0-9]+ steps?|([0-9]+[dhms])+)$"]),
+                ])
+            ])
         case .memory:
             return typed([
                 "anyOf": .list([.map(["type": "integer", "minimum": 1]), .map(["type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?[KMGTkmgt]([iI]?[bB])?$"])])

@@ -32,6 +32,11 @@ public enum SettingCatalog {
         SettingDefinition(name: "time", type: .duration, summary: "time limit (8h, 90m)"),
     ]
 
+    public static let checkpoint: [SettingDefinition] = [
+        SettingDefinition(name: "every", type: .checkpointInterval, summary: "save every N optimizer steps (500) or every duration (30m)"),
+        SettingDefinition(name: "keep", type: .positiveInteger, summary: "complete checkpoints kept (the newest)"),
+    ]
+
     public static let all: [SettingDefinition] = [
         SettingDefinition(name: "lora", type: .record(lora), summary: "LoRA adapter settings (PEFT)"),
         SettingDefinition(name: "max_length", type: .positiveInteger, summary: "maximum sequence length in tokens"),
@@ -68,6 +73,9 @@ public enum SettingCatalog {
             summary: "an existing Python (path or name on PATH) to run the stage with, instead of ablate's managed environment"),
         SettingDefinition(name: "resources", type: .record(resources), summary: "resources the task needs", affectsResult: false),
         SettingDefinition(name: "retries", type: .nonNegativeInteger, summary: "times a failed task is retried", affectsResult: false),
+        SettingDefinition(
+            name: "checkpoint", type: .record(checkpoint),
+            summary: "checkpoints a failed, interrupted or preempted attempt continues from (default every 500 steps, keep 2)", affectsResult: false),
     ]
 
     private static let byName: [String: SettingDefinition] = Dictionary(

@@ -13,6 +13,8 @@ public indirect enum SettingType: Sendable {
     case stringList
     /// A time limit: `90m`, `8h`, `1d12h`, `45s`, or a bare number of minutes.
     case duration
+    /// A checkpoint interval: a number of optimizer steps (`500`, `500 steps`) or a duration (`30m`).
+    case checkpointInterval
     /// An amount of memory: `64G`, `512M`, `1T`, or a bare number of megabytes.
     case memory
     case choice([String])
@@ -38,6 +40,7 @@ public indirect enum SettingType: Sendable {
         case .path: return "a path to a local file or directory"
         case .stringList: return "a list of strings"
         case .duration: return "a duration such as 90m, 8h or 1d12h"
+        case .checkpointInterval: return "a number of steps (500, or '500 steps') or a duration such as 30m"
         case .memory: return "an amount of memory such as 512M, 64G or 1T"
         case .choice(let values): return "one of \(values.quotedList)"
         case .choiceList(let values): return "a list of \(values.quotedList)"
@@ -82,6 +85,14 @@ public indirect enum SettingType: Sendable {
         case .duration:
             guard let seconds = Self.seconds(in: value) else { return .failure(mismatch) }
             return .success(.int(seconds))
+        case .checkpointInterval:
+            // Steps stay a number; a duration becomes its seconds, written `1800s`.
+            if case .int(let steps) = value { return steps > 0 ? .success(value) : .failure(mismatch) }
+            guard case .string(let text) = value else { return .failure(mismatch) }
+            let words = text.split(separator: " ")
+            if words.count == 2, ["steps", "step"].contains(words[1]), let steps = Int(words[0]), steps > 0 { return .success(.int(steps)) }
+            guard let seconds = Self.seconds(in: value) else { return .failure(mismatch) }
+            return .success(.string("\(seconds)s"))
         case .memory:
             guard let megabytes = Self.megabytes(in: value) else { return .failure(mismatch) }
             return .success(.int(megabytes))

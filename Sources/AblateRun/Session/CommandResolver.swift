@@ -48,6 +48,11 @@ struct CommandResolver {
 
     func request(for task: PlannedTask, gpus: [String]?) -> LaunchRequest {
         var environment = standardEnvironment(for: task.id, hubAccess: task.hubAccess, gpus: gpus, cpus: task.resources.cpus)
+        if let checkpoint = task.checkpoint {
+            environment["ABLATE_CHECKPOINT_DIR"] = layout.checkpoints(task.id)
+            environment["ABLATE_CHECKPOINT_EVERY"] = checkpoint.everyValue
+            environment["ABLATE_CHECKPOINT_KEEP"] = String(checkpoint.keep)
+        }
         for variable in task.command.environment {
             environment[variable.name] = resolve(variable.value, for: task.id)
         }

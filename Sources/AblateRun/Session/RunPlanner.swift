@@ -39,7 +39,15 @@ struct RunPlanner {
             let origin = entry.origin.run == layout.runID ? "this run" : "run \(entry.origin.study)/\(entry.origin.run)"
             return TaskDecision(task: task.id, action: .cached, reason: "cached from \(origin) (task \(entry.origin.task))")
         }
-        return TaskDecision(task: task.id, action: .run, reason: runReason(task, old: old))
+        return TaskDecision(task: task.id, action: .run, reason: runReason(task, old: old) + checkpointNote(task))
+    }
+
+    /// Where a training task will continue from, or that its checkpoints of an older version go.
+    private func checkpointNote(_ task: PlannedTask) -> String {
+        guard task.checkpoint != nil else { return "" }
+        let checkpoints = TaskCheckpoints(layout: layout, task: task.id)
+        if let position = checkpoints.latest(for: task.fingerprint) { return "; continues from \(position.description)" }
+        return checkpoints.heldForAnotherVersion(than: task.fingerprint) ? "; its checkpoints, of the earlier version, are discarded" : ""
     }
 
     private func runReason(_ task: PlannedTask, old: TaskRecord?) -> String {

@@ -15,6 +15,10 @@ extension RunSession: SchedulerDelegate {
         try Directories.make(outputs)
         for output in task.outputs { try Directories.make(outputs + "/" + output) }
         if manager.fileExists(atPath: layout.metrics(id)) { try manager.removeItem(atPath: layout.metrics(id)) }
+        // A training task's checkpoints outlive the attempt; those of an earlier version of the task go.
+        if task.checkpoint != nil, try TaskCheckpoints(layout: layout, task: id).prepare(for: task.fingerprint) {
+            observer?.warning("\(id): its checkpoints were of an earlier version of the task (its fingerprint changed): discarded, it starts from step 0")
+        }
         let request = resolver.request(for: task, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
         // The record is written once the process exists and its group id is known (`started`).
@@ -48,6 +52,7 @@ extension RunSession: SchedulerDelegate {
                 let origin = CacheOrigin(run: runID, task: id, study: study)
                 try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics)
                 outputs = outputPaths(task)
+                try TaskCheckpoints(layout: layout, task: id).remove()
             } catch {
                 refusal = "its outputs could not be stored: \(error)"
             }

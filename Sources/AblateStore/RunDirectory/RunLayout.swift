@@ -48,6 +48,9 @@ public struct RunLayout: Sendable {
     public func batchScript(_ task: String) -> String { taskDirectory(task) + "/job.sh" }
     /// Where the task writes while it runs; afterwards a link into the cache.
     public func outputs(_ task: String) -> String { taskDirectory(task) + "/outputs" }
+    /// A training task's checkpoints, kept across its attempts (outside its outputs, which each
+    /// attempt starts afresh).
+    public func checkpoints(_ task: String) -> String { taskDirectory(task) + "/checkpoints" }
 
     /// A new run id: the time it started and a random suffix, sortable by age.
     public static func newRunID(at date: Date = Date()) -> String {

@@ -1,0 +1,75 @@
+"""Resuming inside a training stage: a run killed (SIGKILL) after its second checkpoint continues
+from it, executes only the steps it had not done, writes each step of the metric series once, and
+ends with the loss of an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import OFFLINE, QUICKSTART_DATA, RUNNERS, read_json, run_runner
+
+STEPS, EVERY = 30, 10
+COMMON = ["--max-steps", STEPS, "--batch-size", 2, "--lora-r", 8, "--lora-alpha", 16, "--lora-target-modules", "q_proj", "v_proj",
+          "--learning-rate", "1e-3", "--max-length", 64, "--seed", 0]
+
+
+def inputs(module, tiny_models, sft_adapter):
+    if module == "sft":
+        return ["--model", tiny_models["model"], "--data", QUICKSTART_DATA / "instructions.jsonl", "--data-format", "prompt-completion"]
+    if module == "reward":
+        return ["--model", tiny_models["reward_model"], "--data", QUICKSTART_DATA / "preferences-hh.jsonl", "--data-format", "preference"]
+    return ["--model", sft_adapter, "--data", QUICKSTART_DATA / "preferences-shp.jsonl", "--data-format", "preference"]
+
+
+@pytest.fixture(scope="module")
+def sft_adapter(tiny_models, hf_home, tmp_path_factory):
+    output = tmp_path_factory.mktemp("sft-base")
+    result = run_runner("sft", *inputs("sft", tiny_models, None), "--max-steps", 3, *COMMON[2:], "--output", output, home=hf_home)
+    assert result.returncode == 0, result.stderr
+    return output / "model"
+
+
+def losses(output):
+    with open(output / "metrics.jsonl", encoding="utf-8") as handle:
+        lines = [json.loads(line) for line in handle if line.strip()]
+    return [(line["step"], line["loss"]) for line in lines if "loss" in line]
+
+
+@pytest.mark.parametrize("module", ["sft", "reward", "dpo"])
+def test_a_killed_training_continues_from_its_last_complete_checkpoint(module, tiny_models, sft_adapter, hf_home, tmp_path):
+    arguments = [*inputs(module, tiny_models, sft_adapter), *COMMON]
+    uninterrupted = run_runner(module, *arguments, "--output", tmp_path / "whole", home=hf_home)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+
+    checkpoints = tmp_path / "checkpoints"
+    policy = {"ABLATE_CHECKPOINT_DIR": str(checkpoints), "ABLATE_CHECKPOINT_EVERY": str(EVERY), "ABLATE_CHECKPOINT_KEEP": "2"}
+    environment = {**os.environ, **OFFLINE, "PYTHONPATH": str(RUNNERS), "HF_HOME": str(hf_home), **policy}
+    first = subprocess.Popen([sys.executable, "-m", f"ablate_runners.{module}", *map(str, arguments), "--output", str(tmp_path / "first")],
+                             cwd=RUNNERS, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = checkpoints / f"checkpoint-{2 * EVERY}" / ".ablate-complete"
+    deadline = time.monotonic() + 300
+    while not marker.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the second checkpoint was completed"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert first.returncode == -signal.SIGKILL
+
+    second = run_runner(module, *arguments, "--output", tmp_path / "second", home=hf_home, env=policy)
+    assert second.returncode == 0, second.stderr
+    resumed_from = int(second.stdout.split("continuing from step ")[1].split()[0])
+    assert resumed_from >= 2 * EVERY, second.stdout
+    # The steps run over both attempts (the first logged each before it was killed): fewer than the
+    # whole run plus one checkpoint interval.
+    killed_at = max(step for step, _ in losses(tmp_path / "first"))
+    assert killed_at + (STEPS - resumed_from) < STEPS + EVERY, (killed_at, resumed_from)
+    series = losses(tmp_path / "second")
+    assert [step for step, _ in series] == list(range(1, STEPS + 1)), "every step once, the checkpoint's history first"
+    whole = dict(losses(tmp_path / "whole"))
+    assert all(abs(loss - whole[step]) <= 1e-4 * max(1.0, abs(whole[step])) for step, loss in series)
+    assert read_json(tmp_path / "second" / "metrics.json")["train/loss"] == pytest.approx(read_json(tmp_path / "whole" / "metrics.json")["train/loss"], rel=1e-4)

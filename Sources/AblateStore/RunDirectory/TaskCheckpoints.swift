@@ -1,0 +1,70 @@
+import AblateCore
+import Foundation
+
+/// A training task's checkpoint folder: `checkpoint-N/` as the Trainer saves them, each counting
+/// once the runner has written its `.ablate-complete` marker, and `fingerprint`, the task version
+/// they belong to. Checkpoints of another fingerprint are never continued from.
+public struct TaskCheckpoints: Sendable {
+    public let directory: String
+
+    public init(layout: RunLayout, task: String) {
+        directory = layout.checkpoints(task)
+    }
+
+    private var fingerprintFile: String { directory + "/fingerprint" }
+
+    /// Where the newest complete checkpoint stands.
+    public struct Position: Equatable, Sendable {
+        public var step: Int
+        /// The steps the training runs to, when the trainer recorded it.
+        public var of: Int?
+
+        /// `step 1,200 of 5,000`.
+        public var description: String {
+            "step \(step.formatted(.number.grouping(.automatic)))" + (of.map { " of \($0.formatted(.number.grouping(.automatic)))" } ?? "")
+        }
+    }
+
+    /// The newest complete checkpoint of this version of the task, or nil.
+    public func latest(for fingerprint: Fingerprint) -> Position? {
+        guard belong(to: fingerprint), let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        let steps = names.compactMap { name -> Int? in
+            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)),
+                FileManager.default.fileExists(atPath: directory + "/" + name + "/.ablate-complete")
+            else { return nil }
+            return step
+        }
+        guard let step = steps.max() else { return nil }
+        struct TrainerState: Decodable {
+            var max_steps: Int?
+        }
+        let state = try? JSONDecoder().decode(
+            TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/checkpoint-\(step)/trainer_state.json")))
+        return Position(step: step, of: state?.max_steps)
+    }
+
+    /// Whether checkpoints of another version of the task are there (and would be discarded).
+    public func heldForAnotherVersion(than fingerprint: Fingerprint) -> Bool {
+        FileManager.default.fileExists(atPath: directory) && !belong(to: fingerprint)
+    }
+
+    /// Makes the folder ready for an attempt of `fingerprint`: checkpoints of another version
+    /// are removed first. Returns whether any were.
+    @discardableResult
+    public func prepare(for fingerprint: Fingerprint) throws -> Bool {
+        let discarded = heldForAnotherVersion(than: fingerprint)
+        if discarded { try FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !belong(to: fingerprint) { try AtomicFile.write(Data(fingerprint.value.utf8), to: fingerprintFile) }
+        return discarded
+    }
+
+    /// Removes the checkpoints once the task's result is stored: they are only for continuing.
+    public func remove() throws {
+        if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+    }
+
+    private func belong(to fingerprint: Fingerprint) -> Bool {
+        (try? String(contentsOfFile: fingerprintFile, encoding: .utf8)) == fingerprint.value
+    }
+}

@@ -1,0 +1,88 @@
+import AblateStore
+import Foundation
+import Testing
+
+/// A training stage killed half-way continues from its last complete checkpoint: `resume
+/// --dry-run` says from which step, `resume` runs only the steps left, the metric series has each
+/// step once, and the checkpoints go once the result is stored. It runs the real SFT runner on the
+/// tiny model, so it needs the runners' environment (`Scripts/test.sh` sets `ABLATE_TEST_PYTHON`).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
+struct CheckpointResumeTests {
+    let directory = NSTemporaryDirectory() + "ablate-checkpoints-" + UUID().uuidString
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: directory + "/instructions.jsonl")
+        try """
+        ablate: 1
+        name: checkpoints
+        datasets:
+          instructions: {path: instructions.jsonl, format: prompt-completion}
+        stages:
+          tiny-model: {kind: tiny-model}
+          sft:
+            kind: sft
+            model: ${stages.tiny-model.model}
+            data: instructions
+            max_steps: 60
+            batch_size: 2
+            max_length: 64
+            learning_rate: 1e-3
+            lora: {r: 8, alpha: 16, target_modules: [q_proj, v_proj]}
+            checkpoint: {every: 10, keep: 2}
+
+        """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
+    }
+
+    private var environment: [String: String] { ["HF_HOME": directory + "/hf-home"] }
+
+    @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() throws {
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: CLIRunner.executable)
+        run.arguments = ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"]
+        run.currentDirectoryURL = URL(fileURLWithPath: directory)
+        run.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        // Kill the trainer (not ablate) once its second checkpoint is complete.
+        let runs = directory + "/Runs/checkpoints"
+        var layout: RunLayout?
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, run.isRunning {
+            if let name = try? FileManager.default.contentsOfDirectory(atPath: runs).first { layout = RunLayout(runDirectory: runs + "/" + name) }
+            if let layout, FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete"),
+                let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid
+            {
+                kill(pid, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        run.waitUntilExit()
+        let killed = try #require(layout)
+        #expect(run.terminationStatus == 1)
+        #expect(try killed.readTaskRecord("sft")?.state == .failed)
+
+        let dryRun = try CLIRunner.run(
+            ["resume", killed.runDirectory, "--dry-run", "--runs-dir", directory + "/Runs"], in: directory, environment: environment)
+        let sftLine = dryRun.stdout.split(separator: "\n").first { $0.contains("sft") && !$0.contains("tiny") } ?? ""
+        #expect(sftLine.contains("failed: killed by signal 9; continues from step 20 of 60"), "\(dryRun.stdout)")
+
+        let resumed = try CLIRunner.run(
+            ["resume", killed.runDirectory, "--runs-dir", directory + "/Runs", "--json"], in: directory, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let record = try #require(try killed.readTaskRecord("sft"))
+        #expect(record.state == .completed && record.attempts.count == 2)
+        let stdout = try String(contentsOfFile: killed.stdout("sft"), encoding: .utf8)
+        #expect(stdout.contains("continuing from step 20 of 60"))
+        let series = try String(contentsOfFile: killed.outputs("sft") + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
+            line -> Int? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object["loss"] != nil else { return nil }
+            return object["step"] as? Int
+        }
+        #expect(series == Array(1...60), "each step of the series once, across both attempts")
+        #expect(!FileManager.default.fileExists(atPath: killed.checkpoints("sft")), "the checkpoints go once the result is stored")
+    }
+}
