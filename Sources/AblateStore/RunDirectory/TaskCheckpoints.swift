@@ -36,11 +36,12 @@ public struct TaskCheckpoints: Sendable {
         }
         guard let step = steps.max() else { return nil }
         struct TrainerState: Decodable {
-            var max_steps: Int?
+            var maxSteps: Int?
+            enum CodingKeys: String, CodingKey { case maxSteps = "max_steps" }
         }
         let state = try? JSONDecoder().decode(
             TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/checkpoint-\(step)/trainer_state.json")))
-        return Position(step: step, of: state?.max_steps)
+        return Position(step: step, of: state?.maxSteps)
     }
 
     /// Whether checkpoints of another version of the task are there (and would be discarded).
