@@ -7,10 +7,15 @@ to save (ABLATE_CHECKPOINT_EVERY: N optimizer steps, or Ns seconds) and how many
 (ABLATE_CHECKPOINT_KEEP). Each checkpoint-N (model, optimizer, scheduler, RNG states and the
 trainer's state, as the Trainer saves them) counts once it holds the marker written after the save;
 train() continues from the newest that does, and the metric series continues from its log history.
+SIGTERM (a local time limit, a cancel) or SIGUSR2 (Slurm's warning before a job's time limit, from
+`--signal=B:USR2@120`) makes the runner save a checkpoint at the next step's end and exit with
+CHECKPOINTED_EXIT, so that the next attempt continues from there.
 """
 
 import json
 import os
+import signal
+import sys
 import time
 from collections import namedtuple
 
@@ -54,6 +59,8 @@ def lora_config(arguments, task_type):
 
 
 COMPLETE = ".ablate-complete"
+# EX_TEMPFAIL: the runner saved its state on a signal; ablate runs the task again from it.
+CHECKPOINTED_EXIT = 75
 Checkpointing = namedtuple("Checkpointing", "directory steps seconds keep")
 
 
@@ -105,16 +112,29 @@ def checkpoint_callback():
     class CheckpointCallback(TrainerCallback):
         def __init__(self):
             self.last_save = time.monotonic()
+            self.signalled = None
+            for number in (signal.SIGTERM, signal.SIGUSR2):
+                signal.signal(number, self.stop_soon)
+
+        def stop_soon(self, number, frame):
+            self.signalled = signal.Signals(number).name
 
         def on_step_end(self, args, state, control, **kwargs):
             if policy.seconds is not None and time.monotonic() - self.last_save >= policy.seconds:
                 control.should_save = True
+            if self.signalled:
+                control.should_save = True
+                control.should_training_stop = True
 
         def on_save(self, args, state, control, **kwargs):
             self.last_save = time.monotonic()
             folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
             if os.path.isdir(folder):
                 _write_marker(os.path.join(folder, COMPLETE), state.global_step)
+            if self.signalled:
+                print(f"{self.signalled}: saved the checkpoint at step {state.global_step}; the next attempt continues from it",
+                      file=sys.stderr, flush=True)
+                sys.exit(CHECKPOINTED_EXIT)
 
     return CheckpointCallback()
 

@@ -73,3 +73,24 @@ def test_a_killed_training_continues_from_its_last_complete_checkpoint(module, t
     whole = dict(losses(tmp_path / "whole"))
     assert all(abs(loss - whole[step]) <= 1e-4 * max(1.0, abs(whole[step])) for step, loss in series)
     assert read_json(tmp_path / "second" / "metrics.json")["train/loss"] == pytest.approx(read_json(tmp_path / "whole" / "metrics.json")["train/loss"], rel=1e-4)
+
+
+def test_a_warned_trainer_saves_a_checkpoint_and_stops_with_the_checkpointed_status(tiny_models, hf_home, tmp_path):
+    # SIGUSR2 is what Slurm's --signal=B:USR2@120 sends before a job's time limit; SIGTERM works alike.
+    arguments = [*inputs("sft", tiny_models, None), "--max-steps", 400, *COMMON[2:]]
+    checkpoints = tmp_path / "checkpoints"
+    policy = {"ABLATE_CHECKPOINT_DIR": str(checkpoints), "ABLATE_CHECKPOINT_EVERY": "1000", "ABLATE_CHECKPOINT_KEEP": "2"}
+    environment = {**os.environ, **OFFLINE, "PYTHONPATH": str(RUNNERS), "HF_HOME": str(hf_home), **policy}
+    first = subprocess.Popen([sys.executable, "-m", "ablate_runners.sft", *map(str, arguments), "--output", str(tmp_path / "first")],
+                             cwd=RUNNERS, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    series = tmp_path / "first" / "metrics.jsonl"
+    deadline = time.monotonic() + 300
+    while first.poll() is None and time.monotonic() < deadline and not (series.exists() and '"step": 5,' in series.read_text()):
+        time.sleep(0.05)
+    first.send_signal(signal.SIGUSR2)
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 75, stderr
+    saved = [name for name in os.listdir(checkpoints) if (checkpoints / name / ".ablate-complete").exists()]
+    assert len(saved) == 1 and int(saved[0].split("-")[1]) >= 5
+    assert f"SIGUSR2: saved the checkpoint at step {saved[0].split('-')[1]}; the next attempt continues from it" in stderr
+    assert not (tmp_path / "first" / "model").exists(), "no result until the training ends"

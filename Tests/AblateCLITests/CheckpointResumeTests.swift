@@ -1,4 +1,5 @@
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -84,5 +85,97 @@ struct CheckpointResumeTests {
         }
         #expect(series == Array(1...60), "each step of the series once, across both attempts")
         #expect(!FileManager.default.fileExists(atPath: killed.checkpoints("sft")), "the checkpoints go once the result is stored")
+    }
+}
+
+/// A trainer warned before its time limit (SIGUSR2, as Slurm's `--signal=B:USR2@120` sends it)
+/// saves a checkpoint, stops with the checkpointed status, and runs again from it without using up
+/// a retry — as a local process and as a Slurm job.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
+struct CheckpointSignalTests {
+    let directory = NSTemporaryDirectory() + "ablate-checkpoint-signal-" + UUID().uuidString
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: directory + "/instructions.jsonl")
+        try """
+        ablate: 1
+        name: signalled
+        datasets:
+          instructions: {path: instructions.jsonl, format: prompt-completion}
+        stages:
+          tiny-model: {kind: tiny-model}
+          sft:
+            kind: sft
+            model: ${stages.tiny-model.model}
+            data: instructions
+            max_steps: 400
+            batch_size: 2
+            max_length: 64
+            lora: {r: 8, alpha: 16, target_modules: [q_proj, v_proj]}
+            resources: {time: 15m}
+
+        """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// Runs the study, and once the trainer has logged ten steps, warns it with `signal`.
+    private func runSignalling(_ flags: [String], signal: (RunLayout, TaskRecord) throws -> Void) throws -> (Int32, RunLayout?) {
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: CLIRunner.executable)
+        run.arguments = ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"] + flags
+        run.currentDirectoryURL = URL(fileURLWithPath: directory)
+        run.environment = ProcessInfo.processInfo.environment.merging(["HF_HOME": directory + "/hf-home"]) { $1 }
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let runs = directory + "/Runs/signalled"
+        var layout: RunLayout?
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, run.isRunning {
+            if let name = try? FileManager.default.contentsOfDirectory(atPath: runs).first { layout = RunLayout(runDirectory: runs + "/" + name) }
+            if let layout, let series = try? String(contentsOfFile: layout.outputs("sft") + "/metrics.jsonl", encoding: .utf8),
+                series.contains(#""step": 10,"#), let record = try layout.readTaskRecord("sft")
+            {
+                try signal(layout, record)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        run.waitUntilExit()
+        return (run.terminationStatus, layout)
+    }
+
+    private func expectContinued(_ layout: RunLayout?) throws {
+        let layout = try #require(layout)
+        let record = try #require(try layout.readTaskRecord("sft"))
+        #expect(record.state == .completed && record.attempts.count == 2, "one attempt stopped at the warning, one continued")
+        #expect(record.attempts.first?.exitCode == 75, "the first stopped with the checkpointed status")
+        #expect(try String(contentsOfFile: layout.stdout("sft"), encoding: .utf8).contains("continuing from step "))
+    }
+
+    @Test func locallyTheSignalledTrainerRunsAgainFromItsCheckpoint() throws {
+        let (status, layout) = try runSignalling([]) { _, record in
+            if let pid = record.lastAttempt?.pid { kill(pid, SIGUSR2) }
+        }
+        #expect(status == 0, "the task has no retries, and needed none")
+        try expectContinued(layout)
+    }
+
+    @Test(.enabled(if: LocalSlurm.isAvailable))
+    func underSlurmTheWarnedJobIsSubmittedAgainAndContinues() throws {
+        let (status, layout) = try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { _, record in
+            guard let job = record.lastAttempt?.jobID else { return }
+            // What Slurm sends two minutes before the limit, sent now.
+            let scancel = Process()
+            scancel.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            scancel.arguments = ["scancel", "--signal=USR2", "--batch", job]
+            try scancel.run()
+            scancel.waitUntilExit()
+        }
+        #expect(status == 0)
+        try expectContinued(layout)
+        let jobs = try #require(try layout?.readTaskRecord("sft")?.attempts.compactMap(\.jobID))
+        #expect(Set(jobs).count == 2, "submitted again as a new job")
     }
 }

@@ -86,6 +86,15 @@ import Testing
             ])
         #expect(submission.environment == ["A": "1"])
         #expect(SlurmSubmission.batchScript.hasPrefix("#!/bin/sh\n") && SlurmSubmission.batchScript.contains("exec \"$@\"\n"))
+
+        // A trainer with checkpoints is warned two minutes before its limit (the spec's own
+        // --signal, among its flags, comes later and wins).
+        var training = request
+        training.checkpointsOnSignal = true
+        let warned = SlurmSubmission(request: training, options: options, scriptPath: "/shared/run/tasks/sft/job.sh").arguments
+        #expect(warned.firstIndex(of: "--signal=B:USR2@120") == warned.firstIndex(of: "--time=2").map { $0 + 1 })
+        training.resources.timeLimitSeconds = nil
+        #expect(!SlurmSubmission(request: training, options: options, scriptPath: "/x").arguments.contains { $0.hasPrefix("--signal") })
     }
 
     @Test func commandLineOverridesWinOverTheSpecAndAddFlags() throws {

@@ -13,6 +13,14 @@ public struct CheckpointPolicy: Codable, Hashable, Sendable {
     public var every: Interval
     public var keep: Int
 
+    /// The exit status of a training runner that saved a checkpoint on a signal (SIGTERM, or
+    /// Slurm's SIGUSR2 before a job's time limit) and stopped: the task runs again from it,
+    /// without using up a retry (EX_TEMPFAIL).
+    public static let checkpointedExitStatus: Int32 = 75
+
+    /// Seconds before a Slurm job's time limit that it is warned with SIGUSR2 (`--signal=B:USR2@120`).
+    public static let warningBeforeTimeLimit = 120
+
     /// What a training stage does when its spec says nothing.
     public static let standard = CheckpointPolicy(every: .steps(500), keep: 2)
 

@@ -22,6 +22,8 @@ public struct LaunchRequest: Sendable {
     public var placement: TaskPlacement?
     /// What the task needs; the executor enforces the time limit.
     public var resources: TaskResources
+    /// The task saves a checkpoint when signalled: a cluster warns it before its time limit.
+    public var checkpointsOnSignal = false
 }
 
 /// How an attempt ended, as its executor saw it.

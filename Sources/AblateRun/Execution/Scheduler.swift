@@ -138,7 +138,10 @@ public final class Scheduler: Sendable {
             result.exit = outcome.exit
             result.timedOut = outcome.timedOut
             result.failure = outcome.failure.map(AttemptFailure.executor)
-            result.requeue = outcome.requeue
+            // A trainer that saved a checkpoint on a signal (Slurm's warning before the time limit)
+            // and stopped runs again from it.
+            let checkpointed = task.continuesFromCheckpoints && !outcome.timedOut && outcome.exit == .exited(CheckpointPolicy.checkpointedExitStatus)
+            result.requeue = outcome.requeue || checkpointed
         } catch {
             result.failure = .notStarted("\(error)")
         }

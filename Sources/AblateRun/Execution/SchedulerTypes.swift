@@ -10,13 +10,20 @@ public struct ScheduledTask: Sendable {
     public var retries: Int
     /// An attempt an earlier ablate started and this one follows instead of starting anew.
     public var adopting: LaunchHandle?
+    /// The task saves checkpoints: an attempt that stopped after saving one on a signal
+    /// (`CheckpointPolicy.checkpointedExitStatus`) runs again without using up a retry.
+    public var continuesFromCheckpoints: Bool
 
-    public init(id: String, dependencies: [String], resources: TaskResources, retries: Int, adopting: LaunchHandle? = nil) {
+    public init(
+        id: String, dependencies: [String], resources: TaskResources, retries: Int, adopting: LaunchHandle? = nil,
+        continuesFromCheckpoints: Bool = false
+    ) {
         self.id = id
         self.dependencies = dependencies
         self.resources = resources
         self.retries = retries
         self.adopting = adopting
+        self.continuesFromCheckpoints = continuesFromCheckpoints
     }
 }
 

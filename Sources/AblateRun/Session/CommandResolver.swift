@@ -60,7 +60,7 @@ struct CommandResolver {
             name: task.id, arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
             workingDirectory: layout.taskDirectory(task.id), standardOutput: layout.stdout(task.id),
             standardError: layout.stderr(task.id), batchScript: layout.batchScript(task.id), placement: task.placement,
-            resources: task.resources)
+            resources: task.resources, checkpointsOnSignal: task.checkpoint != nil)
     }
 }
 

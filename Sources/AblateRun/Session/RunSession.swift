@@ -88,7 +88,8 @@ public final class RunSession: @unchecked Sendable {
         let scheduled = plan.tasks.filter { toRun.contains($0.id) }.map { task in
             ScheduledTask(
                 id: task.id, dependencies: task.dependencies.filter(toRun.contains), resources: task.resources, retries: task.retries,
-                adopting: adopted.contains(task.id) ? record(of: task.id)?.lastAttempt?.handle : nil)
+                adopting: adopted.contains(task.id) ? record(of: task.id)?.lastAttempt?.handle : nil,
+                continuesFromCheckpoints: task.checkpoint != nil)
         }
         let heartbeat = Task { [weak self] in
             while !Task.isCancelled {

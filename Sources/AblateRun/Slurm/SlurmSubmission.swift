@@ -31,7 +31,11 @@ struct SlurmSubmission {
         if let memory = resources.memoryMB { flags.append("--mem=\(memory)M") }
         if resources.gpus > 0 { flags.append("--gres=gpu:\(resources.gpus)") }
         // Slurm counts time limits in whole minutes; ablate itself cancels at the exact second.
-        if let seconds = resources.timeLimitSeconds { flags.append("--time=\((seconds + 59) / 60)") }
+        if let seconds = resources.timeLimitSeconds {
+            flags.append("--time=\((seconds + 59) / 60)")
+            // A trainer is warned before the limit, saves a checkpoint and asks to run again.
+            if request.checkpointsOnSignal { flags.append("--signal=B:USR2@\(CheckpointPolicy.warningBeforeTimeLimit)") }
+        }
         if let partition = options.partition { flags.append("--partition=\(partition)") }
         if let account = options.account { flags.append("--account=\(account)") }
         if let qos = options.qos { flags.append("--qos=\(qos)") }
