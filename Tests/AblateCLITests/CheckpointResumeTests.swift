@@ -3,21 +3,22 @@ import AblateTestSupport
 import Foundation
 import Testing
 
-/// A training stage killed half-way continues from its last complete checkpoint: `resume
-/// --dry-run` says from which step, `resume` runs only the steps left, the metric series has each
-/// step once, and the checkpoints go once the result is stored. It runs the real SFT runner on the
-/// tiny model, so it needs the runners' environment (`Scripts/test.sh` sets `ABLATE_TEST_PYTHON`).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
-struct CheckpointResumeTests {
-    let directory = NSTemporaryDirectory() + "ablate-checkpoints-" + UUID().uuidString
+/// A study of the tiny model and an SFT stage, run by the real binary in the background while
+/// a test watches its run directory.
+struct TrainingStudy {
+    let directory: String
+    let name: String
 
-    init() throws {
+    /// Writes the study with the SFT stage's extra `settings` (YAML lines, indented).
+    init(name: String, settings: String) throws {
+        self.name = name
+        directory = NSTemporaryDirectory() + "ablate-\(name)-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: directory + "/instructions.jsonl")
         try """
         ablate: 1
-        name: checkpoints
+        name: \(name)
         datasets:
           instructions: {path: instructions.jsonl, format: prompt-completion}
         stages:
@@ -26,53 +27,72 @@ struct CheckpointResumeTests {
             kind: sft
             model: ${stages.tiny-model.model}
             data: instructions
-            max_steps: 60
             batch_size: 2
             max_length: 64
-            learning_rate: 1e-3
             lora: {r: 8, alpha: 16, target_modules: [q_proj, v_proj]}
-            checkpoint: {every: 10, keep: 2}
+        \(settings)
 
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
     }
 
-    private var environment: [String: String] { ["HF_HOME": directory + "/hf-home"] }
+    var environment: [String: String] { ["HF_HOME": directory + "/hf-home"] }
+    var runs: String { directory + "/Runs" }
 
-    @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() throws {
+    /// Runs the study with `flags`; once `ready` holds for its run directory, calls `act` once.
+    /// Returns ablate's exit status and the run's layout.
+    func run(_ flags: [String] = [], when ready: (RunLayout) throws -> Bool, act: (RunLayout) throws -> Void) throws -> (Int32, RunLayout?) {
         let run = Process()
         run.executableURL = URL(fileURLWithPath: CLIRunner.executable)
-        run.arguments = ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"]
+        run.arguments = ["run", "study.yaml", "--runs-dir", runs, "--json"] + flags
         run.currentDirectoryURL = URL(fileURLWithPath: directory)
         run.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         run.standardOutput = FileHandle.nullDevice
         run.standardError = FileHandle.nullDevice
         try run.run()
-        // Kill the trainer (not ablate) once its second checkpoint is complete.
-        let runs = directory + "/Runs/checkpoints"
         var layout: RunLayout?
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, run.isRunning {
-            if let name = try? FileManager.default.contentsOfDirectory(atPath: runs).first { layout = RunLayout(runDirectory: runs + "/" + name) }
-            if let layout, FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete"),
-                let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid
-            {
-                kill(pid, SIGKILL)
+            if let id = try? FileManager.default.contentsOfDirectory(atPath: runs + "/" + name).first {
+                layout = RunLayout(runDirectory: runs + "/" + name + "/" + id)
+            }
+            if let layout, try ready(layout) {
+                try act(layout)
                 break
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
         run.waitUntilExit()
+        return (run.terminationStatus, layout)
+    }
+}
+
+/// A training stage killed half-way continues from its last complete checkpoint: `resume
+/// --dry-run` says from which step, `resume` runs only the steps left, the metric series has each
+/// step once, and the checkpoints go once the result is stored. It runs the real SFT runner on the
+/// tiny model, so it needs the runners' environment (`Scripts/test.sh` sets `ABLATE_TEST_PYTHON`).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
+struct CheckpointResumeTests {
+    let study = try? TrainingStudy(name: "checkpoints", settings: "    max_steps: 60\n    learning_rate: 1e-3\n    checkpoint: {every: 10, keep: 2}")
+
+    @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() throws {
+        let study = try #require(study)
+        // Kill the trainer (not ablate) once its second checkpoint is complete.
+        let (status, layout) = try study.run(when: { layout in
+            FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
+        }) { layout in
+            if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { kill(pid, SIGKILL) }
+        }
         let killed = try #require(layout)
-        #expect(run.terminationStatus == 1)
+        #expect(status == 1)
         #expect(try killed.readTaskRecord("sft")?.state == .failed)
 
         let dryRun = try CLIRunner.run(
-            ["resume", killed.runDirectory, "--dry-run", "--runs-dir", directory + "/Runs"], in: directory, environment: environment)
+            ["resume", killed.runDirectory, "--dry-run", "--runs-dir", study.runs], in: study.directory, environment: study.environment)
         let sftLine = dryRun.stdout.split(separator: "\n").first { $0.contains("sft") && !$0.contains("tiny") } ?? ""
         #expect(sftLine.contains("failed: killed by signal 9; continues from step 20 of 60"), "\(dryRun.stdout)")
 
         let resumed = try CLIRunner.run(
-            ["resume", killed.runDirectory, "--runs-dir", directory + "/Runs", "--json"], in: directory, environment: environment)
+            ["resume", killed.runDirectory, "--runs-dir", study.runs, "--json"], in: study.directory, environment: study.environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let record = try #require(try killed.readTaskRecord("sft"))
         #expect(record.state == .completed && record.attempts.count == 2)
@@ -93,57 +113,20 @@ struct CheckpointResumeTests {
 /// a retry — as a local process and as a Slurm job.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
 struct CheckpointSignalTests {
-    let directory = NSTemporaryDirectory() + "ablate-checkpoint-signal-" + UUID().uuidString
+    let study = try? TrainingStudy(name: "signalled", settings: "    max_steps: 400\n    resources: {time: 15m}")
 
-    init() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: directory + "/instructions.jsonl")
-        try """
-        ablate: 1
-        name: signalled
-        datasets:
-          instructions: {path: instructions.jsonl, format: prompt-completion}
-        stages:
-          tiny-model: {kind: tiny-model}
-          sft:
-            kind: sft
-            model: ${stages.tiny-model.model}
-            data: instructions
-            max_steps: 400
-            batch_size: 2
-            max_length: 64
-            lora: {r: 8, alpha: 16, target_modules: [q_proj, v_proj]}
-            resources: {time: 15m}
-
-        """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
-    }
-
-    /// Runs the study, and once the trainer has logged ten steps, warns it with `signal`.
-    private func runSignalling(_ flags: [String], signal: (RunLayout, TaskRecord) throws -> Void) throws -> (Int32, RunLayout?) {
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: CLIRunner.executable)
-        run.arguments = ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"] + flags
-        run.currentDirectoryURL = URL(fileURLWithPath: directory)
-        run.environment = ProcessInfo.processInfo.environment.merging(["HF_HOME": directory + "/hf-home"]) { $1 }
-        run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
-        try run.run()
-        let runs = directory + "/Runs/signalled"
-        var layout: RunLayout?
-        let deadline = Date().addingTimeInterval(300)
-        while Date() < deadline, run.isRunning {
-            if let name = try? FileManager.default.contentsOfDirectory(atPath: runs).first { layout = RunLayout(runDirectory: runs + "/" + name) }
-            if let layout, let series = try? String(contentsOfFile: layout.outputs("sft") + "/metrics.jsonl", encoding: .utf8),
-                series.contains(#""step": 10,"#), let record = try layout.readTaskRecord("sft")
-            {
-                try signal(layout, record)
-                break
+    /// Runs the study and, once the trainer has logged ten steps, warns it with `signal`.
+    private func runSignalling(_ flags: [String], signal: @escaping (TaskRecord) throws -> Void) throws -> (Int32, RunLayout?) {
+        let study = try #require(study)
+        return try study.run(
+            flags,
+            when: { layout in
+                let series = try? String(contentsOfFile: layout.outputs("sft") + "/metrics.jsonl", encoding: .utf8)
+                return series?.contains(#""step": 10,"#) == true && (try? layout.readTaskRecord("sft")) != nil
             }
-            Thread.sleep(forTimeInterval: 0.05)
+        ) { layout in
+            if let record = try layout.readTaskRecord("sft") { try signal(record) }
         }
-        run.waitUntilExit()
-        return (run.terminationStatus, layout)
     }
 
     private func expectContinued(_ layout: RunLayout?) throws {
@@ -155,7 +138,7 @@ struct CheckpointSignalTests {
     }
 
     @Test func locallyTheSignalledTrainerRunsAgainFromItsCheckpoint() throws {
-        let (status, layout) = try runSignalling([]) { _, record in
+        let (status, layout) = try runSignalling([]) { record in
             if let pid = record.lastAttempt?.pid { kill(pid, SIGUSR2) }
         }
         #expect(status == 0, "the task has no retries, and needed none")
@@ -164,7 +147,7 @@ struct CheckpointSignalTests {
 
     @Test(.enabled(if: LocalSlurm.isAvailable))
     func underSlurmTheWarnedJobIsSubmittedAgainAndContinues() throws {
-        let (status, layout) = try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { _, record in
+        let (status, layout) = try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { record in
             guard let job = record.lastAttempt?.jobID else { return }
             // What Slurm sends two minutes before the limit, sent now.
             let scancel = Process()
