@@ -31,6 +31,10 @@ struct StatusCommand: ParsableCommand {
                     if let code = task.lastAttempt?.exitCode { entry["exitCode"] = Int(code) }
                     if let job = task.lastAttempt?.jobID { entry["slurmJob"] = job }
                     if let reason = task.reason { entry["reason"] = reason }
+                    if let position = Self.checkpoint(of: task, in: layout) {
+                        entry["continuesFromStep"] = position.step
+                        if let steps = position.of { entry["steps"] = steps }
+                    }
                     return entry
                 },
             ]
@@ -53,12 +57,18 @@ struct StatusCommand: ParsableCommand {
                 duration,
             ]
             if let job = task.lastAttempt?.jobID { columns.append("(Slurm job \(job))") }
-            let reason: String = task.reason.map { "  " + $0 } ?? ""
+            var reason: String = task.reason.map { "  " + $0 } ?? ""
+            if let position = Self.checkpoint(of: task, in: layout) { reason += (reason.isEmpty ? "  " : "; ") + "continues from \(position.description)" }
             print("  " + columns.joined(separator: "  ") + reason)
             if task.state == .failed {
                 for line in RunFiles.lastLines(of: layout.stderr(task.id), count: 5) { print("      | \(line)") }
             }
         }
+    }
+
+    /// Where an unfinished training task will continue from: its newest complete checkpoint.
+    private static func checkpoint(of task: TaskRecord, in layout: RunLayout) -> TaskCheckpoints.Position? {
+        task.state.isDone ? nil : TaskCheckpoints(layout: layout, task: task.id).latest(for: task.fingerprint)
     }
 
     /// A run whose ablate died says so, rather than "running" forever.

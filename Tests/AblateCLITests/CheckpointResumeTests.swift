@@ -86,6 +86,9 @@ struct CheckpointResumeTests {
         #expect(status == 1)
         #expect(try killed.readTaskRecord("sft")?.state == .failed)
 
+        let shown = try CLIRunner.run(["status", killed.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: study.environment)
+        let statusLine = shown.stdout.split(separator: "\n").first { $0.hasPrefix("  sft ") } ?? ""
+        #expect(statusLine.contains("killed by signal 9; continues from step 20 of 60"), "\(shown.stdout)")
         let dryRun = try CLIRunner.run(
             ["resume", killed.runDirectory, "--dry-run", "--runs-dir", study.runs], in: study.directory, environment: study.environment)
         let sftLine = dryRun.stdout.split(separator: "\n").first { $0.contains("sft") && !$0.contains("tiny") } ?? ""
