@@ -148,7 +148,11 @@ struct CheckpointSignalTests {
         try expectContinued(layout)
     }
 
-    @Test(.enabled(if: LocalSlurm.isAvailable))
+    /// Its training job holds one of the local cluster's two cores for tens of seconds, which
+    /// starves the Slurm tests that need both at once when the suites run side by side; it runs
+    /// when `ABLATE_SLURM_TRAINING_TESTS=1` asks for it (the requeue it relies on is the local
+    /// test's, and the `--signal` flag is checked in `SlurmParsingTests`).
+    @Test(.enabled(if: LocalSlurm.isAvailable && ProcessInfo.processInfo.environment["ABLATE_SLURM_TRAINING_TESTS"] == "1"))
     func underSlurmTheWarnedJobIsSubmittedAgainAndContinues() throws {
         let (status, layout) = try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { record in
             guard let job = record.lastAttempt?.jobID else { return }
