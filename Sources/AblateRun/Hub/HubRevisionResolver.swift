@@ -15,6 +15,7 @@ public final class HubRevisionResolver: @unchecked Sendable {
     private let lock = NSLock()
     private var notesFound: [String] = []
     private var commitsFound: HubCommits = [:]
+    private var unreachable: String?
 
     public init(settings: HubSettings) {
         self.settings = settings
@@ -32,10 +33,9 @@ public final class HubRevisionResolver: @unchecked Sendable {
         var commits: HubCommits = [:]
         var notes: [String] = []
         for repository in repositories {
-            switch resolution(of: repository) {
-            case .success(let commit): commits[repository] = commit
-            case .failure(let note): notes.append(note.message)
-            }
+            let (commit, note) = resolution(of: repository)
+            if let commit { commits[repository] = commit }
+            if let note { notes.append(note) }
         }
         lock.withLock {
             notesFound += notes
@@ -44,36 +44,26 @@ public final class HubRevisionResolver: @unchecked Sendable {
         return commits
     }
 
-    /// Why a revision could not be resolved.
-    struct Note: Error {
-        var message: String
-    }
-
-    private func resolution(of repository: HubRepository) -> Result<String, Note> {
-        if repository.isPinned { return .success(repository.revision) }
+    /// The commit a repository's revision is at, and what the user should know about it.
+    private func resolution(of repository: HubRepository) -> (commit: String?, note: String?) {
+        if repository.isPinned { return (repository.revision, nil) }
+        let cached = settings.cachedCommit(of: repository)
         if settings.offline {
-            guard let commit = settings.cachedCommit(of: repository) else {
-                return .failure(
-                    Note(message: "offline: \(repository.description) is not in the cache (\(settings.hubCache)); run once without --offline to fetch it"))
-            }
-            return .success(commit)
+            return (
+                cached,
+                cached == nil ? "offline: \(repository.description) is not in the cache (\(settings.hubCache)); run once without --offline to fetch it" : nil
+            )
         }
         switch ask(repository) {
-        case .success(let commit): return .success(commit)
+        case .success(let commit): return (commit, nil)
         case .failure(.unreachable(let reason)):
-            if let commit = settings.cachedCommit(of: repository) {
-                notesLater("cannot reach \(settings.endpoint) (\(reason)): \(repository.description) uses the commit the cache holds, \(commit.prefix(12))")
-                return .success(commit)
+            guard let cached else {
+                return (nil, "cannot reach \(settings.endpoint) (\(reason)) to resolve \(repository.description), and the cache does not hold it")
             }
-            return .failure(Note(message: "cannot reach \(settings.endpoint) (\(reason)) to resolve \(repository.description), and the cache does not hold it"))
+            return (cached, "cannot reach \(settings.endpoint) (\(reason)): \(repository.description) uses the commit the cache holds, \(cached.prefix(12))")
         case .failure(.refused(let status, let code)):
-            return .failure(
-                Note(message: "\(repository.description): the hub answered \(status)\(code.map { " (\($0))" } ?? ""); its fetch task will say how to fix it"))
+            return (nil, "\(repository.description): the hub answered \(status)\(code.map { " (\($0))" } ?? ""); its fetch task will say how to fix it")
         }
-    }
-
-    private func notesLater(_ note: String) {
-        lock.withLock { notesFound.append(note) }
     }
 
     /// How asking the hub failed.
@@ -84,6 +74,14 @@ public final class HubRevisionResolver: @unchecked Sendable {
     }
 
     private func ask(_ repository: HubRepository) -> Result<String, Failure> {
+        // A hub that could not be reached is not asked again for the next repository.
+        if let reason = lock.withLock({ unreachable }) { return .failure(.unreachable(reason)) }
+        let answer = request(repository)
+        if case .failure(.unreachable(let reason)) = answer { lock.withLock { unreachable = reason } }
+        return answer
+    }
+
+    private func request(_ repository: HubRepository) -> Result<String, Failure> {
         let revision =
             repository.revision.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? repository.revision
         guard let url = URL(string: "\(settings.endpoint)/api/\(repository.kind.rawValue)s/\(repository.id)/revision/\(revision)") else {
