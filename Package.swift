@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ablate", targets: ["ablate"]),
+        .executable(name: "ablate-supervisor", targets: ["ablate-supervisor"]),
         .library(name: "AblateCore", targets: ["AblateCore"]),
     ],
     dependencies: [
@@ -60,7 +61,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "ablate", dependencies: ["AblateCLI"]),
+        .executableTarget(name: "ablate", dependencies: ["AblateCLI", "ablate-supervisor"]),
+        // Runs one local task and records how it ended, so that the task outlives ablate: only
+        // the C library, so that it starts in a millisecond.
+        .executableTarget(name: "ablate-supervisor", path: "Sources/AblateSupervisor"),
         // Helpers shared by the test targets: golden files, process checks.
         .target(
             name: "AblateTestSupport",

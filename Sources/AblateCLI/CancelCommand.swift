@@ -58,7 +58,7 @@ struct CancelCommand: AsyncParsableCommand {
             return nil
         }
         let groups = stopped.compactMap { handle -> Int32? in
-            if case .processGroup(let group) = handle { return group }
+            if case .processGroup(let group, _) = handle { return group }
             return nil
         }
         if json {

@@ -60,7 +60,7 @@ struct ExecutionOptions: ParsableArguments {
             runsDirectory: location.runsDirectory, cacheDirectory: location.cacheDirectory,
             limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices), clusterJobs: jobs ?? RunOptions.defaultClusterJobs,
             scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides(),
-            hub: hub.settings)
+            hub: hub.settings, supervisor: .beside(executable: Bundle.main.executablePath ?? CommandLine.arguments[0]))
     }
 
     private func gpuDevices() async throws -> [String] {

@@ -8,9 +8,10 @@ struct ResumeCommand: AsyncParsableCommand {
         commandName: "resume",
         abstract: "Re-run exactly what failed, was interrupted, never started, or changed.",
         discussion: """
-            Tasks that completed with the same fingerprint are kept; tasks that were running when \
-            ablate died are stopped and run again, except Slurm jobs of unchanged tasks: those are \
-            followed again (adopted), and ingested if they ended meanwhile, never submitted twice. \
+            Tasks that completed with the same fingerprint are kept. Tasks of unchanged spec that \
+            were running when ablate died (local processes, which outlive it, and Slurm jobs) are \
+            followed again (adopted), and ingested if they ended meanwhile, never started twice; \
+            those of a changed task are stopped and run again. \
             --dry-run says, for each task, what would happen and why.
             """
     )
@@ -69,7 +70,7 @@ enum DecisionTable {
                 "\(action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(decision.task.padding(toLength: width, withPad: " ", startingAt: 0))  \(decision.reason)\n"
         }
         let counts = Dictionary(grouping: decisions, by: \.action).mapValues(\.count)
-        let adopted = counts[.adopt].map { ", \($0) submitted jobs to follow" } ?? ""
+        let adopted = counts[.adopt].map { ", \($0) still running to follow" } ?? ""
         text += "\(counts[.run] ?? 0) to run\(adopted), \(counts[.cached] ?? 0) from the cache, \(counts[.keep] ?? 0) already done\n"
         return text
     }

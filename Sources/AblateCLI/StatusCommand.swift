@@ -32,8 +32,14 @@ struct StatusCommand: ParsableCommand {
                     if let job = task.lastAttempt?.jobID { entry["slurmJob"] = job }
                     if let reason = task.reason { entry["reason"] = reason }
                     if let position = Self.checkpoint(of: task, in: layout) {
-                        entry["continuesFromStep"] = position.step
-                        if let steps = position.of { entry["steps"] = steps }
+                        switch position.unit {
+                        case .step:
+                            entry["continuesFromStep"] = position.at
+                            if let steps = position.of { entry["steps"] = steps }
+                        case .prompt:
+                            entry["continuesAtPrompt"] = position.at
+                            if let prompts = position.of { entry["prompts"] = prompts }
+                        }
                     }
                     return entry
                 },
@@ -66,7 +72,8 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    /// Where an unfinished training task will continue from: its newest complete checkpoint.
+    /// Where an unfinished task will continue from: its newest complete checkpoint, or its
+    /// first prompt not done.
     private static func checkpoint(of task: TaskRecord, in layout: RunLayout) -> TaskCheckpoints.Position? {
         task.state.isDone ? nil : TaskCheckpoints(layout: layout, task: task.id).latest(for: task.fingerprint)
     }

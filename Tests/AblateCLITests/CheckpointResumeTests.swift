@@ -38,23 +38,33 @@ struct TrainingStudy {
     var environment: [String: String] { ["HF_HOME": directory + "/hf-home"] }
     var runs: String { directory + "/Runs" }
 
+    /// Starts ablate in the study's directory (`run study.yaml` or `resume NAME`, say) in the background.
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIRunner.executable)
+        process.arguments = arguments + ["--runs-dir", runs, "--json"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// The run's layout, once its directory exists.
+    var layout: RunLayout? {
+        guard let id = try? FileManager.default.contentsOfDirectory(atPath: runs + "/" + name).first else { return nil }
+        return RunLayout(runDirectory: runs + "/" + name + "/" + id)
+    }
+
     /// Runs the study with `flags`; once `ready` holds for its run directory, calls `act` once.
     /// Returns ablate's exit status and the run's layout.
     func run(_ flags: [String] = [], when ready: (RunLayout) throws -> Bool, act: (RunLayout) throws -> Void) throws -> (Int32, RunLayout?) {
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: CLIRunner.executable)
-        run.arguments = ["run", "study.yaml", "--runs-dir", runs, "--json"] + flags
-        run.currentDirectoryURL = URL(fileURLWithPath: directory)
-        run.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
-        try run.run()
+        let run = try start(["run", "study.yaml"] + flags)
         var layout: RunLayout?
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, run.isRunning {
-            if let id = try? FileManager.default.contentsOfDirectory(atPath: runs + "/" + name).first {
-                layout = RunLayout(runDirectory: runs + "/" + name + "/" + id)
-            }
+            layout = self.layout
             if let layout, try ready(layout) {
                 try act(layout)
                 break
@@ -76,11 +86,11 @@ struct CheckpointResumeTests {
 
     @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() throws {
         let study = try #require(study)
-        // Kill the trainer (not ablate) once its second checkpoint is complete.
+        // Kill the trainer's process group (not ablate) once its second checkpoint is complete.
         let (status, layout) = try study.run(when: { layout in
             FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
         }) { layout in
-            if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { kill(pid, SIGKILL) }
+            if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { kill(-pid, SIGKILL) }
         }
         let killed = try #require(layout)
         #expect(status == 1)
@@ -111,6 +121,56 @@ struct CheckpointResumeTests {
     }
 }
 
+/// SIGKILL at random moments during a study with a real training stage: ablate is killed in
+/// every round, and in every other round the trainer's process group too (a node that died).
+/// The trainer goes on without its ablate and the next one follows it; a killed trainer continues
+/// from its last checkpoint. In the end every task completed once, the series has each of the 60
+/// steps once, and the trainer ran no more attempts than it was killed.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
+struct TrainingChaosTests {
+    @Test func killingAblateAndTheTrainerAtRandomMomentsTrainsEachStepOnce() throws {
+        let study = try TrainingStudy(name: "chaos-training", settings: "    max_steps: 60\n    learning_rate: 1e-3\n    checkpoint: {every: 10, keep: 2}")
+        var generator = SystemRandomNumberGenerator()
+        var trainerKills = 0
+        /// The trainer's process group while it trains.
+        func trainer() -> Int32? {
+            guard let attempt = try? study.layout?.readTaskRecord("sft")?.lastAttempt, attempt.endedAt == nil, let group = attempt.pid else { return nil }
+            return Processes.isAlive(group) ? group : nil
+        }
+        for round in 0..<6 {
+            let ablate = try study.start(round == 0 ? ["run", "study.yaml"] : ["resume", study.name])
+            let killsTrainer = round % 2 == 1
+            if killsTrainer { _ = Waiting.until(timeout: 90) { trainer() != nil } }
+            Thread.sleep(forTimeInterval: Double.random(in: 1...4, using: &generator))
+            kill(ablate.processIdentifier, SIGKILL)
+            ablate.waitUntilExit()
+            if killsTrainer, let group = trainer() {
+                kill(-group, SIGKILL)
+                trainerKills += 1
+            }
+        }
+        #expect(trainerKills >= 1, "the trainer was killed at least once while it trained")
+        let finish = try study.start(["resume", study.name])
+        #expect(Waiting.until(timeout: 300) { !finish.isRunning })
+        finish.waitUntilExit()
+        #expect(finish.terminationStatus == 0)
+
+        let layout = try #require(study.layout)
+        for task in try layout.taskRecords() {
+            #expect(task.state.isDone, "\(task.id) is \(task.state)")
+            #expect(task.attempts.filter { $0.state == .completed }.count <= 1, "\(task.id) completed more than once")
+        }
+        let training = try #require(try layout.readTaskRecord("sft"))
+        #expect(training.attempts.count <= 1 + trainerKills, "an attempt only for each killed trainer: \(training.attempts.count), \(trainerKills) kills")
+        let steps = try String(contentsOfFile: layout.outputs("sft") + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
+            line -> Int? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object["loss"] != nil else { return nil }
+            return object["step"] as? Int
+        }
+        #expect(steps == Array(1...60), "each step of the series once, across every attempt")
+    }
+}
+
 /// A trainer warned before its time limit (SIGUSR2, as Slurm's `--signal=B:USR2@120` sends it)
 /// saves a checkpoint, stops with the checkpointed status, and runs again from it without using up
 /// a retry — as a local process and as a Slurm job.
@@ -132,6 +192,19 @@ struct CheckpointSignalTests {
         }
     }
 
+    /// Runs the study on the local cluster and, once the trainer has logged ten steps, runs
+    /// `command` with the job's id (`scancel …`, `scontrol requeue`).
+    private func runOnSlurm(acting command: [String]) throws -> (Int32, RunLayout?) {
+        try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { record in
+            guard let job = record.lastAttempt?.jobID else { return }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = command + [job]
+            try process.run()
+            process.waitUntilExit()
+        }
+    }
+
     private func expectContinued(_ layout: RunLayout?) throws {
         let layout = try #require(layout)
         let record = try #require(try layout.readTaskRecord("sft"))
@@ -142,7 +215,7 @@ struct CheckpointSignalTests {
 
     @Test func locallyTheSignalledTrainerRunsAgainFromItsCheckpoint() throws {
         let (status, layout) = try runSignalling([]) { record in
-            if let pid = record.lastAttempt?.pid { kill(pid, SIGUSR2) }
+            if let pid = record.lastAttempt?.pid { kill(-pid, SIGUSR2) }
         }
         #expect(status == 0, "the task has no retries, and needed none")
         try expectContinued(layout)
@@ -154,18 +227,24 @@ struct CheckpointSignalTests {
     /// test's, and the `--signal` flag is checked in `SlurmParsingTests`).
     @Test(.enabled(if: LocalSlurm.isAvailable && ProcessInfo.processInfo.environment["ABLATE_SLURM_TRAINING_TESTS"] == "1"))
     func underSlurmTheWarnedJobIsSubmittedAgainAndContinues() throws {
-        let (status, layout) = try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { record in
-            guard let job = record.lastAttempt?.jobID else { return }
-            // What Slurm sends two minutes before the limit, sent now.
-            let scancel = Process()
-            scancel.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            scancel.arguments = ["scancel", "--signal=USR2", "--batch", job]
-            try scancel.run()
-            scancel.waitUntilExit()
-        }
+        // What Slurm sends two minutes before the limit, sent now.
+        let (status, layout) = try runOnSlurm(acting: ["scancel", "--signal=USR2", "--batch"])
         #expect(status == 0)
         try expectContinued(layout)
         let jobs = try #require(try layout?.readTaskRecord("sft")?.attempts.compactMap(\.jobID))
         #expect(Set(jobs).count == 2, "submitted again as a new job")
+    }
+
+    /// `scontrol requeue` (what an administrator, or a preemption with requeue, does) stops the
+    /// job and runs it again as the same job: the trainer continues from its checkpoint, and ablate
+    /// follows the one job to its end.
+    @Test(.enabled(if: LocalSlurm.isAvailable && ProcessInfo.processInfo.environment["ABLATE_SLURM_TRAINING_TESTS"] == "1"))
+    func aRequeuedJobContinuesFromItsCheckpoint() throws {
+        let (status, layout) = try runOnSlurm(acting: ["scontrol", "requeue"])
+        #expect(status == 0)
+        let record = try #require(try layout?.readTaskRecord("sft"))
+        #expect(record.state == .completed && record.attempts.count == 1, "one attempt: the same job, run again by Slurm")
+        let stdout = try String(contentsOfFile: try #require(layout).stdout("sft"), encoding: .utf8)
+        #expect(stdout.contains("continuing from step "), "\(stdout.suffix(500))")
     }
 }

@@ -25,7 +25,8 @@ struct Harness {
     ) -> RunOptions {
         RunOptions(
             runsDirectory: runsDirectory, limits: .init(jobs: jobs, cpus: cpus, memoryMB: 8192, gpus: gpus),
-            scheduler: SchedulerOptions(keepGoing: false, retryDelay: retryDelay, killGrace: killGrace), executor: executor)
+            scheduler: SchedulerOptions(keepGoing: false, retryDelay: retryDelay, killGrace: killGrace), executor: executor,
+            supervisor: .beside(executable: CommandLine.arguments[0]))
     }
 
     /// Starts a new run and waits for it.

@@ -73,7 +73,7 @@ import Testing
         let request = LaunchRequest(
             name: "sft[data=lima]", arguments: ["python", "-m", "ablate_runners.sft", "--note", "$(rm -rf ~); 100%"], environment: ["A": "1"],
             workingDirectory: "/shared/run/tasks/sft", standardOutput: "/shared/50%/stdout.log", standardError: "/shared/50%/stderr.log",
-            batchScript: "/shared/run/tasks/sft/job.sh", placement: nil,
+            exitRecord: "/shared/run/tasks/sft/exit.json", batchScript: "/shared/run/tasks/sft/job.sh", placement: nil,
             resources: resources)
         let options = SlurmOptions(partition: "gpu", account: "lab", qos: "high", sbatchFlags: ["--constraint=a100"])
         let submission = SlurmSubmission(request: request, options: options, scriptPath: "/shared/run/tasks/sft/job.sh")

@@ -21,6 +21,8 @@ public struct PlanTreeRenderer {
             lines.append("  variants:  \(task.variants.count)")
             if let checkpoint = task.checkpoint {
                 lines.append("  checkpoints: \(checkpoint.summary); a retry or resume continues from the newest")
+            } else if task.kind.descriptor.runner?.resumesPerItem == true {
+                lines.append("  checkpoints: results per prompt; a retry or resume continues at the first prompt not done")
             } else if task.kind.descriptor.settings.contains("max_steps") {
                 // A trainer that cannot continue (TRL 1.12's PPOTrainer).
                 lines.append("  checkpoints: none; a retry or resume starts again from step 0")

@@ -23,6 +23,9 @@ public struct StageKindDescriptor: Sendable {
         public var environment: String
         /// Kinds that only measure write their files under the `metrics` output.
         public var outputsUnderMetrics: Bool
+        /// It keeps its results per prompt (or the harness's request cache) in the task's
+        /// checkpoint folder, so that a later attempt does only the prompts left.
+        public var resumesPerItem: Bool
     }
 
     public var kind: StageKind
@@ -47,6 +50,10 @@ public struct StageKindDescriptor: Sendable {
 
     /// Whether the kind's tasks save checkpoints and continue from them (`checkpoint:`).
     public var resumesFromCheckpoints: Bool { settings.contains("checkpoint") }
+
+    /// Whether a task of the kind keeps progress in its checkpoint folder across attempts
+    /// (training checkpoints, or results per prompt).
+    public var keepsProgressAcrossAttempts: Bool { resumesFromCheckpoints || runner?.resumesPerItem == true }
 
     /// The formats an input role accepts, nil for any.
     public func formats(for role: InputRole) -> [DatasetFormat]? {

@@ -26,8 +26,10 @@ public enum StageKinds {
     private static let generationDefaults: [String: SettingValue] = ["temperature": .double(0.7), "max_new_tokens": .int(64)]
     private static let prompts: [DatasetFormat] = [.promptOnly, .messages, .promptCompletion, .preference]
 
-    private static func runner(_ module: String, environment: String = "runners", underMetrics: Bool = false) -> StageKindDescriptor.Runner {
-        StageKindDescriptor.Runner(module: module, environment: environment, outputsUnderMetrics: underMetrics)
+    private static func runner(
+        _ module: String, environment: String = "runners", underMetrics: Bool = false, perItem: Bool = false
+    ) -> StageKindDescriptor.Runner {
+        StageKindDescriptor.Runner(module: module, environment: environment, outputsUnderMetrics: underMetrics, resumesPerItem: perItem)
     }
 
     public static let table: [StageKindDescriptor] = [
@@ -57,29 +59,29 @@ public enum StageKinds {
             inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
             settings: builtIn.union(generation).union(["n", "samples_per_prompt", "batch_size"]), requiredSettings: [],
             defaults: generationDefaults.merging(["n": .int(16), "samples_per_prompt": .int(1), "batch_size": .int(8), "seed": .int(0)]) { $1 },
-            runner: runner("bon")),
+            runner: runner("bon", perItem: true)),
         StageKindDescriptor(
             kind: .generate, summary: "K samples per prompt",
             inputs: [.init(.model), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
             settings: builtIn.union(generation).union(["samples_per_prompt", "batch_size"]), requiredSettings: [],
             defaults: generationDefaults.merging(["samples_per_prompt": .int(4), "batch_size": .int(8), "seed": .int(0)]) { $1 },
-            runner: runner("generate")),
+            runner: runner("generate", perItem: true)),
         StageKindDescriptor(
             kind: .lmEval, summary: "lm-evaluation-harness benchmarks",
             inputs: [.init(.model)], outputs: ["results"], modelOutputs: [],
             settings: builtIn.union(["max_length", "batch_size", "tasks", "num_fewshot", "limit", "task_dir"]), requiredSettings: ["tasks"],
-            defaults: ["batch_size": .int(1)], runner: runner("lm_eval")),
+            defaults: ["batch_size": .int(1)], runner: runner("lm_eval", perItem: true)),
         StageKindDescriptor(
             kind: .diversity, summary: "output diversity: distinct-n, EAD, Sentence-BERT, NLI",
             inputs: [.init(.samples)], outputs: ["metrics"], modelOutputs: [], settings: builtIn.union(["metrics", "nli_model"]),
             requiredSettings: [], defaults: ["metrics": .list([.string("distinct-n"), .string("ead")]), "seed": .int(0)],
-            runner: runner("diversity", underMetrics: true)),
+            runner: runner("diversity", underMetrics: true, perItem: true)),
         StageKindDescriptor(
             kind: .judge, summary: "win rate against a baseline, by a reward model or an OpenAI-compatible endpoint",
             inputs: [.init(.samples), .init(.baseline), .init(.judgeModel, required: false)], outputs: ["metrics"], modelOutputs: [],
             settings: builtIn.union(["judge", "judge_prompt", "endpoint_model"]), requiredSettings: [],
             defaults: ["judge": .string("reward-model"), "judge_prompt": .string("summary"), "seed": .int(0)],
-            runner: runner("judge", underMetrics: true)),
+            runner: runner("judge", underMetrics: true, perItem: true)),
         StageKindDescriptor(
             kind: .linguistic, summary: "linguistic features: sentence length, sentiment, part of speech, lemmas",
             inputs: [.init(.data, required: false), .init(.samples, required: false)], outputs: ["metrics"], modelOutputs: [],

@@ -8,7 +8,7 @@ struct ExecutorRuntime {
     let limits: ResourcePool.Limits
 
     init(_ executor: Executor, options: RunOptions) {
-        launcher = Self.launcher(for: executor, killGrace: options.scheduler.killGrace)
+        launcher = Self.launcher(for: executor, killGrace: options.scheduler.killGrace, supervisor: options.supervisor)
         switch executor {
         case .local: limits = options.limits
         // CPUs, memory and GPUs are the cluster's business; only the queue is capped.
@@ -16,12 +16,14 @@ struct ExecutorRuntime {
         }
     }
 
-    static func launcher(for executor: Executor, killGrace: Double) -> any ProcessLauncher {
+    /// The launcher of an executor; without a supervisor it cannot start local tasks, only
+    /// follow, stop and recover them.
+    static func launcher(for executor: Executor, killGrace: Double, supervisor: SupervisorProgram? = nil) -> any ProcessLauncher {
+        let local = SubprocessLauncher(killGrace: killGrace, supervisor: supervisor)
         switch executor {
-        case .local: return SubprocessLauncher(killGrace: killGrace)
-        case .slurm(let options):
-            // Tasks that need the network stay here: compute nodes often have none.
-            return SubmittingMachineLauncher(cluster: SlurmLauncher(options: options), local: SubprocessLauncher(killGrace: killGrace))
+        case .local: return local
+        // Tasks that need the network stay here: compute nodes often have none.
+        case .slurm(let options): return SubmittingMachineLauncher(cluster: SlurmLauncher(options: options), local: local)
         }
     }
 

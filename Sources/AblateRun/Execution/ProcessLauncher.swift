@@ -16,6 +16,8 @@ public struct LaunchRequest: Sendable {
     public var workingDirectory: String
     public var standardOutput: String
     public var standardError: String
+    /// Where a local attempt's supervisor records how it ended.
+    public var exitRecord: String
     /// Where an executor that submits a batch script writes it (Slurm's `job.sh`).
     public var batchScript: String
     /// Where it must run, if not wherever the executor puts it.

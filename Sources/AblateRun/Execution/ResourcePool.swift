@@ -68,8 +68,9 @@ public struct ResourcePool: Sendable {
     public var hasFreeSlot: Bool { freeJobs > 0 }
 
     /// Takes what a task needs if it is free now. A task asking for more CPUs than the
-    /// machine has runs alone rather than never.
-    public mutating func acquire(_ resources: TaskResources) -> Allocation? {
+    /// machine has runs alone rather than never. `devices` are the GPUs an adopted attempt
+    /// already runs on: those, and no others, are taken for it.
+    public mutating func acquire(_ resources: TaskResources, devices: [String]? = nil) -> Allocation? {
         if limits.assignedByExecutor {
             guard freeJobs >= 1 else { return nil }
             freeJobs -= 1
@@ -81,8 +82,15 @@ public struct ResourcePool: Sendable {
         freeJobs -= 1
         freeCPUs -= cpus
         freeMemoryMB -= memory
-        let gpus = Array(freeGPUs.prefix(resources.gpus))
-        freeGPUs.removeFirst(resources.gpus)
+        let gpus: [String]
+        if let devices, !devices.isEmpty {
+            guard devices.allSatisfy(freeGPUs.contains) else { return nil }
+            gpus = devices
+            freeGPUs.removeAll(where: devices.contains)
+        } else {
+            gpus = Array(freeGPUs.prefix(resources.gpus))
+            freeGPUs.removeFirst(resources.gpus)
+        }
         return Allocation(cpus: cpus, memoryMB: memory, gpus: gpus)
     }
 

@@ -46,9 +46,14 @@ public final class Scheduler: Sendable {
             while true {
                 let stopping = registry.isInterrupted || (failed && !options.keepGoing)
                 if !stopping {
-                    for id in state.readyInOrder() {
+                    // Attempts being adopted already run: they take their slots and devices first.
+                    let ready = state.readyInOrder()
+                    let adoptedFirst =
+                        ready.filter { attempts[$0] == nil && tasks[$0]?.adopting != nil } + ready.filter { attempts[$0] != nil || tasks[$0]?.adopting == nil }
+                    for id in adoptedFirst {
                         guard pool.hasFreeSlot else { break }
-                        guard let task = tasks[id], let allocation = pool.acquire(task.resources) else { continue }
+                        let devices = attempts[id] == nil ? tasks[id]?.adoptedDevices : nil
+                        guard let task = tasks[id], let allocation = pool.acquire(task.resources, devices: devices) else { continue }
                         state.started(id)
                         let attempt = (attempts[id] ?? 0) + 1
                         attempts[id] = attempt

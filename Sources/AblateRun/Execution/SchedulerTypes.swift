@@ -10,14 +10,17 @@ public struct ScheduledTask: Sendable {
     public var retries: Int
     /// An attempt an earlier ablate started and this one follows instead of starting anew.
     public var adopting: LaunchHandle?
+    /// The GPUs the adopted attempt runs on, which no other task may be given meanwhile.
+    public var adoptedDevices: [String]?
     /// The task saves checkpoints: an attempt that stopped after saving one on a signal
     /// (`CheckpointPolicy.checkpointedExitStatus`) runs again without using up a retry.
     public var continuesFromCheckpoints: Bool
 
     public init(
         id: String, dependencies: [String], resources: TaskResources, retries: Int, adopting: LaunchHandle? = nil,
-        continuesFromCheckpoints: Bool = false
+        adoptedDevices: [String]? = nil, continuesFromCheckpoints: Bool = false
     ) {
+        self.adoptedDevices = adoptedDevices
         self.id = id
         self.dependencies = dependencies
         self.resources = resources

@@ -9,20 +9,33 @@ import SystemPackage
 #endif
 
 /// Starts tasks on this machine with swift-subprocess: arguments as an array (no shell), stdin
-/// closed, stdout and stderr straight into the task's log files, each task in a new session
-/// and process group, stopped at its time limit (SIGTERM, then SIGKILL after `killGrace`).
+/// closed, stdout and stderr straight into the task's log files, each task under
+/// ablate-supervisor in a new session and process group. The supervisor enforces the time limit
+/// (SIGTERM, then SIGKILL after `killGrace`) and records the exit, so that a task outlives the
+/// ablate that started it and a later one follows it to its end.
 public struct SubprocessLauncher: ProcessLauncher {
     /// Seconds between SIGTERM and SIGKILL when a task runs out of time.
     public var killGrace: Double
+    /// The supervisor tasks run under; nil for a launcher that only follows, stops and recovers
+    /// attempts (`plan --explain`, `cancel`).
+    public var supervisor: SupervisorProgram?
+    /// How often an attempt an earlier ablate started is looked at while it is followed.
+    var followInterval: Duration = .milliseconds(250)
 
-    public init(killGrace: Double = 10) {
+    public init(killGrace: Double = 10, supervisor: SupervisorProgram?) {
         self.killGrace = killGrace
+        self.supervisor = supervisor
     }
 
     public var executor: Executor.Kind { .local }
 
     public func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome {
         guard let program = request.arguments.first else { throw LaunchError.emptyCommand }
+        guard let supervisor, FileManager.default.isExecutableFile(atPath: supervisor.path) else {
+            throw LaunchError.cannotStart(
+                SupervisorProgram.name,
+                "it is not at \(supervisor?.path ?? "its place beside ablate"): it is built with ablate and must be installed in the same directory")
+        }
         let output = try FileDescriptor.open(
             FilePath(request.standardOutput), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         let error = try FileDescriptor.open(
@@ -38,40 +51,59 @@ public struct SubprocessLauncher: ProcessLauncher {
         guard let resolved = program.contains("/") ? program : ExecutableLookup.shared.find(program, in: path) else {
             throw LaunchError.cannotStart(program, "no such program on PATH")
         }
-        let executable: Executable = .path(FilePath(resolved))
+        let absolute = resolved.hasPrefix("/") ? resolved : request.workingDirectory + "/" + resolved
+        // An earlier attempt's record must not be taken for this one's.
+        try? FileManager.default.removeItem(atPath: request.exitRecord)
+        let arguments = supervisor.arguments(
+            exitRecord: request.exitRecord, timeLimitSeconds: request.resources.timeLimitSeconds, grace: killGrace,
+            command: [absolute] + request.arguments.dropFirst())
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
-        let timer = TimeLimit()
-        defer { timer.disarm() }
         do {
             result = try await run(
-                executable, arguments: Arguments(Array(request.arguments.dropFirst())), environment: .inherit.updating(updates),
+                .path(FilePath(supervisor.path)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
                 workingDirectory: FilePath(request.workingDirectory), platformOptions: options, input: .none,
                 output: .fileDescriptor(output, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(error, closeAfterSpawningProcess: true)
             ) { execution in
-                let group = execution.processIdentifier.value
-                if let limit = request.resources.timeLimitSeconds {
-                    timer.arm(after: limit, grace: killGrace) { signal in kill(-group, signal) }
-                }
-                started(.processGroup(group))
+                started(.processGroup(execution.processIdentifier.value, exitRecord: request.exitRecord))
             }
         } catch let failure as SubprocessError {
             throw LaunchError.cannotStart(program, "\(failure)")
         }
         // Children the task left behind in its group go with it.
         if case let pid = result.processIdentifier.value, pid > 0 { kill(-pid, SIGKILL) }
+        if let outcome = Self.recordedOutcome(request.exitRecord) { return outcome }
+        // The supervisor itself was killed (SIGKILL to the group) before it could record anything.
         switch result.terminationStatus {
-        case .exited(let code): return LaunchOutcome(exit: .exited(code), timedOut: timer.fired)
-        case .signaled(let signal): return LaunchOutcome(exit: .signaled(signal), timedOut: timer.fired)
+        case .exited(let code): return LaunchOutcome(exit: .exited(code))
+        case .signaled(let signal): return LaunchOutcome(exit: .signaled(signal))
         }
     }
 
-    /// A local process is a child of the ablate that started it: another ablate cannot wait
-    /// for it, so its task runs again.
-    public func canFollow(_ handle: LaunchHandle) -> Bool { false }
+    /// An attempt whose supervisor still runs, or has recorded how the task ended.
+    public func canFollow(_ handle: LaunchHandle) -> Bool {
+        guard case .processGroup(let group, let exitRecord?) = handle else { return false }
+        return FileManager.default.fileExists(atPath: exitRecord) || SupervisorProgram.isRunning(group, exitRecord: exitRecord)
+    }
 
+    /// Waits for the supervisor's record (the supervisor enforces the time limit itself).
     public func follow(_ handle: LaunchHandle, resources: TaskResources) async throws -> LaunchOutcome {
-        throw CannotFollow(handle: handle)
+        guard case .processGroup(let group, let exitRecord?) = handle else { throw CannotFollow(handle: handle) }
+        while true {
+            // Looked at before the record: a supervisor that has ended wrote its record first.
+            let running = SupervisorProgram.isRunning(group, exitRecord: exitRecord)
+            if let outcome = Self.recordedOutcome(exitRecord) { return outcome }
+            guard running else {
+                return LaunchOutcome(exit: nil, failure: "its supervisor (process \(group)) ended without recording how the task ended")
+            }
+            try await Task.sleep(for: followInterval)
+        }
+    }
+
+    /// The end the supervisor recorded, once it has.
+    private static func recordedOutcome(_ exitRecord: String) -> LaunchOutcome? {
+        guard let record = SupervisorProgram.readExit(exitRecord), let exit = record.exit else { return nil }
+        return LaunchOutcome(exit: exit, timedOut: record.timedOut)
     }
 
     /// Signals the process groups: SIGTERM, or SIGKILL when forced.
@@ -86,15 +118,15 @@ public struct SubprocessLauncher: ProcessLauncher {
 
     /// Kills the groups that are still alive.
     public func cancelAbandoned(_ handles: [LaunchHandle]) async throws -> [LaunchHandle] {
-        let alive = Self.groups(handles).filter { kill(-$0, 0) == 0 }
-        for group in alive { kill(-group, SIGKILL) }
-        return alive.map { .processGroup($0) }
+        let alive = handles.filter { handle in Self.groups([handle]).contains { kill(-$0, 0) == 0 } }
+        stop(alive, force: true)
+        return alive
     }
 
     /// The process groups among the handles (a group id of 0 or 1 would signal far more).
     private static func groups(_ handles: [LaunchHandle]) -> [Int32] {
         handles.compactMap { handle in
-            if case .processGroup(let group) = handle, group > 1 { return group }
+            if case .processGroup(let group, _) = handle, group > 1 { return group }
             return nil
         }
     }

@@ -48,8 +48,8 @@ struct CommandResolver {
 
     func request(for task: PlannedTask, gpus: [String]?) -> LaunchRequest {
         var environment = standardEnvironment(for: task.id, hubAccess: task.hubAccess, gpus: gpus, cpus: task.resources.cpus)
+        if task.kind.descriptor.keepsProgressAcrossAttempts { environment["ABLATE_CHECKPOINT_DIR"] = layout.checkpoints(task.id) }
         if let checkpoint = task.checkpoint {
-            environment["ABLATE_CHECKPOINT_DIR"] = layout.checkpoints(task.id)
             environment["ABLATE_CHECKPOINT_EVERY"] = checkpoint.everyValue
             environment["ABLATE_CHECKPOINT_KEEP"] = String(checkpoint.keep)
         }
@@ -59,7 +59,7 @@ struct CommandResolver {
         return LaunchRequest(
             name: task.id, arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
             workingDirectory: layout.taskDirectory(task.id), standardOutput: layout.stdout(task.id),
-            standardError: layout.stderr(task.id), batchScript: layout.batchScript(task.id), placement: task.placement,
+            standardError: layout.stderr(task.id), exitRecord: layout.exitRecord(task.id), batchScript: layout.batchScript(task.id), placement: task.placement,
             resources: task.resources, checkpointsOnSignal: task.checkpoint != nil)
     }
 }
@@ -76,6 +76,14 @@ struct CommandRecord: Codable {
         environment = request.environment.reduce(into: [:]) { result, entry in
             result[entry.key] = Self.isSecret(entry.key) ? "<redacted>" : entry.value
         }
+    }
+
+    /// The GPUs the recorded command was given (`CUDA_VISIBLE_DEVICES`), if it was.
+    static func devices(at path: String) -> [String]? {
+        guard let record = try? AtomicFile.readJSON(CommandRecord.self, from: path), let devices = record.environment["CUDA_VISIBLE_DEVICES"] else {
+            return nil
+        }
+        return devices.split(separator: ",").map(String.init)
     }
 
     /// `OPENAI_API_KEY`, `HF_TOKEN`, `DB_PASSWORD`: a name with such a word is a secret

@@ -19,14 +19,17 @@ public struct RunOptions: Sendable {
     public var heartbeatInterval: Double
     /// The hub and the shared cache that fetch tasks download into.
     public var hub: HubSettings
+    /// The program local tasks run under (`SupervisorProgram.beside(executable:)` of ablate).
+    public var supervisor: SupervisorProgram
 
     public static let defaultClusterJobs = 1000
 
     public init(
         runsDirectory: String, cacheDirectory: String? = nil, limits: ResourcePool.Limits, clusterJobs: Int = defaultClusterJobs,
         scheduler: SchedulerOptions = SchedulerOptions(), executor: ExecutorOverrides = ExecutorOverrides(),
-        heartbeatInterval: Double = 5, hub: HubSettings = .current(offline: false)
+        heartbeatInterval: Double = 5, hub: HubSettings = .current(offline: false), supervisor: SupervisorProgram
     ) {
+        self.supervisor = supervisor
         self.hub = hub
         self.runsDirectory = runsDirectory
         self.cacheDirectory = cacheDirectory

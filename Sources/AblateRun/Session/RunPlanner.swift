@@ -44,7 +44,7 @@ struct RunPlanner {
 
     /// Where a training task will continue from, or that its checkpoints of an older version go.
     private func checkpointNote(_ task: PlannedTask) -> String {
-        guard task.checkpoint != nil else { return "" }
+        guard task.kind.descriptor.keepsProgressAcrossAttempts else { return "" }
         let checkpoints = TaskCheckpoints(layout: layout, task: task.id)
         if let position = checkpoints.latest(for: task.fingerprint) { return "; continues from \(position.description)" }
         return checkpoints.heldForAnotherVersion(than: task.fingerprint) ? "; its checkpoints, of the earlier version, are discarded" : ""

@@ -15,9 +15,11 @@ extension RunSession: SchedulerDelegate {
         try Directories.make(outputs)
         for output in task.outputs { try Directories.make(outputs + "/" + output) }
         if manager.fileExists(atPath: layout.metrics(id)) { try manager.removeItem(atPath: layout.metrics(id)) }
-        // A training task's checkpoints outlive the attempt; those of an earlier version of the task go.
-        if task.checkpoint != nil, try TaskCheckpoints(layout: layout, task: id).prepare(for: task.fingerprint) {
-            observer?.warning("\(id): its checkpoints were of an earlier version of the task (its fingerprint changed): discarded, it starts from step 0")
+        // A task's checkpoints (or results per prompt) outlive the attempt; those of an earlier
+        // version of the task go.
+        if task.kind.descriptor.keepsProgressAcrossAttempts, try TaskCheckpoints(layout: layout, task: id).prepare(for: task.fingerprint) {
+            observer?.warning(
+                "\(id): its checkpoints were of an earlier version of the task (its fingerprint changed): discarded, it starts from the beginning")
         }
         let request = resolver.request(for: task, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)

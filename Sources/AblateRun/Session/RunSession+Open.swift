@@ -52,6 +52,16 @@ extension RunSession {
         let onDisk = try target.previousRecords()
         var previous = onDisk
         let fingerprints = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) })
+        // An ablate that died between starting a local task and recording its group left a
+        // supervisor that only its command line names: its attempt is recorded now, to be
+        // followed (or stopped, when the task changed) like any other.
+        let supervisors = SupervisorProgram.running()
+        for (id, record) in previous where !record.state.isDone {
+            guard let group = supervisors[layout.exitRecord(id)], record.lastAttempt?.pid != group else { continue }
+            var found = record
+            if record.state != .running || record.lastAttempt?.endedAt != nil { found = try store.transition(found, .attemptStarted, runID: run.id) }
+            previous[id] = try store.transition(found, .launched(.processGroup(group, exitRecord: layout.exitRecord(id))), runID: run.id)
+        }
         for (id, record) in previous where record.state == .running {
             // An attempt of an unchanged task that the executor can follow is adopted rather
             // than started anew; anything else it left is stopped, and the task runs again.

@@ -89,6 +89,7 @@ public final class RunSession: @unchecked Sendable {
             ScheduledTask(
                 id: task.id, dependencies: task.dependencies.filter(toRun.contains), resources: task.resources, retries: task.retries,
                 adopting: adopted.contains(task.id) ? record(of: task.id)?.lastAttempt?.handle : nil,
+                adoptedDevices: adopted.contains(task.id) ? CommandRecord.devices(at: layout.command(task.id)) : nil,
                 continuesFromCheckpoints: task.checkpoint != nil)
         }
         let heartbeat = Task { [weak self] in

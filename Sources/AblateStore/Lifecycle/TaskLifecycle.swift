@@ -88,7 +88,9 @@ public enum TaskLifecycle {
         case .launched(let handle):
             guard let last = record.attempts.indices.last, record.attempts[last].endedAt == nil else { return (record, nil) }
             switch handle {
-            case .processGroup(let group): record.attempts[last].pid = group
+            case .processGroup(let group, let exitRecord):
+                record.attempts[last].pid = group
+                record.attempts[last].exitRecord = exitRecord
             case .slurmJob(let job): record.attempts[last].jobID = job
             }
             return (record, nil)

@@ -36,13 +36,18 @@ public struct TaskCache: Sendable {
         let entryDirectory = entryDirectory(fingerprint)
         try manager.createDirectory(atPath: entryDirectory, withIntermediateDirectories: true)
         let target = outputs(fingerprint)
-        // A leftover from an interrupted store, or an equal task finished by another run.
-        if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
-        if rename(taskOutputs, target) != 0 {
-            // Another file system: keep the outputs where they are and point the cache at them.
-            try manager.createSymbolicLink(atPath: target, withDestinationPath: taskOutputs)
-        } else {
-            try manager.createSymbolicLink(atPath: taskOutputs, withDestinationPath: target)
+        // A store cut short after the move (the task's outputs already link to the cache) only
+        // lacks its entry; a leftover of any other kind goes first.
+        let moved = (try? manager.destinationOfSymbolicLink(atPath: taskOutputs)) == target && manager.fileExists(atPath: target)
+        if !moved {
+            // Without following links: a link left dangling is a leftover too.
+            if (try? manager.attributesOfItem(atPath: target)) != nil { try manager.removeItem(atPath: target) }
+            if rename(taskOutputs, target) != 0 {
+                // Another file system: keep the outputs where they are and point the cache at them.
+                try manager.createSymbolicLink(atPath: target, withDestinationPath: taskOutputs)
+            } else {
+                try manager.createSymbolicLink(atPath: taskOutputs, withDestinationPath: target)
+            }
         }
         AtomicFile.syncDirectory(entryDirectory)
         let entry = Entry(fingerprint: fingerprint.value, origin: origin, completedAt: Timestamp.now(), metrics: metrics)

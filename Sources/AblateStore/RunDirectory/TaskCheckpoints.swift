@@ -1,9 +1,10 @@
 import AblateCore
 import Foundation
 
-/// A training task's checkpoint folder: `checkpoint-N/` as the Trainer saves them, each counting
-/// once the runner has written its `.ablate-complete` marker, and `fingerprint`, the task version
-/// they belong to. Checkpoints of another fingerprint are never continued from.
+/// A task's checkpoint folder: `checkpoint-N/` as the Trainer saves them, each counting once the
+/// runner has written its `.ablate-complete` marker, or, for a sampling or evaluation task, its
+/// results per prompt and `progress.json` (`{"done", "total", "unit"}`); and `fingerprint`, the
+/// task version they belong to. Checkpoints of another fingerprint are never continued from.
 public struct TaskCheckpoints: Sendable {
     public let directory: String
 
@@ -13,21 +14,33 @@ public struct TaskCheckpoints: Sendable {
 
     private var fingerprintFile: String { directory + "/fingerprint" }
 
-    /// Where the newest complete checkpoint stands.
+    /// Where a later attempt continues.
     public struct Position: Equatable, Sendable {
-        public var step: Int
-        /// The steps the training runs to, when the trainer recorded it.
+        /// What the task counts.
+        public enum Unit: String, Sendable {
+            /// Optimizer steps: it continues from the newest checkpoint's step.
+            case step
+            /// Prompts: it continues at the first one not done.
+            case prompt
+        }
+
+        public var unit: Unit = .step
+        /// The step of the newest checkpoint, or the number of the first prompt not done.
+        public var at: Int
+        /// The steps the training runs to (when the trainer recorded it), or the prompts in all.
         public var of: Int?
 
-        /// `step 1,200 of 5,000`.
+        /// `step 1,200 of 5,000`, `prompt 241 of 500`.
         public var description: String {
-            "step \(step.formatted(.number.grouping(.automatic)))" + (of.map { " of \($0.formatted(.number.grouping(.automatic)))" } ?? "")
+            "\(unit.rawValue) \(at.formatted(.number.grouping(.automatic)))" + (of.map { " of \($0.formatted(.number.grouping(.automatic)))" } ?? "")
         }
     }
 
-    /// The newest complete checkpoint of this version of the task, or nil.
+    /// Where a later attempt of this version of the task continues: the newest complete
+    /// checkpoint, or the first prompt not done; nil when it starts from the beginning.
     public func latest(for fingerprint: Fingerprint) -> Position? {
         guard belong(to: fingerprint), let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        if let progress = itemProgress() { return progress }
         let steps = names.compactMap { name -> Int? in
             guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)),
                 FileManager.default.fileExists(atPath: directory + "/" + name + "/.ablate-complete")
@@ -41,7 +54,19 @@ public struct TaskCheckpoints: Sendable {
         }
         let state = try? JSONDecoder().decode(
             TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/checkpoint-\(step)/trainer_state.json")))
-        return Position(step: step, of: state?.maxSteps)
+        return Position(at: step, of: state?.maxSteps)
+    }
+
+    /// The prompts a sampling or evaluation task has done, from its `progress.json`.
+    private func itemProgress() -> Position? {
+        struct Progress: Decodable {
+            var done: Int
+            var total: Int
+        }
+        guard let data = FileManager.default.contents(atPath: directory + "/progress.json"),
+            let progress = try? JSONDecoder().decode(Progress.self, from: data), progress.done > 0, progress.done < progress.total
+        else { return nil }
+        return Position(unit: .prompt, at: progress.done + 1, of: progress.total)
     }
 
     /// Whether checkpoints of another version of the task are there (and would be discarded).

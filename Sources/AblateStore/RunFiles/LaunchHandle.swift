@@ -11,7 +11,9 @@ public enum ProcessExit: Hashable, Sendable {
 /// What an executor started for an attempt, to follow or stop it: a local process group, or
 /// a Slurm job.
 public enum LaunchHandle: Hashable, Sendable, CustomStringConvertible {
-    case processGroup(Int32)
+    /// A local task's process group, led by the supervisor that writes `exitRecord` when the
+    /// task ends (nil for an attempt an older ablate started without one: it cannot be followed).
+    case processGroup(Int32, exitRecord: String?)
     case slurmJob(String)
 
     /// The executor that started it, and so the only one that can follow or stop it.
@@ -24,7 +26,7 @@ public enum LaunchHandle: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .processGroup(let group): return "process group \(group)"
+        case .processGroup(let group, _): return "process group \(group)"
         case .slurmJob(let job): return "Slurm job \(job)"
         }
     }
@@ -34,6 +36,6 @@ extension AttemptRecord {
     /// What the executor started for the attempt, once it was recorded.
     public var handle: LaunchHandle? {
         if let jobID { return .slurmJob(jobID) }
-        return pid.map { .processGroup($0) }
+        return pid.map { .processGroup($0, exitRecord: exitRecord) }
     }
 }

@@ -59,8 +59,13 @@ public struct AttemptRecord: Codable, Hashable, Sendable {
     public var startedAt: Date
     public var endedAt: Date?
     public var state: TaskRecord.State
-    /// The process group leader's pid (the group id too), to find survivors after a crash.
+    /// The process group leader's pid (the group id too), to find survivors after a crash. A
+    /// local task's leader is ablate-supervisor, which outlives the polite signals so that it
+    /// can record the exit: signal the group (`kill -TERM -- -PID`), as ablate does.
     public var pid: Int32?
+    /// Where the local supervisor of the attempt records how it ended (`ExitRecord`), for an
+    /// ablate that follows the attempt after the one that started it died.
+    public var exitRecord: String?
     /// The Slurm job that ran the attempt, to follow it again after a crash.
     public var jobID: String?
     public var exitCode: Int32?

@@ -1,0 +1,67 @@
+import AblateStore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// ablate-supervisor, the small program every local task runs under (built and installed beside
+/// `ablate`): it records the task's exit in the task's directory and enforces its time limit,
+/// so that the task outlives ablate and a later `ablate resume` adopts it.
+public struct SupervisorProgram: Sendable, Hashable {
+    public static let name = "ablate-supervisor"
+
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// The supervisor beside an executable (`ablate`, or a test bundle in the build directory).
+    public static func beside(executable: String) -> SupervisorProgram {
+        let resolved = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
+        return SupervisorProgram(path: resolved.deletingLastPathComponent().appendingPathComponent(name).path)
+    }
+
+    /// The supervisor's command line around the task's: `--exit-record PATH [--time-limit S
+    /// --grace G] -- PROGRAM ARGUMENT…` (PROGRAM an absolute path).
+    func arguments(exitRecord: String, timeLimitSeconds: Int?, grace: Double, command: [String]) -> [String] {
+        var arguments = ["--exit-record", exitRecord]
+        if let timeLimitSeconds { arguments += ["--time-limit", String(timeLimitSeconds), "--grace", String(grace)] }
+        return arguments + ["--"] + command
+    }
+
+    /// Whether the supervisor of a handle's attempt still runs: its pid is alive and is that
+    /// supervisor (its command line names the exit record), not a process that reused the pid.
+    static func isRunning(_ group: Int32, exitRecord: String) -> Bool {
+        guard group > 1, kill(group, 0) == 0 || errno == EPERM else { return false }
+        return Self.exitRecord(ofProcess: group) == exitRecord
+    }
+
+    /// The supervisors running on this machine, by the exit record each writes: they find the
+    /// attempts whose ablate died after starting them but before recording their groups.
+    static func running() -> [String: Int32] {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var found: [String: Int32] = [:]
+        for pid in processes.compactMap(Int32.init) where pid > 1 {
+            if let exitRecord = exitRecord(ofProcess: pid) { found[exitRecord] = pid }
+        }
+        return found
+    }
+
+    /// The `--exit-record` of a process, when it is a supervisor.
+    private static func exitRecord(ofProcess pid: Int32) -> String? {
+        guard let commandLine = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        let arguments = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard arguments.first?.hasSuffix(name) == true, let flag = arguments.firstIndex(of: "--exit-record"), flag + 1 < arguments.count else {
+            return nil
+        }
+        return arguments[flag + 1]
+    }
+
+    /// The record the supervisor wrote, once it has.
+    static func readExit(_ path: String) -> ExitRecord? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try? AtomicFile.readJSON(ExitRecord.self, from: path)
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How the task's process ended.
+enum ChildStatus: Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    /// Decodes a `waitpid` status (the W* macros are not imported into Swift).
+    init(waitStatus status: Int32) {
+        self = status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+    }
+}
+
+/// The task's process and the time limit, as the signal handlers see them: plain values set
+/// before any handler is installed, so that a handler only reads and writes words.
+enum SupervisedChild {
+    nonisolated(unsafe) static var pid: pid_t = 0
+    /// The stop signal that came before the task existed; it is passed on once it does.
+    nonisolated(unsafe) static var earlySignal: Int32 = 0
+    nonisolated(unsafe) static var timeLimitReached = false
+    nonisolated(unsafe) static var graceMicroseconds = 0
+
+    /// Signals ablate sends the whole process group to stop a task (the task gets them
+    /// directly): the supervisor outlives them, to record how the task ended.
+    static let stopSignals = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+
+    /// Installs the handlers: stop signals are outlived, SIGALRM is the time limit (SIGTERM to
+    /// the group, then SIGKILL to the task after the grace).
+    static func installHandlers() {
+        _ = (pid, earlySignal, timeLimitReached, graceMicroseconds)
+        // Whoever started the supervisor may have blocked them (the mask is inherited).
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for handledSignal in stopSignals + [SIGALRM] { sigaddset(&handled, handledSignal) }
+        sigprocmask(SIG_UNBLOCK, &handled, nil)
+        for stop in stopSignals {
+            signal(stop) { received in
+                if SupervisedChild.pid == 0 { SupervisedChild.earlySignal = received }
+            }
+        }
+        signal(SIGALRM) { _ in
+            if !SupervisedChild.timeLimitReached {
+                SupervisedChild.timeLimitReached = true
+                kill(-getpgrp(), SIGTERM)
+                SupervisedChild.arm(microseconds: SupervisedChild.graceMicroseconds)
+            } else if SupervisedChild.pid > 0 {
+                kill(SupervisedChild.pid, SIGKILL)
+            }
+        }
+    }
+
+    /// SIGALRM after `microseconds` (0 disarms).
+    static func arm(microseconds: Int) {
+        var timer = itimerval()
+        timer.it_value.tv_sec = microseconds / 1_000_000
+        timer.it_value.tv_usec = microseconds % 1_000_000
+        setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
+    }
+
+    /// Starts the command with default signal dispositions and an empty signal mask, in this
+    /// process group; returns the errno of a failed start.
+    static func spawn(_ command: [String]) -> Int32? {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var started: pid_t = 0
+        let failure = posix_spawn(&started, command[0], nil, &attributes, &argv, environ)
+        guard failure == 0 else { return failure }
+        pid = started
+        if earlySignal != 0 { kill(started, earlySignal) }
+        return nil
+    }
+
+    /// Waits for the task to end.
+    static func wait() -> ChildStatus {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return .exited(127) }
+        }
+        return ChildStatus(waitStatus: status)
+    }
+}

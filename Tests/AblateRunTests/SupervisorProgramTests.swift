@@ -1,0 +1,74 @@
+import AblateRun
+import AblateStore
+import AblateTestSupport
+import Foundation
+import Testing
+
+/// ablate-supervisor on its own: the exit record it writes for an exit, a signal and a time
+/// limit, the leftovers of a task it sweeps, and the arguments it refuses.
+struct SupervisorProgramTests {
+    let directory = NSTemporaryDirectory() + "ablate-supervisor-" + UUID().uuidString
+    let supervisor = SupervisorProgram.beside(executable: CommandLine.arguments[0])
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Runs the supervisor on a shell line (it leads a process group of its own); returns its
+    /// exit status and the record it wrote.
+    private func supervise(_ line: String, flags: [String] = []) throws -> (Int32, ExitRecord?) {
+        let record = directory + "/exit-\(UUID().uuidString).json"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: supervisor.path)
+        process.arguments = ["--exit-record", record] + flags + ["--", "/bin/sh", "-c", line]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let written = FileManager.default.fileExists(atPath: record) ? try AtomicFile.readJSON(ExitRecord.self, from: record) : nil
+        return (process.terminationStatus, written)
+    }
+
+    @Test func theExitOfTheTaskIsRecordedAndMirrored() throws {
+        let (status, record) = try supervise("exit 3")
+        #expect(status == 3)
+        #expect(record == ExitRecord(exitCode: 3))
+    }
+
+    @Test func aTaskKilledByASignalIsRecordedWithIt() throws {
+        let (_, record) = try supervise("kill -TERM $$")
+        #expect(record == ExitRecord(signal: SIGTERM))
+    }
+
+    @Test func theTimeLimitSendsSIGTERMThenSIGKILLAfterTheGrace() throws {
+        let started = Date()
+        let (_, record) = try supervise("trap '' TERM; sleep 20", flags: ["--time-limit", "1", "--grace", "1"])
+        #expect(record == ExitRecord(signal: SIGKILL, timedOut: true), "a task that ignores SIGTERM is killed after the grace")
+        #expect(Date().timeIntervalSince(started) < 10)
+        let (_, polite) = try supervise("sleep 20", flags: ["--time-limit", "1", "--grace", "5"])
+        #expect(polite == ExitRecord(signal: SIGTERM, timedOut: true))
+    }
+
+    @Test func whatTheTaskLeftInItsGroupIsKilledWhenItEnds() throws {
+        let pidFile = directory + "/background"
+        let (status, _) = try supervise("sleep 30 & echo $! > \(pidFile); exit 0")
+        #expect(status == 0)
+        let background = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(Waiting.until(timeout: 5) { !Processes.isAlive(background) }, "the background child went with the task")
+    }
+
+    @Test func argumentsItCannotUseAreRefused() throws {
+        for arguments in [
+            ["--", "/bin/true"], ["--exit-record", directory + "/x", "--", "true"],
+            ["--exit-record", directory + "/x", "--time-limit", "soon", "--", "/bin/true"],
+        ] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: supervisor.path)
+            process.arguments = arguments
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 2, "\(arguments)")
+        }
+    }
+}
