@@ -14,7 +14,8 @@ public struct AblateCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self, LogsCommand.self,
-            LsCommand.self, CancelCommand.self, ReindexCommand.self, ReportCommand.self, SchemaCommand.self,
+            LsCommand.self, CancelCommand.self, ReindexCommand.self, ReportCommand.self, SchemaCommand.self, DuCommand.self, GcCommand.self,
+            RmCommand.self, PinCommand.self, UnpinCommand.self,
         ]
     )
 

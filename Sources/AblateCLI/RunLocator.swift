@@ -7,17 +7,7 @@ import Foundation
 /// latest run) or nothing at all (the latest run of any study).
 enum RunLocator {
     static func runs(in runsDirectory: String) -> [(path: String, record: RunRecord)] {
-        let manager = FileManager.default
-        var found: [(String, RunRecord)] = []
-        for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
-            let studyPath = runsDirectory + "/" + study
-            for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] {
-                let path = studyPath + "/" + run
-                // A directory whose run.json cannot be read is not listed; naming it gives the reason.
-                if let record = try? RunLayout(runDirectory: path).readRunRecord() { found.append((path, record)) }
-            }
-        }
-        return found.sorted { $0.1.createdAt < $1.1.createdAt }
+        StoredRun.all(in: runsDirectory).map { ($0.layout.runDirectory, $0.record) }
     }
 
     static func find(_ name: String?, runsDirectory: String) throws -> String {

@@ -11,6 +11,7 @@ import Testing
         "ablate": AblateCommand.self, "validate": ValidateCommand.self, "plan": PlanCommand.self, "run": RunCommand.self,
         "resume": ResumeCommand.self, "status": StatusCommand.self, "logs": LogsCommand.self, "ls": LsCommand.self,
         "cancel": CancelCommand.self, "reindex": ReindexCommand.self, "report": ReportCommand.self, "schema": SchemaCommand.self,
+        "du": DuCommand.self, "gc": GcCommand.self, "rm": RmCommand.self, "pin": PinCommand.self, "unpin": UnpinCommand.self,
     ]
 
     @Test(arguments: commands.keys.sorted())

@@ -2,7 +2,7 @@
 /// kind, with its inputs, outputs, settings and their defaults, and its runner.
 public enum StageKinds {
     /// Every kind reads these.
-    private static let everywhere: Set<String> = ["seed", "resources", "retries"]
+    private static let everywhere: Set<String> = ["seed", "resources", "retries", "temporary"]
     /// Every built-in kind (a runner) can run with an existing interpreter.
     private static let builtIn = everywhere.union([SettingCatalog.pythonSetting])
     private static let training: Set<String> = [

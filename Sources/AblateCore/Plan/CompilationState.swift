@@ -88,7 +88,7 @@ struct CompilationState {
             id: id, stage: stage.name, kind: stage.kind, fingerprint: fingerprint, axisValues: axisValues,
             inputs: InputRole.allCases.compactMap { role in inputs[role].map { TaskInput(role: role.rawValue, source: $0.source) } },
             settings: settings.result, command: command, environment: environment,
-            resources: settings.resources, retries: settings.retries, checkpoint: settings.checkpoint,
+            resources: settings.resources, retries: settings.retries, checkpoint: settings.checkpoint, temporaryOutputs: settings.temporary,
             outputs: stage.outputNames, metricFiles: stage.metricFiles, variants: [])
         return .task(add(task))
     }

@@ -20,6 +20,9 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
     /// How a training task saves the checkpoints a later attempt continues from (nil: it has none,
     /// and a retry starts again). Like resources, not part of the fingerprint.
     public var checkpoint: CheckpointPolicy?
+    /// `temporary: true`: its cached outputs are deleted once every task reading them has
+    /// completed; a later task that needs them runs it again. Not part of the fingerprint.
+    public var temporaryOutputs = false
     public var outputs: [String]
     public var metricFiles: [String]
     /// The variants that use this task.

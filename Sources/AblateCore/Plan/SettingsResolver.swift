@@ -13,6 +13,8 @@ struct SettingsResolver {
         var retries: Int
         /// For kinds that continue from checkpoints, how they save them.
         var checkpoint: CheckpointPolicy?
+        /// `temporary: true`: the outputs go once their readers completed.
+        var temporary = false
     }
 
     func settings(of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Resolved? {
@@ -96,6 +98,7 @@ struct SettingsResolver {
         case "resources": resolved.resources = resources(from: value)
         case "retries": if case .int(let retries) = value { resolved.retries = retries }
         case "checkpoint": resolved.checkpoint = CheckpointPolicy(setting: value, over: .standard)
+        case "temporary": if case .bool(let temporary) = value { resolved.temporary = temporary }
         default: resolved.result[name] = value
         }
         return true

@@ -74,6 +74,10 @@ public enum SettingCatalog {
         SettingDefinition(name: "resources", type: .record(resources), summary: "resources the task needs", affectsResult: false),
         SettingDefinition(name: "retries", type: .nonNegativeInteger, summary: "times a failed task is retried", affectsResult: false),
         SettingDefinition(
+            name: "temporary", type: .bool,
+            summary: "delete the stage's outputs once every task that reads them has completed (a later task that needs them runs the stage again)",
+            affectsResult: false),
+        SettingDefinition(
             name: "checkpoint", type: .record(checkpoint),
             summary: "checkpoints a failed, interrupted or preempted attempt continues from (default every 500 steps, keep 2)", affectsResult: false),
     ]

@@ -126,6 +126,7 @@ public final class Scheduler: Sendable {
             if number == 1, let handle = task.adopting {
                 outcome = try await follow(task, handle: handle)
             } else {
+                await delegate.waitForRoom(task: task.id)
                 let request: LaunchRequest
                 do {
                     request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)

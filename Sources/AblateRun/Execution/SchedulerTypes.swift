@@ -89,6 +89,9 @@ public struct SchedulerOptions: Sendable {
 /// `finished`, or `following` then `finished`); calls for different tasks may come at the same
 /// time from the tasks that run attempts, so an implementation serialises its own state.
 public protocol SchedulerDelegate: AnyObject, Sendable {
+    /// Returns once there is room on the disk for the task's outputs (at once when there is, or
+    /// when the run is being stopped); meanwhile the task keeps its slot.
+    func waitForRoom(task: String) async
     /// Prepares the task's directory and returns what to launch; throwing fails the attempt.
     func prepare(task: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest
     /// Records what the executor started, before anything else happens.

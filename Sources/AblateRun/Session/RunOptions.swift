@@ -21,6 +21,8 @@ public struct RunOptions: Sendable {
     public var hub: HubSettings
     /// The program local tasks run under (`SupervisorProgram.beside(executable:)` of ablate).
     public var supervisor: SupervisorProgram
+    /// How often a task waiting for disk space looks again, in seconds.
+    public var diskSpacePollInterval: Double = 10
 
     public static let defaultClusterJobs = 1000
 

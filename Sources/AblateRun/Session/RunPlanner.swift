@@ -16,12 +16,45 @@ struct RunPlanner {
     func decisions() -> [TaskDecision] {
         var decisions: [TaskDecision] = []
         var runs: Set<String> = []
+        // Temporary outputs deleted after their readers completed: the task counts as done
+        // for its readers, and runs again only for one of them that runs (decided below).
+        let released = Dictionary(uniqueKeysWithValues: plan.tasks.compactMap { task in releasedTemporary(task).map { (task.id, $0) } })
         for task in plan.tasks {
+            if released[task.id] != nil {
+                decisions.append(TaskDecision(task: task.id, action: .keep, reason: ""))
+                continue
+            }
             let decision = decide(task, upstreamRuns: task.dependencies.filter(runs.contains))
             if decision.action == .run { runs.insert(task.id) }
             decisions.append(decision)
         }
+        guard !released.isEmpty else { return decisions }
+        let index = Dictionary(uniqueKeysWithValues: plan.tasks.enumerated().map { ($1.id, $0) })
+        // Readers come after what they read: deciding from the end settles a chain of temporaries.
+        for task in plan.tasks.reversed() {
+            guard let release = released[task.id], let position = index[task.id] else { continue }
+            let reader = plan.tasks.first { $0.dependencies.contains(task.id) && index[$0.id].map { decisions[$0].executes } == true }
+            if let reader {
+                decisions[position] = TaskDecision(
+                    task: task.id, action: .run, reason: "its temporary outputs were deleted once its readers completed; \(reader.id) runs and reads them")
+            } else {
+                let done = previous[task.id].map { $0.state.isDone && $0.fingerprint == task.fingerprint } ?? false
+                decisions[position] = TaskDecision(
+                    task: task.id, action: done ? .keep : .cached,
+                    reason:
+                        "completed in \(release.origin.run == layout.runID ? "this run" : "run \(release.origin.study)/\(release.origin.run)"); its temporary outputs were deleted once its readers completed"
+                )
+            }
+        }
         return decisions
+    }
+
+    /// The release of a temporary task's outputs, when they were deleted after its readers
+    /// completed and the task is otherwise unchanged.
+    private func releasedTemporary(_ task: PlannedTask) -> TaskCache.Release? {
+        guard task.temporaryOutputs, !outputsExist(task) else { return nil }
+        if let old = previous[task.id], old.fingerprint != task.fingerprint || !(old.state.isDone || old.state == .pending) { return nil }
+        return cache.release(of: task.fingerprint)
     }
 
     private func decide(_ task: PlannedTask, upstreamRuns: [String]) -> TaskDecision {

@@ -3,6 +3,24 @@ import AblateStore
 import Foundation
 
 extension RunSession: SchedulerDelegate {
+    public func waitForRoom(task id: String) async {
+        guard let task = tasksByID[id],
+            let estimate = SpaceCheck(layout: layout, cache: cache).estimate(for: task, plan: plan, isDone: { self.record(of: $0)?.state.isDone == true })
+        else { return }
+        let needed = Int64(Double(estimate.bytes) * SpaceCheck.margin)
+        var waited = false
+        while !registry.isInterrupted, let free = SpaceCheck.freeBytes(at: layout.runDirectory), free < needed {
+            if !waited {
+                observer?.warning(
+                    "\(id): waiting for disk space: it needs about \(DiskUsage.format(needed)) (\(estimate.basis)), and \(DiskUsage.format(free)) are free where its outputs go (\(layout.runDirectory)); it starts once there is room (free some, or run 'ablate gc')"
+                )
+                waited = true
+            }
+            try? await Task.sleep(for: .clampedSeconds(options.diskSpacePollInterval))
+        }
+        if waited && !registry.isInterrupted { observer?.warning("\(id): there is room on the disk now: starting") }
+    }
+
     public func prepare(task id: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest {
         guard let task = tasksByID[id] else { throw RunSessionError.stateNotRecorded(task: id, "the task is not in the plan") }
         let manager = FileManager.default
@@ -71,6 +89,7 @@ extension RunSession: SchedulerDelegate {
             outcome: outcome, willRetry: willRetry && outcome == .failed, exit: result.exit, timedOut: result.timedOut,
             reason: refusal ?? Self.describe(result, lastError: result.succeeded ? nil : LastLine.of(file: layout.stderr(id))), outputs: outputs)
         if let record = transitionOrStop(id, .attemptEnded(end), metrics: metrics) { observer?.taskEnded(record, willRetry: end.willRetry) }
+        if outcome == .completed { releaseTemporaries(among: task.dependencies.compactMap { tasksByID[$0] }) }
         return refusal
     }
 

@@ -16,6 +16,7 @@ extension RunSession {
             runsDirectory: options.runsDirectory, study: study.plan.study, runID: RunLayout.newRunID(), cacheDirectory: options.cacheDirectory)
         try FileManager.default.createDirectory(atPath: layout.tasksDirectory, withIntermediateDirectories: true)
         let lock = try RunLock(path: layout.lockFile)
+        let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
         try copySpec(specPath, to: layout)
         try AtomicFile.write(try PlanJSON.encode(study.plan), to: layout.planFile)
         let records = Dictionary(uniqueKeysWithValues: study.plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
@@ -26,7 +27,7 @@ extension RunSession {
             heartbeatAt: now, executor: executor,
             provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath), hubCommits: study.hubCommits))
         return RunSession(
-            layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock,
+            layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock,
             store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options), options: options, observer: observer)
     }
 
@@ -37,6 +38,7 @@ extension RunSession {
         var run = target.run
         for note in target.study.hubNotes { observer?.warning(note) }
         let lock = try RunLock(path: layout.lockFile)
+        let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
         if let dead = lock.previousHolder {
             observer?.warning("took over the lock of run \(run.id) from PID \(dead), which is no longer running")
         }
@@ -97,7 +99,8 @@ extension RunSession {
             try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: .file)
         }
         return RunSession(
-            layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, store: store, runtime: runtime,
+            layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock, store: store,
+            runtime: runtime,
             options: options,
             observer: observer)
     }

@@ -16,6 +16,8 @@ public final class RunSession: @unchecked Sendable {
     let store: RunStore
     let cache: TaskCache
     let lock: RunLock
+    /// Held shared while the session drives the run: gc and rm wait for it.
+    let cacheLock: CacheLock
     let resolver: CommandResolver
     let observer: (any RunObserver)?
     let tasksByID: [String: PlannedTask]
@@ -31,7 +33,7 @@ public final class RunSession: @unchecked Sendable {
 
     init(
         layout: RunLayout, plan: Plan, run: RunRecord, records: [String: TaskRecord], decisions: [TaskDecision], lock: RunLock,
-        store: RunStore, runtime: ExecutorRuntime, options: RunOptions, observer: (any RunObserver)?
+        cacheLock: CacheLock, store: RunStore, runtime: ExecutorRuntime, options: RunOptions, observer: (any RunObserver)?
     ) {
         self.layout = layout
         self.plan = plan
@@ -41,6 +43,7 @@ public final class RunSession: @unchecked Sendable {
         self.records = records
         self.decisions = decisions
         self.lock = lock
+        self.cacheLock = cacheLock
         self.store = store
         self.options = options
         self.observer = observer
@@ -122,7 +125,15 @@ public final class RunSession: @unchecked Sendable {
     /// Cached and kept tasks need no process: their records point at the outputs.
     private func settle(_ decision: TaskDecision) throws {
         // A kept task is already done in this run, its files and index rows unchanged.
-        guard decision.action == .cached, let task = tasksByID[decision.task], let entry = cache.entry(for: task.fingerprint) else { return }
+        guard decision.action == .cached, let task = tasksByID[decision.task] else { return }
+        guard let entry = cache.entry(for: task.fingerprint) else {
+            // A temporary task done in another run whose outputs went once its readers completed.
+            guard let release = cache.release(of: task.fingerprint) else { return }
+            try Directories.make(layout.taskDirectory(task.id))
+            try AtomicFile.writeJSON(release.metrics, to: layout.metrics(task.id), durability: .deferred)
+            try transition(task.id, .cached(origin: release.origin, outputs: [:], reason: decision.reason), metrics: release.metrics, durability: .deferred)
+            return
+        }
         try Directories.make(layout.taskDirectory(task.id))
         try cache.link(task.fingerprint, into: layout.outputs(task.id))
         try AtomicFile.writeJSON(entry.metrics, to: layout.metrics(task.id), durability: .deferred)
@@ -130,8 +141,26 @@ public final class RunSession: @unchecked Sendable {
             task.id, .cached(origin: entry.origin, outputs: outputPaths(task), reason: decision.reason), metrics: entry.metrics, durability: .deferred)
     }
 
+    /// Deletes the outputs of the temporary tasks among `candidates` once every task of the plan
+    /// that reads them is done (a temporary task that nothing reads keeps them).
+    func releaseTemporaries(among candidates: [PlannedTask]) {
+        for task in candidates where task.temporaryOutputs && cache.entry(for: task.fingerprint) != nil {
+            let readers = plan.tasks.filter { $0.dependencies.contains(task.id) }
+            guard !readers.isEmpty, readers.allSatisfy({ record(of: $0.id)?.state.isDone == true }) else { continue }
+            do {
+                try cache.release(task.fingerprint)
+            } catch {
+                observer?.warning("\(task.id): its temporary outputs could not be deleted: \(error)")
+            }
+        }
+    }
+
     private func finish(_ outcomes: [String: ScheduledOutcome]) throws -> RunRecord.State {
-        defer { lock.release() }
+        releaseTemporaries(among: plan.tasks)
+        defer {
+            cacheLock.release()
+            lock.release()
+        }
         let final: RunRecord.State
         do {
             final = try recordEnd(outcomes)

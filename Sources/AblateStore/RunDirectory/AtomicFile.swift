@@ -113,7 +113,7 @@ public enum Timestamp {
 
     /// `2026-11-23T18:00:00.123Z`, written by hand: run files hold many timestamps, and a
     /// date formatter per value was the largest cost of writing them.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()

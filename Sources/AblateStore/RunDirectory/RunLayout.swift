@@ -29,6 +29,8 @@ public struct RunLayout: Sendable {
     public var runRecord: String { runDirectory + "/run.json" }
     public var events: String { runDirectory + "/events.jsonl" }
     public var lockFile: String { runDirectory + "/lock" }
+    /// Present while the run is pinned (`ablate pin`): gc keeps it whatever its age.
+    public var pinFile: String { runDirectory + "/pinned" }
     public var index: String { runDirectory + "/index.sqlite" }
     /// SQLite's write-ahead log of the index, beside it.
     public var indexWriteAheadLog: String { index + "-wal" }

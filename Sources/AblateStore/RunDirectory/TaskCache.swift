@@ -24,9 +24,13 @@ public struct TaskCache: Sendable {
     private func entryFile(_ fingerprint: Fingerprint) -> String { entryDirectory(fingerprint) + "/entry.json" }
 
     /// The entry of a completed task with this fingerprint, if any run finished one.
-    public func entry(for fingerprint: Fingerprint) -> Entry? {
-        guard let entry = try? AtomicFile.readJSON(Entry.self, from: entryFile(fingerprint)) else { return nil }
-        return FileManager.default.fileExists(atPath: outputs(fingerprint)) ? entry : nil
+    public func entry(for fingerprint: Fingerprint) -> Entry? { entry(forValue: fingerprint.value) }
+
+    /// The complete entry of a fingerprint given as its 64 hex digits.
+    public func entry(forValue fingerprint: String) -> Entry? {
+        let path = directory + "/" + fingerprint
+        guard let entry = try? AtomicFile.readJSON(Entry.self, from: path + "/entry.json") else { return nil }
+        return FileManager.default.fileExists(atPath: path + "/outputs") ? entry : nil
     }
 
     /// Moves a task's finished outputs into the cache (a rename: model weights are never
@@ -49,6 +53,8 @@ public struct TaskCache: Sendable {
                 try manager.createSymbolicLink(atPath: taskOutputs, withDestinationPath: target)
             }
         }
+        // The outputs of a temporary task that runs again are back.
+        try? manager.removeItem(atPath: entryDirectory + "/released.json")
         AtomicFile.syncDirectory(entryDirectory)
         let entry = Entry(fingerprint: fingerprint.value, origin: origin, completedAt: Timestamp.now(), metrics: metrics)
         try AtomicFile.writeJSON(entry, to: entryFile(fingerprint))
@@ -61,6 +67,50 @@ public struct TaskCache: Sendable {
             try manager.removeItem(atPath: taskOutputs)
         }
         try manager.createSymbolicLink(atPath: taskOutputs, withDestinationPath: outputs(fingerprint))
+    }
+
+    /// The fingerprints of every entry in the cache, complete or not.
+    public func fingerprints() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }.sorted()
+    }
+
+    /// Removes the entry of `fingerprint` (given as its 64 hex digits) and returns the bytes it
+    /// held: `entry.json` goes first, so that an entry half removed is an incomplete one.
+    @discardableResult
+    public func removeEntry(_ fingerprint: String) throws -> Int64 {
+        let path = directory + "/" + fingerprint
+        let bytes = DiskUsage.bytes(at: path)
+        let entry = path + "/entry.json"
+        if FileManager.default.fileExists(atPath: entry) { try FileManager.default.removeItem(atPath: entry) }
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        return bytes
+    }
+
+    /// What is left of a temporary task's entry once its outputs were deleted: who produced them
+    /// and when they went (`released.json`).
+    public struct Release: Codable, Hashable, Sendable {
+        public var origin: CacheOrigin
+        public var releasedAt: Date
+        /// The task's metrics, which outlive its outputs.
+        public var metrics: MetricsRecord
+    }
+
+    /// Deletes a temporary task's outputs (its readers have all completed) and leaves
+    /// `released.json` in their place, so that a later plan can say why they are gone.
+    public func release(_ fingerprint: Fingerprint) throws {
+        guard let entry = entry(for: fingerprint) else { return }
+        let release = Release(origin: entry.origin, releasedAt: Timestamp.now(), metrics: entry.metrics)
+        try AtomicFile.writeJSON(release, to: entryDirectory(fingerprint) + "/released.json")
+        try FileManager.default.removeItem(atPath: entryFile(fingerprint))
+        let outputs = outputs(fingerprint)
+        if (try? FileManager.default.attributesOfItem(atPath: outputs)) != nil { try FileManager.default.removeItem(atPath: outputs) }
+    }
+
+    /// The release of a temporary task's outputs, when they were deleted so.
+    public func release(of fingerprint: Fingerprint) -> Release? {
+        guard entry(for: fingerprint) == nil else { return nil }
+        return try? AtomicFile.readJSON(Release.self, from: entryDirectory(fingerprint) + "/released.json")
     }
 
     /// Forgets a cached task (for example after its outputs were deleted by hand).

@@ -1,0 +1,58 @@
+import AblateCore
+import Foundation
+
+/// A run directory as the disk commands see it (`gc`, `rm`, `du`, `pin`): its record, whether
+/// it is pinned or driven by an ablate now, and the cache entries its plan needs.
+public struct StoredRun: Sendable {
+    public let layout: RunLayout
+    public let record: RunRecord
+
+    public init(layout: RunLayout, record: RunRecord) {
+        self.layout = layout
+        self.record = record
+    }
+
+    /// Every run under a runs directory whose `run.json` can be read, oldest first.
+    public static func all(in runsDirectory: String, cacheDirectory: String? = nil) -> [StoredRun] {
+        let manager = FileManager.default
+        var found: [StoredRun] = []
+        for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
+            let studyPath = runsDirectory + "/" + study
+            for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] {
+                let layout = RunLayout(runDirectory: studyPath + "/" + run, cacheDirectory: cacheDirectory)
+                // A directory whose run.json cannot be read is not listed; naming it gives the reason.
+                if let record = try? layout.readRunRecord() { found.append(StoredRun(layout: layout, record: record)) }
+            }
+        }
+        return found.sorted { ($0.record.createdAt, $0.record.id) < ($1.record.createdAt, $1.record.id) }
+    }
+
+    /// Kept by every `ablate gc` until `ablate unpin`.
+    public var isPinned: Bool { FileManager.default.fileExists(atPath: layout.pinFile) }
+
+    /// An ablate drives the run now (it holds the run's lock).
+    public var isActive: Bool { RunLock.isHeld(path: layout.lockFile) }
+
+    /// Marks the run as kept (`ablate pin`), or no longer (`ablate unpin`).
+    public func setPinned(_ pinned: Bool) throws {
+        if pinned {
+            try AtomicFile.write(Data("pinned with 'ablate pin'; 'ablate unpin' lets gc free its outputs\n".utf8), to: layout.pinFile)
+        } else if isPinned {
+            try FileManager.default.removeItem(atPath: layout.pinFile)
+        }
+    }
+
+    /// The tasks of the run's plan: what it needs from the cache to resume as fully cached.
+    public func plannedTasks() -> [PlannedTaskSummary] {
+        struct PlanFile: Decodable { var tasks: [PlannedTaskSummary] }
+        guard let data = FileManager.default.contents(atPath: layout.planFile) else { return [] }
+        return (try? JSONDecoder().decode(PlanFile.self, from: data))?.tasks ?? []
+    }
+}
+
+/// What the disk commands read of a planned task in `plan.json`.
+public struct PlannedTaskSummary: Decodable, Sendable {
+    public var id: String
+    public var stage: String
+    public var fingerprint: Fingerprint
+}

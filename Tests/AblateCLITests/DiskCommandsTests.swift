@@ -1,0 +1,182 @@
+import AblateStore
+import AblateTestSupport
+import Foundation
+import Testing
+
+/// The cache fits the disk: gc frees what no kept run needs (and each kept run still resumes as
+/// fully cached), refuses while a run uses the cache, rm removes a run, du measures, and a
+/// temporary output goes once its readers completed and comes back when a reader needs it.
+@Suite(.serialized) struct DiskCommandsTests {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "ablate-disk-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    private var runs: String { directory + "/Runs" }
+    private var cache: String { runs + "/.cache" }
+
+    /// A study whose one stage writes `kilobytes` KB named by `label` (another label, another
+    /// fingerprint, another cache entry), in a spec file of its own (a run resumes with its file).
+    @discardableResult
+    private func writeBlobStudy(label: String, kilobytes: Int = 200) throws -> String {
+        let file = "blobs-\(label).yaml"
+        try """
+        ablate: 1
+        name: blobs
+        stages:
+          blob: {kind: command, run: "head -c \(kilobytes * 1000) /dev/zero > ${outputs.output}/\(label).bin"}
+        """.write(toFile: directory + "/" + file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// An entry's bytes: the blob and its `entry.json`.
+    private func isEntry(of kilobytes: Int, _ bytes: Int?) -> Bool {
+        guard let bytes else { return false }
+        return bytes > kilobytes * 1000 && bytes < kilobytes * 1000 + 2000
+    }
+
+    private func ablate(_ arguments: [String]) throws -> CLIRunner.Result {
+        try CLIRunner.run(arguments + ["--runs-dir", runs], in: directory)
+    }
+
+    /// The study's runs, oldest first.
+    private func runIDs() throws -> [String] {
+        StoredRun.all(in: runs).filter { $0.record.study == "blobs" }.map(\.record.id)
+    }
+
+    @Test func gcKeepsPinnedAndLatestRunsResumableAndFreesTheRest() throws {
+        for label in ["first", "second", "third"] {
+            #expect(try ablate(["run", try writeBlobStudy(label: label)]).status == 0)
+        }
+        let ids = try runIDs()
+        #expect(ids.count == 3)
+        #expect(try ablate(["pin", "blobs/" + ids[0]]).status == 0)
+        // A checkpoint folder an unfinished task of the second run left.
+        let checkpoints = RunLayout(runDirectory: runs + "/blobs/" + ids[1]).checkpoints("blob")
+        try FileManager.default.createDirectory(atPath: checkpoints + "/checkpoint-10", withIntermediateDirectories: true)
+        try Data(count: 50_000).write(to: URL(fileURLWithPath: checkpoints + "/checkpoint-10/optimizer.pt"))
+
+        let dryRun = try ablate(["gc", "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("keep   blobs/\(ids[0])  (pinned)"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("keep   blobs/\(ids[2])  (the latest of blobs)"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("would free 250 KB (1 cache entry and 1 checkpoint folder)"), "\(dryRun.stdout)")
+        #expect(DiskUsage.bytes(at: cache) >= 600_000, "a dry run frees nothing")
+
+        let before = DiskUsage.bytes(at: cache) + DiskUsage.bytes(at: checkpoints)
+        let gc = try ablate(["gc", "--json"])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(gc.stdout.utf8)) as? [String: Any])
+        let freed = try #require(report["freedBytes"] as? Int)
+        #expect(Int64(freed) == before - DiskUsage.bytes(at: cache) - DiskUsage.bytes(at: checkpoints), "the bytes gc reports are the bytes that went")
+        #expect(isEntry(of: 250, freed))
+        #expect(!FileManager.default.fileExists(atPath: checkpoints))
+
+        for kept in [ids[0], ids[2]] {
+            let resume = try ablate(["resume", "blobs/" + kept, "--dry-run"])
+            #expect(resume.stdout.contains("0 to run"), "a kept run resumes as fully cached: \(resume.stdout)")
+        }
+        let freedRun = try ablate(["resume", "blobs/" + ids[1], "--dry-run"])
+        #expect(freedRun.stdout.contains("1 to run"), "\(freedRun.stdout)")
+        #expect(try ablate(["report", "blobs/" + ids[1]]).status == 0, "a freed run's records stay for reports")
+    }
+
+    @Test func gcRefusesWhileARunUsesTheCacheAndLosesNothing() throws {
+        #expect(try ablate(["run", try writeBlobStudy(label: "kept")]).status == 0)
+        try """
+        ablate: 1
+        name: slow
+        stages:
+          wait: {kind: command, run: "sleep 4"}
+        """.write(toFile: directory + "/slow.yaml", atomically: true, encoding: .utf8)
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: CLIRunner.executable)
+        slow.arguments = ["run", "slow.yaml", "--runs-dir", runs]
+        slow.currentDirectoryURL = URL(fileURLWithPath: directory)
+        slow.standardOutput = FileHandle.nullDevice
+        slow.standardError = FileHandle.nullDevice
+        try slow.run()
+        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: runs + "/slow") && (try? runIDsOf("slow").isEmpty) == false })
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = DiskUsage.bytes(at: cache)
+        let refused = try ablate(["gc", "--keep-last", "0"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("uses the cache; nothing was removed"), "\(refused.stderr)")
+        #expect(DiskUsage.bytes(at: cache) == before)
+        slow.waitUntilExit()
+        let allowed = try ablate(["gc", "--keep-last", "0"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(DiskUsage.bytes(at: cache) < before)
+    }
+
+    private func runIDsOf(_ study: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: runs + "/" + study)
+    }
+
+    @Test func rmRemovesARunAndWhatOnlyItNeedsAndDuMeasuresIt() throws {
+        let shared = try writeBlobStudy(label: "shared")
+        #expect(try ablate(["run", shared]).status == 0)
+        #expect(try ablate(["run", shared]).status == 0, "a second run of the same spec shares the entry")
+        #expect(try ablate(["run", try writeBlobStudy(label: "own", kilobytes: 300)]).status == 0)
+        let ids = try runIDs()
+
+        let du = try ablate(["du", "--json"])
+        let usage = try #require(try JSONSerialization.jsonObject(with: Data(du.stdout.utf8)) as? [String: Any])
+        let rows = try #require(usage["runs"] as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(zip(rows, [200, 200, 300]).allSatisfy { isEntry(of: $1, $0["outputsBytes"] as? Int) }, "\(rows)")
+        #expect(rows.prefix(2).allSatisfy { $0["onlyHereBytes"] as? Int == 0 } && isEntry(of: 300, rows[2]["onlyHereBytes"] as? Int), "\(rows)")
+        let perStage = try ablate(["du", "blobs/" + ids[2]])
+        #expect(perStage.stdout.contains("blob       1     300 KB"), "\(perStage.stdout)")
+
+        let rm = try ablate(["rm", "blobs/" + ids[2]])
+        #expect(rm.status == 0, "\(rm.stderr)")
+        #expect(rm.stdout.contains("and 1 cache entry only it needs"), "\(rm.stdout)")
+        #expect(try runIDs() == Array(ids.prefix(2)))
+        let rmShared = try ablate(["rm", "blobs/" + ids[0]])
+        #expect(rmShared.stdout.contains("and 0 cache entries only it needs"), "\(rmShared.stdout)")
+        let resume = try ablate(["resume", "blobs/" + ids[1], "--dry-run"])
+        #expect(resume.stdout.contains("0 to run"), "the other run keeps the shared entry: \(resume.stdout)")
+    }
+
+    @Test func aTemporaryOutputGoesOnceItsReadersCompletedAndComesBackWhenOneNeedsIt() throws {
+        func write(reader: String) throws {
+            try """
+            ablate: 1
+            name: temporary
+            stages:
+              merge: {kind: command, temporary: true, run: "head -c 300000 /dev/zero > ${outputs.output}/model.bin"}
+              use: {kind: command, run: "wc -c < ${stages.merge.output}/model.bin > ${outputs.output}/\(reader)"}
+            """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
+        }
+        try write(reader: "size")
+        #expect(try ablate(["run", "study.yaml"]).status == 0)
+        let id = try #require(try runIDsOf("temporary").first)
+        let layout = RunLayout(runDirectory: runs + "/temporary/" + id)
+        let merge = try #require(try layout.readTaskRecord("merge"))
+        #expect(merge.state == .completed)
+        #expect(!FileManager.default.fileExists(atPath: layout.outputs("merge") + "/output/model.bin"), "gone once 'use' completed")
+        #expect(try String(contentsOfFile: layout.outputs("use") + "/output/size", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "300000")
+
+        let unchanged = try ablate(["resume", "temporary/" + id, "--dry-run"])
+        #expect(unchanged.stdout.contains("0 to run"), "\(unchanged.stdout)")
+        #expect(unchanged.stdout.contains("its temporary outputs were deleted once its readers completed"), "\(unchanged.stdout)")
+
+        try write(reader: "bytes")
+        let changed = try ablate(["resume", "temporary/" + id, "--spec", "study.yaml", "--dry-run"])
+        #expect(changed.stdout.contains("its temporary outputs were deleted once its readers completed; use runs and reads them"), "\(changed.stdout)")
+        #expect(changed.stdout.contains("2 to run"), "\(changed.stdout)")
+        let resumed = try ablate(["resume", "temporary/" + id, "--spec", "study.yaml"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(
+            try String(contentsOfFile: layout.outputs("use") + "/output/bytes", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "300000")
+        #expect(!FileManager.default.fileExists(atPath: layout.outputs("merge") + "/output/model.bin"), "gone again")
+
+        let fresh = try ablate(["run", "study.yaml"])
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let second = try #require(try runIDsOf("temporary").sorted().last)
+        #expect(try RunLayout(runDirectory: runs + "/temporary/" + second).readTaskRecord("merge")?.state == .cached, "a new run needs no merge")
+    }
+}
