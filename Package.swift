@@ -64,7 +64,10 @@ let package = Package(
         .executableTarget(name: "ablate", dependencies: ["AblateCLI", "ablate-supervisor"]),
         // Runs one local task and records how it ended, so that the task outlives ablate: only
         // the C library, so that it starts in a millisecond.
-        .executableTarget(name: "ablate-supervisor", path: "Sources/AblateSupervisor"),
+        .executableTarget(
+            name: "ablate-supervisor", path: "Sources/AblateSupervisor",
+            // Linked with the Swift runtime inside: loading it is most of a dynamic start's cost.
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         // Helpers shared by the test targets: golden files, process checks.
         .target(
             name: "AblateTestSupport",

@@ -3,8 +3,10 @@
 #endif
 
 /// How the task ended, written where ablate reads it (`tasks/<task>/exit.json`, read as
-/// `AblateStore.ExitRecord`): durably and at once, through a temporary file, fsync and rename,
-/// so that a reader sees the whole record or none.
+/// `AblateStore.ExitRecord`) at once, through a temporary file and a rename, so that a reader
+/// sees the whole record or none. Not fsynced: the record is read while this machine runs (an
+/// ablate that died and the one that resumes); after a machine crash there is no record, and
+/// the task runs again, as it must, since the process is gone too.
 enum ExitRecordFile {
     /// `{"exitCode":0,"timedOut":false}` or `{"signal":9,"timedOut":true}`.
     static func json(_ status: ChildStatus, timedOut: Bool) -> String {
@@ -24,17 +26,10 @@ enum ExitRecordFile {
         guard descriptor >= 0 else { return false }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
         close(descriptor)
-        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+        guard written == bytes.count, rename(temporary, path) == 0 else {
             unlink(temporary)
             return false
-        }
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        let handle = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if handle >= 0 {
-            fsync(handle)
-            close(handle)
         }
         return true
     }

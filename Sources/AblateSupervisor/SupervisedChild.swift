@@ -13,21 +13,23 @@ enum ChildStatus: Equatable {
     }
 }
 
-/// The task's process and the time limit, as the signal handlers see them: plain values set
-/// before any handler is installed, so that a handler only reads and writes words.
+/// The task's process (the leader of a process group of its own, in the supervisor's session)
+/// and the time limit, as the signal handlers see them: plain values set before any handler is
+/// installed, so that a handler only reads and writes words.
 enum SupervisedChild {
+    /// The task's pid, which is its process group's id too.
     nonisolated(unsafe) static var pid: pid_t = 0
     /// The stop signal that came before the task existed; it is passed on once it does.
     nonisolated(unsafe) static var earlySignal: Int32 = 0
     nonisolated(unsafe) static var timeLimitReached = false
     nonisolated(unsafe) static var graceMicroseconds = 0
 
-    /// Signals ablate sends the whole process group to stop a task (the task gets them
-    /// directly): the supervisor outlives them, to record how the task ended.
+    /// Signals passed on to the task's group (ablate's stop, a user's kill, the checkpoint
+    /// warning): the supervisor outlives them, to record how the task ended.
     static let stopSignals = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
 
-    /// Installs the handlers: stop signals are outlived, SIGALRM is the time limit (SIGTERM to
-    /// the group, then SIGKILL to the task after the grace).
+    /// Installs the handlers: stop signals are passed on, SIGALRM is the time limit (SIGTERM to
+    /// the task's group, then SIGKILL after the grace).
     static func installHandlers() {
         _ = (pid, earlySignal, timeLimitReached, graceMicroseconds)
         // Whoever started the supervisor may have blocked them (the mask is inherited).
@@ -37,16 +39,17 @@ enum SupervisedChild {
         sigprocmask(SIG_UNBLOCK, &handled, nil)
         for stop in stopSignals {
             signal(stop) { received in
-                if SupervisedChild.pid == 0 { SupervisedChild.earlySignal = received }
+                if SupervisedChild.pid > 0 { kill(-SupervisedChild.pid, received) } else { SupervisedChild.earlySignal = received }
             }
         }
         signal(SIGALRM) { _ in
+            guard SupervisedChild.pid > 0 else { return }
             if !SupervisedChild.timeLimitReached {
                 SupervisedChild.timeLimitReached = true
-                kill(-getpgrp(), SIGTERM)
+                kill(-SupervisedChild.pid, SIGTERM)
                 SupervisedChild.arm(microseconds: SupervisedChild.graceMicroseconds)
-            } else if SupervisedChild.pid > 0 {
-                kill(SupervisedChild.pid, SIGKILL)
+            } else {
+                kill(-SupervisedChild.pid, SIGKILL)
             }
         }
     }
@@ -59,8 +62,8 @@ enum SupervisedChild {
         setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
     }
 
-    /// Starts the command with default signal dispositions and an empty signal mask, in this
-    /// process group; returns the errno of a failed start.
+    /// Starts the command with default signal dispositions and an empty signal mask, as the
+    /// leader of a new process group; returns the errno of a failed start.
     static func spawn(_ command: [String]) -> Int32? {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -73,15 +76,21 @@ enum SupervisedChild {
         var mask = sigset_t()
         sigemptyset(&mask)
         posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         var started: pid_t = 0
         let failure = posix_spawn(&started, command[0], nil, &attributes, &argv, environ)
         guard failure == 0 else { return failure }
         pid = started
-        if earlySignal != 0 { kill(started, earlySignal) }
+        if earlySignal != 0 { kill(-started, earlySignal) }
         return nil
+    }
+
+    /// Kills what the task left in its group (a background child of a shell line) once it ended.
+    static func killLeftovers() {
+        if pid > 0 { kill(-pid, SIGKILL) }
     }
 
     /// Waits for the task to end.

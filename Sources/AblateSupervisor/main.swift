@@ -5,16 +5,15 @@
 // ablate-supervisor runs one local task for ablate and records how it ended, so that a task
 // goes on when ablate itself dies (SIGKILL, a closed terminal) and the next `ablate resume`
 // adopts it, or ingests its result, instead of running it again. ablate starts it as the leader
-// of a new session and process group; the task runs in that group, so that signalling the
-// group stops the task as before, and the supervisor outlives the polite signals to write
-// `--exit-record`. It enforces the task's time limit itself (SIGTERM to the group, SIGKILL to
-// the task after the grace), since ablate may not be there when it comes, and exits as the
-// task did.
+// of a new session; the task runs in that session as the leader of a process group of its own.
+// The signals that stop a task (SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2), sent to
+// the supervisor or its group, are passed on to the task's group, and the supervisor outlives
+// them to write `--exit-record`; ablate kills the whole session when it must force a stop. It
+// enforces the task's time limit itself (SIGTERM to the task's group, SIGKILL after the grace),
+// since ablate may not be there when it comes, kills what the task left in its group when the
+// task ends, and exits as the task did.
 
 guard let arguments = SupervisorArguments.parse(Array(CommandLine.arguments.dropFirst())) else { exit(2) }
-// The group is the task's: started by hand, the supervisor makes one of its own rather than
-// sweep its caller's.
-if getpgrp() != getpid() { setpgid(0, 0) }
 SupervisedChild.graceMicroseconds = Int(arguments.graceSeconds * 1_000_000)
 SupervisedChild.installHandlers()
 if let failure = SupervisedChild.spawn(arguments.command) {
@@ -26,7 +25,7 @@ if let failure = SupervisedChild.spawn(arguments.command) {
 if let limit = arguments.timeLimitSeconds { SupervisedChild.arm(microseconds: max(1, limit * 1_000_000)) }
 let status = SupervisedChild.wait()
 SupervisedChild.arm(microseconds: 0)
-ProcessGroupSweep.killOthers()
+SupervisedChild.killLeftovers()
 _ = ExitRecordFile.write(ExitRecordFile.json(status, timedOut: SupervisedChild.timeLimitReached), to: arguments.exitRecord)
 switch status {
 case .exited(let code): exit(code)

@@ -3,34 +3,47 @@ import AblateTestSupport
 import Foundation
 import Testing
 
-/// A study of the tiny model and an SFT stage, run by the real binary in the background while
-/// a test watches its run directory.
+/// A study of the tiny model and stages that use it, run by the real binary in the background
+/// while a test watches its run directory.
 struct TrainingStudy {
     let directory: String
     let name: String
 
-    /// Writes the study with the SFT stage's extra `settings` (YAML lines, indented).
+    /// Writes the study with an SFT stage and the SFT stage's extra `settings` (YAML lines, indented).
     init(name: String, settings: String) throws {
+        try self.init(
+            name: name,
+            stages: """
+                  sft:
+                    kind: sft
+                    model: ${stages.tiny-model.model}
+                    data: instructions
+                    batch_size: 2
+                    max_length: 64
+                    lora: {r: 8, alpha: 16, target_modules: [q_proj, v_proj]}
+                \(settings)
+                """)
+    }
+
+    /// Writes the study with `stages` (YAML lines under `stages:`, after `tiny-model`), the
+    /// quickstart's instructions as the dataset `instructions` and `datasets` (YAML lines) after
+    /// it, and `files` (name → text) beside it.
+    init(name: String, stages: String, datasets: String = "", files: [String: String] = [:]) throws {
         self.name = name
         directory = NSTemporaryDirectory() + "ablate-\(name)-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: directory + "/instructions.jsonl")
+        for (file, text) in files { try text.write(toFile: directory + "/" + file, atomically: true, encoding: .utf8) }
         try """
         ablate: 1
         name: \(name)
         datasets:
           instructions: {path: instructions.jsonl, format: prompt-completion}
+        \(datasets)
         stages:
           tiny-model: {kind: tiny-model}
-          sft:
-            kind: sft
-            model: ${stages.tiny-model.model}
-            data: instructions
-            batch_size: 2
-            max_length: 64
-            lora: {r: 8, alpha: 16, target_modules: [q_proj, v_proj]}
-        \(settings)
+        \(stages)
 
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
     }
@@ -86,11 +99,11 @@ struct CheckpointResumeTests {
 
     @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() throws {
         let study = try #require(study)
-        // Kill the trainer's process group (not ablate) once its second checkpoint is complete.
+        // Kill the trainer and its supervisor (not ablate) once its second checkpoint is complete.
         let (status, layout) = try study.run(when: { layout in
             FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
         }) { layout in
-            if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { kill(-pid, SIGKILL) }
+            if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { Processes.killSession(pid) }
         }
         let killed = try #require(layout)
         #expect(status == 1)
@@ -145,7 +158,7 @@ struct TrainingChaosTests {
             kill(ablate.processIdentifier, SIGKILL)
             ablate.waitUntilExit()
             if killsTrainer, let group = trainer() {
-                kill(-group, SIGKILL)
+                Processes.killSession(group)
                 trainerKills += 1
             }
         }
@@ -215,7 +228,7 @@ struct CheckpointSignalTests {
 
     @Test func locallyTheSignalledTrainerRunsAgainFromItsCheckpoint() throws {
         let (status, layout) = try runSignalling([]) { record in
-            if let pid = record.lastAttempt?.pid { kill(-pid, SIGUSR2) }
+            if let pid = record.lastAttempt?.pid { kill(pid, SIGUSR2) }
         }
         #expect(status == 0, "the task has no retries, and needed none")
         try expectContinued(layout)

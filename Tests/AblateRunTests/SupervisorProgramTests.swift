@@ -40,6 +40,19 @@ struct SupervisorProgramTests {
         #expect(record == ExitRecord(signal: SIGTERM))
     }
 
+    @Test func aStopSignalToTheSupervisorReachesTheTaskAndIsOutlived() throws {
+        let record = directory + "/signalled.json"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: supervisor.path)
+        process.arguments = ["--exit-record", record, "--", "/bin/sh", "-c", "trap 'exit 7' TERM; sleep 30 & wait"]
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 7, "the task's trap ran, and the supervisor ended as the task did")
+        #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 7))
+    }
+
     @Test func theTimeLimitSendsSIGTERMThenSIGKILLAfterTheGrace() throws {
         let started = Date()
         let (_, record) = try supervise("trap '' TERM; sleep 20", flags: ["--time-limit", "1", "--grace", "1"])

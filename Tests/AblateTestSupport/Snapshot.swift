@@ -34,6 +34,17 @@ public enum Processes {
         }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
+
+    /// SIGKILLs every process of the session `leader` leads: a local task's supervisor and the
+    /// task under it, as a machine failure would end them.
+    public static func killSession(_ leader: Int32) {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in processes.compactMap(Int32.init) {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 3, Int32(fields[3]) == leader { kill(pid, SIGKILL) }
+        }
+    }
 }
 
 /// Polling for something another process does.

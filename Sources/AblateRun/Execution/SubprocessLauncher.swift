@@ -10,7 +10,8 @@ import SystemPackage
 
 /// Starts tasks on this machine with swift-subprocess: arguments as an array (no shell), stdin
 /// closed, stdout and stderr straight into the task's log files, each task under
-/// ablate-supervisor in a new session and process group. The supervisor enforces the time limit
+/// ablate-supervisor, which leads a new session and runs the task as a process group of its
+/// own. The supervisor passes stop signals on to the task's group, enforces the time limit
 /// (SIGTERM, then SIGKILL after `killGrace`) and records the exit, so that a task outlives the
 /// ablate that started it and a later one follows it to its end.
 public struct SubprocessLauncher: ProcessLauncher {
@@ -70,8 +71,6 @@ public struct SubprocessLauncher: ProcessLauncher {
         } catch let failure as SubprocessError {
             throw LaunchError.cannotStart(program, "\(failure)")
         }
-        // Children the task left behind in its group go with it.
-        if case let pid = result.processIdentifier.value, pid > 0 { kill(-pid, SIGKILL) }
         if let outcome = Self.recordedOutcome(request.exitRecord) { return outcome }
         // The supervisor itself was killed (SIGKILL to the group) before it could record anything.
         switch result.terminationStatus {
@@ -106,19 +105,22 @@ public struct SubprocessLauncher: ProcessLauncher {
         return LaunchOutcome(exit: exit, timedOut: record.timedOut)
     }
 
-    /// Signals the process groups: SIGTERM, or SIGKILL when forced.
+    /// SIGTERM to each supervisor's group, which it passes on to its task's; when forced,
+    /// SIGKILL to every process of each task's session.
     public func stop(_ handles: [LaunchHandle], force: Bool) {
-        for group in Self.groups(handles) { kill(-group, force ? SIGKILL : SIGTERM) }
+        for group in Self.groups(handles) {
+            if force { LocalSession.kill(group) } else { kill(-group, SIGTERM) }
+        }
     }
 
-    /// Kills what is left of the group.
+    /// Kills what is left of the task's session.
     public func recover(_ handle: LaunchHandle) async throws {
-        for group in Self.groups([handle]) where kill(-group, 0) == 0 { kill(-group, SIGKILL) }
+        for group in Self.groups([handle]) { LocalSession.kill(group) }
     }
 
-    /// Kills the groups that are still alive.
+    /// Kills the sessions that are still alive.
     public func cancelAbandoned(_ handles: [LaunchHandle]) async throws -> [LaunchHandle] {
-        let alive = handles.filter { handle in Self.groups([handle]).contains { kill(-$0, 0) == 0 } }
+        let alive = handles.filter { handle in Self.groups([handle]).contains(where: LocalSession.isAlive) }
         stop(alive, force: true)
         return alive
     }

@@ -60,8 +60,8 @@ public struct AttemptRecord: Codable, Hashable, Sendable {
     public var endedAt: Date?
     public var state: TaskRecord.State
     /// The process group leader's pid (the group id too), to find survivors after a crash. A
-    /// local task's leader is ablate-supervisor, which outlives the polite signals so that it
-    /// can record the exit: signal the group (`kill -TERM -- -PID`), as ablate does.
+    /// local task's leader is ablate-supervisor, which leads the task's session and passes the
+    /// stop signals on to the task's own group, outliving them so that it can record the exit.
     public var pid: Int32?
     /// Where the local supervisor of the attempt records how it ended (`ExitRecord`), for an
     /// ablate that follows the attempt after the one that started it died.
