@@ -11,6 +11,10 @@ sampling, seeded); the reward model (a one-label sequence classifier) scores eac
 DIR/samples/candidates.jsonl ({"prompt_id", "prompt", "pick", "candidates", "rewards", "chosen"}
 per prompt and pick), DIR/metrics.json (bon/mean_reward of the chosen, bon/mean_candidate_reward)
 and DIR/items.jsonl (bon/reward per prompt: the mean reward of its chosen candidates).
+
+With ABLATE_CHECKPOINT_DIR, each batch's rankings (candidates, rewards, the chosen index) are kept
+there as soon as they are scored (progress.ItemLog); a later attempt samples and scores only the
+batches not done and writes the same outputs as an uninterrupted run.
 """
 
 import argparse
@@ -19,8 +23,9 @@ from statistics import fmean
 
 from . import manifest
 from .common import RunnerError, fail, write_metrics
-from .sampling import (add_sampling_arguments, check_arguments, load_policy, load_prompts, load_reward_model, reward_scores,
-                       sample, write_jsonl, write_samples)
+from .progress import checkpoint_directory
+from .sampling import (add_sampling_arguments, check_arguments, load_policy, load_prompts, load_reward_model, per_batch,
+                       reward_scores, sample, write_jsonl, write_samples)
 
 KIND = "bon"
 
@@ -36,6 +41,17 @@ def rank(prompts, candidates, rewards, n, picks):
                              "candidates": [text for text, _ in candidates[index][pick * n : (pick + 1) * n]],
                              "rewards": scores, "chosen": max(range(n), key=scores.__getitem__)})
     return rankings
+
+
+def best_of_n(policy, reward_model, prompts, first, arguments):
+    """The rankings of one batch of prompts (`first`: the index of its first): N candidates per
+    pick sampled from the policy, scored by the reward model (each a (model, tokenizer) pair),
+    --batch-size * N pairs at a time."""
+    n, picks = arguments.n, arguments.samples_per_prompt
+    candidates = sample(*policy, [prompt["prompt"] for prompt in prompts], first, n * picks, arguments)
+    pairs = [(prompt["prompt"], text) for prompt, group in zip(prompts, candidates) for text, _ in group]
+    rewards = reward_scores(*reward_model, pairs, arguments.batch_size * n)
+    return rank(prompts, candidates, rewards, n, picks)
 
 
 def best_reward(ranking):
@@ -57,18 +73,18 @@ def main():
     arguments = parser().parse_args()
     try:
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "n", "samples_per_prompt")
-        reward_model, reward_tokenizer = load_reward_model(arguments.reward_model)
+        reward_model = load_reward_model(arguments.reward_model)
         prompts = load_prompts(arguments)
-        model, tokenizer = load_policy(arguments.model)
-        n, picks = arguments.n, arguments.samples_per_prompt
-        candidates = sample(model, tokenizer, [prompt["prompt"] for prompt in prompts], n * picks, arguments)
-        pairs = [(prompt["prompt"], text) for prompt, group in zip(prompts, candidates) for text, _ in group]
-        rewards = reward_scores(reward_model, reward_tokenizer, pairs, arguments.batch_size * n)
-        rankings = rank(prompts, candidates, rewards, n, picks)
+        policy = load_policy(arguments.model)
+        batches = per_batch(prompts, arguments.batch_size, lambda first, batch: best_of_n(policy, reward_model, batch, first, arguments),
+                            checkpoint_directory())
+        rankings = [ranking for batch in batches for ranking in batch]
+        picks = arguments.samples_per_prompt
         by_prompt = [rankings[index * picks : (index + 1) * picks] for index in range(len(prompts))]
         write_samples(arguments.output, prompts, [[ranking["candidates"][ranking["chosen"]] for ranking in group] for group in by_prompt])
         write_jsonl(os.path.join(arguments.output, "samples", "candidates.jsonl"), rankings)
         items = [{"item": prompt["id"], "bon/reward": fmean(map(best_reward, group))} for prompt, group in zip(prompts, by_prompt)]
+        rewards = [reward for ranking in rankings for reward in ranking["rewards"]]
         write_metrics(arguments.output, {"bon/mean_reward": fmean(map(best_reward, rankings)), "bon/mean_candidate_reward": fmean(rewards)},
                       items=items)
     except RunnerError as error:

@@ -50,13 +50,15 @@ def strict_number(value):
 def write_metrics(directory, scalars, items=None):
     """Writes metrics.json and, when given, items.jsonl (one object per item) atomically."""
     os.makedirs(directory, exist_ok=True)
-    _write(os.path.join(directory, "metrics.json"), json.dumps({k: strict_number(v) for k, v in sorted(scalars.items())}, indent=2) + "\n")
+    scalar_text = json.dumps({k: strict_number(v) for k, v in sorted(scalars.items())}, indent=2) + "\n"
+    write_atomically(os.path.join(directory, "metrics.json"), scalar_text)
     if items is not None:
         lines = "".join(json.dumps({k: strict_number(v) for k, v in item.items()}) + "\n" for item in items)
-        _write(os.path.join(directory, "items.jsonl"), lines)
+        write_atomically(os.path.join(directory, "items.jsonl"), lines)
 
 
-def _write(path, text):
+def write_atomically(path, text):
+    """Replaces the file at `path` with `text` in one step: a reader sees the old file or the new, never a part."""
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write(text)

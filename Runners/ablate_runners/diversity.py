@@ -14,6 +14,11 @@ NLI model given by --nli-model.
 Each measure is computed per input (over one prompt's samples, then averaged: `per_input/...`) and
 across inputs (over the first sample of every prompt: `across_input/...`). Writes metrics.json and
 items.jsonl (the per-input values of every prompt, for bootstrap intervals).
+
+With ABLATE_CHECKPOINT_DIR, each prompt's per-input values (its Sentence-BERT embeddings and NLI
+pairs, the costly part) are kept there as soon as they are computed (progress.ItemLog); a later
+attempt computes only the prompts not done, then the across-input values, which need every
+prompt, and writes the same outputs as an uninterrupted run.
 """
 
 import argparse
@@ -22,6 +27,7 @@ import re
 
 from . import manifest
 from .common import RunnerError, fail, read_samples, write_metrics
+from .progress import ItemLog, checkpoint_directory, item_key
 
 KIND = "diversity"
 METRICS = ["distinct-n", "ead", "sentence-bert", "nli"]
@@ -123,17 +129,21 @@ def measures(names, vocabulary_size, nli_model):
     return chosen
 
 
-def diversity(prompts, names, vocabulary_size=None, nli_model=None):
-    """Per-input and across-input diversity: (scalars, items)."""
+def diversity(prompts, names, vocabulary_size=None, nli_model=None, log_directory=None):
+    """Per-input and across-input diversity: (scalars, items). Each prompt's item is kept in the
+    item log in `log_directory` (when not None) as it is computed, so that a later attempt computes
+    only the rest."""
     if vocabulary_size is None:
         vocabulary_size = len({word for prompt in prompts for sample in prompt["samples"] for word in tokens(sample)})
     chosen = measures(names, vocabulary_size, nli_model)
-    items = []
-    for prompt in prompts:
-        item = {"item": prompt["id"]}
-        for name, measure in chosen.items():
-            item[f"per_input/{name}"] = measure(prompt["samples"])
-        items.append(item)
+
+    def per_input(index):
+        prompt = prompts[index]
+        return {"item": prompt["id"], **{f"per_input/{name}": measure(prompt["samples"]) for name, measure in chosen.items()}}
+
+    # A prompt's values depend on its samples, the measures and the vocabulary size (of all samples, for EAD).
+    log = ItemLog([[item_key(prompt["id"], prompt["samples"], list(chosen), vocabulary_size)] for prompt in prompts], log_directory)
+    items = log.finish(per_input)
     scalars = {}
     firsts = [prompt["samples"][0] for prompt in prompts if prompt["samples"]]
     for name, measure in chosen.items():
@@ -159,7 +169,8 @@ def parser():
 def main(arguments=None):
     options = parser().parse_args(arguments)
     try:
-        scalars, items = diversity(read_samples(options.samples), options.metrics, options.vocab_size, options.nli_model)
+        scalars, items = diversity(read_samples(options.samples), options.metrics, options.vocab_size, options.nli_model,
+                                   checkpoint_directory())
     except RunnerError as error:
         fail(str(error))
     write_metrics(options.output, scalars, items)

@@ -5,16 +5,22 @@
         [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
 
 Prompts are chat-formatted when the tokenizer has a chat template. Sampling is pure temperature
-sampling (top-p 1, no top-k; temperature 0 is greedy), seeded: the same inputs give the same samples.
-Writes DIR/samples/samples.jsonl ({"prompt_id", "prompt", "samples": [...]} per prompt, only the
-generated text) and DIR/metrics.json (generate/prompts, generate/samples, generate/mean_length in tokens).
+sampling (top-p 1, no top-k; temperature 0 is greedy), --batch-size prompts at a time, each batch
+seeded from --seed and its position: the same inputs give the same samples. Writes
+DIR/samples/samples.jsonl ({"prompt_id", "prompt", "samples": [...]} per prompt, only the generated
+text) and DIR/metrics.json (generate/prompts, generate/samples, generate/mean_length in tokens).
+
+With ABLATE_CHECKPOINT_DIR, each batch's samples are kept there as soon as they are drawn
+(progress.ItemLog); a later attempt samples only the batches not done and writes the same outputs
+as an uninterrupted run.
 """
 
 import argparse
 
 from . import manifest
 from .common import RunnerError, fail, write_metrics
-from .sampling import add_sampling_arguments, check_arguments, load_policy, load_prompts, sample, write_samples
+from .progress import checkpoint_directory
+from .sampling import add_sampling_arguments, check_arguments, load_policy, load_prompts, per_batch, sample, write_samples
 
 KIND = "generate"
 
@@ -34,7 +40,12 @@ def main():
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "samples_per_prompt")
         prompts = load_prompts(arguments)
         model, tokenizer = load_policy(arguments.model)
-        samples = sample(model, tokenizer, [prompt["prompt"] for prompt in prompts], arguments.samples_per_prompt, arguments)
+
+        def sampled(first, batch):
+            return sample(model, tokenizer, [prompt["prompt"] for prompt in batch], first, arguments.samples_per_prompt, arguments)
+
+        batches = per_batch(prompts, arguments.batch_size, sampled, checkpoint_directory())
+        samples = [group for batch in batches for group in batch]
         write_samples(arguments.output, prompts, [[text for text, _ in group] for group in samples])
         lengths = [length for group in samples for _, length in group]
         write_metrics(arguments.output, {

@@ -17,13 +17,18 @@ scores: prompt + text + EOS.
 endpoint: an OpenAI-compatible chat endpoint ranks the two outputs with the ranking prompt of the
 paper (AlpacaEval's, and its adaptation to summaries). The base URL comes from
 $ABLATE_JUDGE_BASE_URL or $OPENAI_BASE_URL (POST BASE/chat/completions), the key from
-$ABLATE_JUDGE_API_KEY or $OPENAI_API_KEY. Which output is model_1 is drawn per pair with --seed,
-against position bias. An answer that is not exactly a Python list ranking model_1 and model_2 as
-1 and 2 is counted in judge/unparseable and left out of the win rate. A failed request is retried
-once (connection errors, 429 and 5xx), then ends the run.
+$ABLATE_JUDGE_API_KEY or $OPENAI_API_KEY. Which output is model_1 is drawn per pair, against
+position bias, from a stream seeded per prompt by --seed and the prompt's position. An answer that
+is not exactly a Python list ranking model_1 and model_2 as 1 and 2 is counted in
+judge/unparseable and left out of the win rate. A failed request is retried once (connection
+errors, 429 and 5xx), then ends the run.
 
 Writes metrics.json (judge/win_rate over all judged samples, judge/judged, judge/unparseable) and
 items.jsonl (per prompt, the mean win of its judged samples as judge/win_rate).
+
+With ABLATE_CHECKPOINT_DIR, each prompt's verdicts are kept there as soon as they are in
+(progress.ItemLog); a later attempt judges only the prompts not done (the endpoint is not asked
+again for the others) and writes the same outputs as an uninterrupted run.
 """
 
 import argparse
@@ -38,6 +43,7 @@ import urllib.request
 from . import manifest
 from .common import RunnerError, fail, read_samples, write_metrics
 from .data import add_dataset_arguments, load_records
+from .progress import ItemLog, checkpoint_directory, item_key, position_seed
 from .sampling import load_reward_model, reward_scores
 
 KIND = "judge"
@@ -133,7 +139,8 @@ class RewardModelJudge:
             raise RunnerError("reward-model judging needs --judge-model (a reward model)")
         self.score = RewardScorer(path)
 
-    def wins(self, prompt, samples, reference):
+    def wins(self, prompt, samples, reference, position):
+        """1, 0.5 (a tie) or 0 per sample; `position` (the prompt's index) plays no part in a score."""
         reference_score, *scores = self.score([prompt] * (len(samples) + 1), [reference, *samples])
         return [1.0 if score > reference_score else 0.5 if score == reference_score else 0.0 for score in scores]
 
@@ -149,13 +156,16 @@ class EndpointJudge:
         self.key = os.environ.get("ABLATE_JUDGE_API_KEY") or os.environ.get("OPENAI_API_KEY")
         self.model = model
         self.template = PROMPTS[prompt]
-        self.random = random.Random(seed)
+        self.seed = seed
 
-    def wins(self, prompt, samples, reference):
-        """1 or 0 per sample, None where the answer could not be parsed."""
+    def wins(self, prompt, samples, reference, position):
+        """1 or 0 per sample, None where the answer could not be parsed. The sides are drawn from
+        a stream seeded by the seed and `position` (the prompt's index), so each prompt's draws are
+        the same whichever prompts were judged before it."""
+        sides = random.Random(position_seed(self.seed, position))
         wins = []
         for sample in samples:
-            sample_first = self.random.random() < 0.5
+            sample_first = sides.random() < 0.5
             outputs = (sample, reference) if sample_first else (reference, sample)
             ranks = parse_ranking(self.ask(prompt, *outputs))
             wins.append(None if ranks is None else float(ranks["model_1" if sample_first else "model_2"] == 1))
@@ -215,11 +225,18 @@ def matched(prompts, key, found):
     return [(prompt, found[prompt[key]]) for prompt in prompts]
 
 
-def judge(pairs, referee):
-    """(scalars, items): each prompt's samples judged against its reference."""
+def verdicts(pairs, referee, log_directory):
+    """Each prompt's wins (one per sample, None where unparseable), judged against its reference and
+    kept prompt by prompt in the item log in `log_directory` (when not None), so that a later
+    attempt judges only the rest."""
+    log = ItemLog([[item_key(prompt["id"], prompt["prompt"], prompt["samples"], reference)] for prompt, reference in pairs], log_directory)
+    return log.finish(lambda index: referee.wins(pairs[index][0]["prompt"], pairs[index][0]["samples"], pairs[index][1], position=index))
+
+
+def judge(pairs, referee, log_directory=None):
+    """(scalars, items): each prompt's samples judged against its reference (see verdicts)."""
     items, judged, unparseable = [], [], 0
-    for prompt, reference in pairs:
-        wins = referee.wins(prompt["prompt"], prompt["samples"], reference)
+    for (prompt, _), wins in zip(pairs, verdicts(pairs, referee, log_directory)):
         parsed = [win for win in wins if win is not None]
         unparseable += len(wins) - len(parsed)
         judged += parsed
@@ -251,7 +268,7 @@ def main(arguments=None):
             referee = EndpointJudge(options.endpoint_model, options.judge_prompt, options.seed)
         else:
             referee = RewardModelJudge(options.judge_model)
-        scalars, items = judge(pairs, referee)
+        scalars, items = judge(pairs, referee, checkpoint_directory())
     except RunnerError as error:
         fail(str(error))
     write_metrics(options.output, scalars, items)

@@ -14,6 +14,12 @@ Writes OUTPUT/results/results_<timestamp>.json, the layout the lm_eval CLI write
 configs, versions, n-shot, ..., without the per-sample logs; ablate reads results.<task>
 ["acc,none"] and ["acc_stderr,none"] from it), and OUTPUT/results/samples_<task>.jsonl, the
 per-sample logs of each task.
+
+With ABLATE_CHECKPOINT_DIR, the harness's own request cache (`use_cache`) lives there, in
+lm-eval-requests_rank<R>.db: a SQLite table of each model request's answer, keyed by the request,
+which the harness writes (and commits) as each answer is computed. A later attempt answers the
+requests cached from it and sends the model only the rest; sampled generations (do_sample) are
+never cached. The harness reports no per-request progress to its caller, so no progress.json is written.
 """
 
 import argparse
@@ -24,8 +30,10 @@ from datetime import datetime
 from . import manifest
 from .common import RunnerError, fail
 from .models import load_model, load_tokenizer
+from .progress import checkpoint_directory
 
 KIND = "lm-eval"
+REQUEST_CACHE = "lm-eval-requests"
 SEEDS = ["random_seed", "numpy_random_seed", "torch_random_seed", "fewshot_random_seed"]
 
 
@@ -61,8 +69,15 @@ def check_fetched(records, tasks):
         print(f"lm-eval task {record['lm_eval_task']}: datasets {', '.join(record.get('datasets') or ['(local)'])} from the cache", flush=True)
 
 
-def evaluate(options):
-    """simple_evaluate's results, per-sample logs included."""
+def request_cache(directory):
+    """simple_evaluate's use_cache: the request cache's path in `directory` (the harness appends
+    _rank<R>.db), or None (no cache) without one."""
+    return None if directory is None else os.path.join(directory, REQUEST_CACHE)
+
+
+def evaluate(options, log_directory):
+    """simple_evaluate's results, per-sample logs included, answering from the request cache in
+    `log_directory` (when not None) what an earlier attempt computed."""
     import lm_eval
     import torch
     from lm_eval.models.huggingface import HFLM
@@ -77,7 +92,7 @@ def evaluate(options):
     seeds = {} if options.seed is None else dict.fromkeys(SEEDS, options.seed)
     return lm_eval.simple_evaluate(
         model=language_model, tasks=options.tasks, task_manager=manager, num_fewshot=options.num_fewshot,
-        limit=options.limit, log_samples=True, **seeds,
+        limit=options.limit, log_samples=True, use_cache=request_cache(log_directory), **seeds,
     )
 
 
@@ -117,7 +132,7 @@ def parser():
 def main(arguments=None):
     options = parser().parse_args(arguments)
     try:
-        results = evaluate(options)
+        results = evaluate(options, checkpoint_directory())
     except RunnerError as error:
         fail(str(error))
     write_results(os.path.join(options.output, "results"), results, options.model)

@@ -1,5 +1,6 @@
 """What the sampling runners (generate, bon, ppo) share: their flags, reading and formatting the
-prompts, seeded batched sampling, reward-model scores and writing samples.jsonl.
+prompts, seeded batched sampling kept batch by batch for a later attempt, reward-model scores and
+writing samples.jsonl.
 
 A prompt is formatted with the tokenizer's chat template (one user turn and the generation
 prompt) when it has one, else used as it is; a (prompt, response) pair is scored as the
@@ -14,6 +15,7 @@ import os
 from .common import RunnerError
 from .data import add_dataset_arguments, load_records, prompts_of
 from .models import check_local, load_model, load_tokenizer
+from .progress import ItemLog, item_key, position_seed
 
 
 def add_prompt_arguments(parser):
@@ -91,29 +93,42 @@ def load_reward_model(path, pad_token_id=None):
     return model.to(device()).eval(), tokenizer
 
 
-def sample(model, tokenizer, prompts, count, arguments):
-    """`count` continuations of every prompt as (text, tokens) pairs, --batch-size prompts at a
-    time. Seeded by --seed: the same model, prompts and flags give the same samples."""
+def sample(model, tokenizer, prompts, first, count, arguments):
+    """`count` continuations of every prompt of one batch as (text, tokens) pairs; `first` is the
+    index of the batch's first prompt among all prompts. Each batch is seeded from --seed and
+    `first` (progress.position_seed), not from the batches before it: the same model, prompts and
+    flags give the same samples, and an attempt that continues after the batches done samples what
+    an uninterrupted run would."""
     import torch
 
-    torch.manual_seed(arguments.seed)
+    torch.manual_seed(position_seed(arguments.seed, first))
     if arguments.temperature > 0:
         options = dict(do_sample=True, temperature=arguments.temperature, top_p=1.0, top_k=0, num_return_sequences=count)
     else:
         options = dict(do_sample=False)
     special = set(tokenizer.all_special_ids)
-    results = []
-    for start in range(0, len(prompts), arguments.batch_size):
-        inputs = encode(tokenizer, [format_prompt(tokenizer, prompt) for prompt in prompts[start : start + arguments.batch_size]]).to(model.device)
-        with torch.no_grad():
-            output = model.generate(**inputs, max_new_tokens=arguments.max_new_tokens, pad_token_id=tokenizer.pad_token_id, **options)
-        continuations = output[:, inputs["input_ids"].shape[1] :].tolist()
-        if not options["do_sample"]:
-            continuations = [ids for ids in continuations for _ in range(count)]
-        for first in range(0, len(continuations), count):
-            results.append([(tokenizer.decode(ids, skip_special_tokens=True), sum(token not in special for token in ids))
-                            for ids in continuations[first : first + count]])
-    return results
+    inputs = encode(tokenizer, [format_prompt(tokenizer, prompt) for prompt in prompts]).to(model.device)
+    with torch.no_grad():
+        output = model.generate(**inputs, max_new_tokens=arguments.max_new_tokens, pad_token_id=tokenizer.pad_token_id, **options)
+    continuations = output[:, inputs["input_ids"].shape[1] :].tolist()
+    if not options["do_sample"]:
+        continuations = [ids for ids in continuations for _ in range(count)]
+
+    def decoded(ids):
+        return tokenizer.decode(ids, skip_special_tokens=True), sum(token not in special for token in ids)
+
+    return [list(map(decoded, continuations[start : start + count])) for start in range(0, len(continuations), count)]
+
+
+def per_batch(prompts, batch_size, work, log_directory):
+    """work(first, batch) for every batch of `batch_size` prompts ({"id", "prompt"}), `first` being
+    the index of the batch's first prompt, as a list in order. Batches start at multiples of
+    `batch_size`, and each result is kept in the item log in `log_directory` (when not None) as it
+    ends (progress.ItemLog), so that a later attempt of the task computes only the batches not done."""
+    starts = range(0, len(prompts), batch_size)
+    log = ItemLog([[item_key(prompt["id"], prompt["prompt"]) for prompt in prompts[start : start + batch_size]] for start in starts],
+                  log_directory)
+    return log.finish(lambda index: work(starts[index], prompts[starts[index] : starts[index] + batch_size]))
 
 
 def reward_scores(model, tokenizer, pairs, batch_size):

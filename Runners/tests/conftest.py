@@ -1,13 +1,17 @@
-"""Shared fixtures: the tiny model and reward model (built once per session) and a way to run
-a runner as the pipeline does, in its own process, offline."""
+"""Shared fixtures: the tiny model and reward model (built once per session), a way to run a
+runner as the pipeline does, in its own process, offline, and a fake judge endpoint."""
 
 import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from fake_judge import FakeJudge
 
 RUNNERS = Path(__file__).resolve().parent.parent
 REPOSITORY = RUNNERS.parent
@@ -49,3 +53,15 @@ def tiny_models(tmp_path_factory, hf_home):
     result = run_runner("tiny_model", "--output", directory, home=hf_home)
     assert result.returncode == 0, result.stderr
     return {"model": directory / "model", "reward_model": directory / "reward_model"}
+
+
+@pytest.fixture
+def fake_endpoint():
+    """The base URL of a FakeJudge (fake_judge.py) served for one test, its request log emptied."""
+    FakeJudge.requests, FakeJudge.delay = [], 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeJudge)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

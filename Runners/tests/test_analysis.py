@@ -4,8 +4,6 @@ and lm_eval."""
 import argparse
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,6 +12,7 @@ from ablate_runners.common import RunnerError
 from ablate_runners.linguistic import FEATURES, UNIVERSAL_TAGS, analyse, sentences, summarise
 from ablate_runners.linguistic import main as linguistic_main
 from conftest import QUICKSTART_DATA, read_json, read_lines, run_runner
+from fake_judge import FakeJudge
 
 TASK_DIR = QUICKSTART_DATA / "lm-eval-tasks"
 
@@ -77,54 +76,6 @@ def test_a_samples_baseline_is_matched_by_prompt_id_with_its_first_sample(tmp_pa
     assert [reference for _, reference in judge.matched(prompts, key, found)] == ["zero", "first"]
 
 
-class FakeJudge(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint: prefers the output saying GOOD, else the reference
-    (saying REF); answers nonsense when the post asks for garbage; /denied and /broken fail."""
-
-    requests = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeJudge.requests.append({"path": self.path, "authorization": self.headers.get("Authorization"), "body": body})
-        if self.path.startswith("/denied"):
-            return self.answer(401, {"error": {"message": "invalid api key"}})
-        if self.path.startswith("/broken"):
-            return self.answer(500, {"error": {"message": "overloaded"}})
-        message = body["messages"][1]["content"]
-        first = re.search(r'"model_1",\s*"summary": """(.*?)"""', message, re.S).group(1)
-        winner = "model_1" if "GOOD" in first or ("REF" in first and "GOOD" not in message) else "model_2"
-        loser = "model_2" if winner == "model_1" else "model_1"
-        if "garbage" in message:
-            content = "Both summaries are fine, I cannot rank them."
-        elif len(FakeJudge.requests) % 2:
-            content = f"[{{'model': '{winner}', 'rank': 1}}, {{'model': '{loser}', 'rank': 2}}]"
-        else:
-            content = f'```python\n[{{"model": "{loser}", "rank": 2}}, {{"model": "{winner}", "rank": 1}}]\n```'
-        self.answer(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
-
-    def answer(self, status, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *arguments):
-        pass
-
-
-@pytest.fixture
-def fake_endpoint():
-    FakeJudge.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeJudge)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 def endpoint_judge(tmp_path, base_url, *extra):
     baseline = tmp_path / "baseline.jsonl"
     baseline.write_text("".join(json.dumps({"prompt": f"post {i}" + (" garbage" if i == 2 else ""), "completion": f"REF {i}"}) + "\n" for i in range(3)))
@@ -161,7 +112,7 @@ def test_endpoint_errors_are_one_line_and_server_errors_retried_once(tmp_path, f
     monkeypatch.setattr(judge, "RETRY_WAIT", 0)
     monkeypatch.setenv("ABLATE_JUDGE_BASE_URL", fake_endpoint + "/broken")
     with pytest.raises(RunnerError, match="HTTP 500"):
-        judge.EndpointJudge("gpt-4", "summary", seed=0).wins("post", ["sample"], "reference")
+        judge.EndpointJudge("gpt-4", "summary", seed=0).wins("post", ["sample"], "reference", position=0)
     assert len(FakeJudge.requests) == 3  # one retry for a server error
     monkeypatch.delenv("ABLATE_JUDGE_BASE_URL")
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
