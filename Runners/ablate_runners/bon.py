@@ -3,11 +3,13 @@ model; the best is kept.
 
     python -m ablate_runners.bon --model PATH --reward-model PATH --prompts PATH [--prompts-format F
         --prompts-split S --prompts-subset C --prompts-sample N] [--max-prompts N] [--n 16]
-        [--samples-per-prompt 1] [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
+        [--samples-per-prompt 1] [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit
+        --attention sdpa|flash_attention_2|eager] [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
 
 The candidates are sampled as `generate` samples (chat-formatted prompts, pure temperature
 sampling, seeded); the reward model (a one-label sequence classifier) scores each chat-formatted
-(prompt, candidate) conversation. Writes DIR/samples/samples.jsonl (the chosen candidates),
+(prompt, candidate) conversation. Both models load as --precision, --quantization and --attention
+say (precision.py). Writes DIR/samples/samples.jsonl (the chosen candidates),
 DIR/samples/candidates.jsonl ({"prompt_id", "prompt", "pick", "candidates", "rewards", "chosen"}
 per prompt and pick), DIR/metrics.json (bon/mean_reward of the chosen, bon/mean_candidate_reward)
 and DIR/items.jsonl (bon/reward per prompt: the mean reward of its chosen candidates).
@@ -23,6 +25,8 @@ from statistics import fmean
 
 from . import manifest
 from .common import RunnerError, fail, write_metrics
+from .models import check_local
+from .precision import announce, loading_for
 from .progress import checkpoint_directory
 from .sampling import (add_sampling_arguments, check_arguments, load_policy, load_prompts, load_reward_model, per_batch,
                        reward_scores, sample, write_jsonl, write_samples)
@@ -73,9 +77,12 @@ def main():
     arguments = parser().parse_args()
     try:
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "n", "samples_per_prompt")
-        reward_model = load_reward_model(arguments.reward_model)
+        loading = loading_for(arguments)
+        check_local(arguments.reward_model)
         prompts = load_prompts(arguments)
-        policy = load_policy(arguments.model)
+        announce(loading)
+        reward_model = load_reward_model(arguments.reward_model, loading)
+        policy = load_policy(arguments.model, loading)
         batches = per_batch(prompts, arguments.batch_size, lambda first, batch: best_of_n(policy, reward_model, batch, first, arguments),
                             checkpoint_directory())
         rankings = [ranking for batch in batches for ranking in batch]

@@ -2,10 +2,14 @@
 
     python -m ablate_runners.dpo --model PATH --data PATH [--data-format preference] [--ref-model PATH]
         [--beta 0.1] [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj v_proj]
+        [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit --attention sdpa|flash_attention_2|eager]
+        [--gradient-checkpointing true|false]
         [--max-length N --learning-rate X --epochs E --max-steps S --batch-size B --seed S] --output DIR
 
 --data holds preference pairs (TRL prompt/chosen/rejected, HH-RLHF or SHP). Without --ref-model
-the reference is --model itself (with LoRA, the policy with its adapter disabled). Writes DIR/model
+the reference is --model itself (with LoRA, the policy with its adapter disabled). The policy and
+the reference load as --precision, --quantization (QLoRA, with LoRA only) and --attention say, and
+the policy trains with gradient checkpointing when asked (training.py says how). Writes DIR/model
 (the adapter, or the full model with --lora-enabled false), DIR/metrics.jsonl (the loss, implicit
 rewards, accuracies and margins per step) and DIR/metrics.json (the final training loss,
 `rewards/accuracies` and `rewards/margins`).
@@ -17,7 +21,8 @@ from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
 from .models import load_model, load_tokenizer
-from .training import add_training_arguments, callbacks, finish, lora_config, train, trainer_options
+from .precision import announce, from_pretrained_options
+from .training import add_training_arguments, callbacks, finish, load_trained_model, lora_config, train, trainer_options, training_loading
 
 KIND = "dpo"
 FINAL_METRICS = ("rewards/accuracies", "rewards/margins")
@@ -37,14 +42,16 @@ def parser():
 def main():
     arguments = parser().parse_args()
     try:
+        loading = training_loading(arguments)
         dataset = load_records(arguments, "data", seed=arguments.seed)
         # Imported once the data is read, so that bad input fails before this slow import.
         from trl import DPOConfig, DPOTrainer
 
         tokenizer = load_tokenizer(arguments.model)
-        model = load_model(arguments.model)
-        ref_model = load_model(arguments.ref_model) if arguments.ref_model else None
-        options = trainer_options(arguments)
+        announce(loading)
+        model = load_trained_model(arguments, loading)
+        ref_model = load_model(arguments.ref_model, from_pretrained_options(loading)) if arguments.ref_model else None
+        options = trainer_options(arguments, loading)
         if arguments.max_length:
             options["max_length"] = arguments.max_length
         trainer = DPOTrainer(

@@ -2,9 +2,10 @@
 
     python -m ablate_runners.generate --model PATH --prompts PATH [--prompts-format F --prompts-split S
         --prompts-subset C --prompts-sample N] [--max-prompts N] [--samples-per-prompt 4]
+        [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit --attention sdpa|flash_attention_2|eager]
         [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
 
-Prompts are chat-formatted when the tokenizer has a chat template. Sampling is pure temperature
+The model loads as --precision, --quantization and --attention say (precision.py). Prompts are chat-formatted when the tokenizer has a chat template. Sampling is pure temperature
 sampling (top-p 1, no top-k; temperature 0 is greedy), --batch-size prompts at a time, each batch
 seeded from --seed and its position: the same inputs give the same samples. Writes
 DIR/samples/samples.jsonl ({"prompt_id", "prompt", "samples": [...]} per prompt, only the generated
@@ -19,6 +20,7 @@ import argparse
 
 from . import manifest
 from .common import RunnerError, fail, write_metrics
+from .precision import announce, loading_for
 from .progress import checkpoint_directory
 from .sampling import add_sampling_arguments, check_arguments, load_policy, load_prompts, per_batch, sample, write_samples
 
@@ -38,8 +40,10 @@ def main():
     arguments = parser().parse_args()
     try:
         check_arguments(arguments, "max_prompts", "max_new_tokens", "batch_size", "samples_per_prompt")
+        loading = loading_for(arguments)
         prompts = load_prompts(arguments)
-        model, tokenizer = load_policy(arguments.model)
+        announce(loading)
+        model, tokenizer = load_policy(arguments.model, loading)
 
         def sampled(first, batch):
             return sample(model, tokenizer, [prompt["prompt"] for prompt in batch], first, arguments.samples_per_prompt, arguments)

@@ -3,7 +3,8 @@ measure it.
 
     python -m ablate_runners.judge --samples DIR --baseline PATH [--baseline-format F ...]
         [--judge reward-model --judge-model PATH | --judge endpoint --endpoint-model NAME]
-        [--judge-prompt summary|instruction] [--seed S] --output DIR
+        [--judge-prompt summary|instruction] [--precision auto|bf16|fp16|fp32
+        --attention sdpa|flash_attention_2|eager] [--seed S] --output DIR
 
 The baseline is another samples directory (matched by prompt_id, its first sample being the
 reference) or a dataset of prompt/completion records (matched by prompt text, the completion being
@@ -12,7 +13,7 @@ without a reference is an error.
 
 reward-model: the sample wins (1) when the reward model (--judge-model) scores prompt + sample
 above prompt + reference, a tie counts 0.5, else 0. The text scored is what TRL's reward trainer
-scores: prompt + text + EOS.
+scores: prompt + text + EOS. The reward model loads as --precision and --attention say (precision.py).
 
 endpoint: an OpenAI-compatible chat endpoint ranks the two outputs with the ranking prompt of the
 paper (AlpacaEval's, and its adaptation to summaries). The base URL comes from
@@ -43,6 +44,7 @@ import urllib.request
 from . import manifest
 from .common import RunnerError, fail, read_samples, write_metrics
 from .data import add_dataset_arguments, load_records
+from .precision import add_loading_arguments, announce, loading_for
 from .progress import ItemLog, checkpoint_directory, item_key, position_seed
 from .sampling import load_reward_model, reward_scores
 
@@ -126,18 +128,19 @@ class RewardScorer:
 
     batch_size = 16
 
-    def __init__(self, path):
-        self.model, self.tokenizer = load_reward_model(path)
+    def __init__(self, path, loading):
+        announce(loading)
+        self.model, self.tokenizer = load_reward_model(path, loading)
 
     def __call__(self, prompts, texts):
         return reward_scores(self.model, self.tokenizer, list(zip(prompts, texts)), self.batch_size)
 
 
 class RewardModelJudge:
-    def __init__(self, path):
+    def __init__(self, path, loading):
         if not path:
             raise RunnerError("reward-model judging needs --judge-model (a reward model)")
-        self.score = RewardScorer(path)
+        self.score = RewardScorer(path, loading)
 
     def wins(self, prompt, samples, reference, position):
         """1, 0.5 (a tie) or 0 per sample; `position` (the prompt's index) plays no part in a score."""
@@ -254,6 +257,7 @@ def parser():
     flags.add_argument("--judge-model", help="the reward model that judges (--judge reward-model)")
     flags.add_argument("--judge-prompt", choices=sorted(PROMPTS), help="the ranking prompt (--judge endpoint)")
     flags.add_argument("--endpoint-model", help="the model name at the endpoint (--judge endpoint)")
+    add_loading_arguments(flags, quantization=False)
     flags.add_argument("--seed", type=int, help="draws which side the sample is shown on (--judge endpoint)")
     flags.add_argument("--output", required=True)
     manifest.apply_defaults(flags, KIND)
@@ -267,7 +271,7 @@ def main(arguments=None):
         if options.judge == "endpoint":
             referee = EndpointJudge(options.endpoint_model, options.judge_prompt, options.seed)
         else:
-            referee = RewardModelJudge(options.judge_model)
+            referee = RewardModelJudge(options.judge_model, loading_for(options))
         scalars, items = judge(pairs, referee, checkpoint_directory())
     except RunnerError as error:
         fail(str(error))

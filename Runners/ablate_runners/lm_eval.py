@@ -2,10 +2,11 @@
 
     python -m ablate_runners.lm_eval --model PATH --tasks NAME [NAME ...] [--task-dir DIR]
         [--num-fewshot N] [--batch-size B] [--limit L] [--seed S] [--max-length T]
+        [--precision auto|bf16|fp16|fp32 --attention sdpa|flash_attention_2|eager]
         [--fetched FETCH_JSON ...] --output DIR
 
-The model is loaded (adapters merged in memory) and handed to the harness's HFLM, so adapters
-need no merged copy on disk. --task-dir adds a directory of task YAMLs to the harness's own tasks;
+The model is loaded (adapters merged in memory, as --precision and --attention say) and handed to
+the harness's HFLM, so adapters need no merged copy on disk. --task-dir adds a directory of task YAMLs to the harness's own tasks;
 --seed sets its four seeds (Python, NumPy, torch, few-shot), as the CLI's --seed does. --fetched
 names the records of the fetch tasks that downloaded the tasks' datasets into the shared datasets
 cache (`python -m ablate_runners.fetch --lm-eval-task`), from which the harness reads them offline.
@@ -30,6 +31,7 @@ from datetime import datetime
 from . import manifest
 from .common import RunnerError, fail
 from .models import load_model, load_tokenizer
+from .precision import add_loading_arguments, announce, from_pretrained_options, loading_for
 from .progress import checkpoint_directory
 
 KIND = "lm-eval"
@@ -82,9 +84,11 @@ def evaluate(options, log_directory):
     import torch
     from lm_eval.models.huggingface import HFLM
 
+    loading = loading_for(options)
     check_fetched(options.fetched, options.tasks)
     manager = task_manager(options.task_dir, options.tasks)
-    model = load_model(options.model).eval()
+    announce(loading)
+    model = load_model(options.model, from_pretrained_options(loading)).eval()
     if torch.cuda.is_available():
         model.to("cuda")
     tokenizer = load_tokenizer(options.model)
@@ -123,6 +127,7 @@ def parser():
     flags.add_argument("--limit", type=float, help="items per task (a fraction when below 1)")
     flags.add_argument("--seed", type=int)
     flags.add_argument("--max-length", type=int, help="the model's context length in tokens (default: from its config)")
+    add_loading_arguments(flags, quantization=False)
     flags.add_argument("--fetched", nargs="+", default=[], help="fetch.json of the fetch tasks of the tasks' datasets")
     flags.add_argument("--output", required=True)
     manifest.apply_defaults(flags, KIND)

@@ -54,21 +54,22 @@ def model_kind(path):
     return "reward" if any(name.endswith("ForSequenceClassification") for name in architectures) else "causal"
 
 
-def load_model(path, kind="causal", dtype=None):
+def load_model(path, options, kind="causal"):
     """Loads a causal LM (kind "causal") or a one-label sequence classifier (kind "reward"),
-    merging any chain of LoRA adapters into it."""
-    import torch
+    merging any chain of LoRA adapters into it. `options` are the `from_pretrained` keyword
+    arguments of the full model at the bottom of the chain (precision.from_pretrained_options:
+    dtype, attention, quantization); each adapter is merged into it as loaded, into quantized
+    weights too (PEFT dequantizes, adds and quantizes again)."""
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     check_local(path)
-    options = {"dtype": dtype or torch.float32}
     if not is_adapter(path):
         if kind == "reward":
             return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **options)
         return AutoModelForCausalLM.from_pretrained(path, **options)
     from peft import PeftModel
 
-    base = load_model(adapter_base(path), kind=kind, dtype=dtype)
+    base = load_model(adapter_base(path), options, kind=kind)
     return PeftModel.from_pretrained(base, path).merge_and_unload()
 
 

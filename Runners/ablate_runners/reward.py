@@ -2,14 +2,18 @@
 
     python -m ablate_runners.reward --model PATH --data PATH [--data-format preference]
         [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj v_proj]
+        [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit --attention sdpa|flash_attention_2|eager]
+        [--gradient-checkpointing true|false]
         [--max-length N --learning-rate X --epochs E --max-steps S --batch-size B --seed S] --output DIR
 
 --model is a sequence-classification model (or a LoRA adapter chain on one); --data holds
-preference pairs (TRL prompt/chosen/rejected, HH-RLHF or SHP). Writes DIR/model (the adapter
-with the trained score head, or the full model with --lora-enabled false), DIR/metrics.jsonl (the
-loss, accuracy and margin per step), DIR/metrics.json (the final training loss and
-`reward/accuracy`, the share of training pairs the trained model scores chosen above rejected)
-and DIR/items.jsonl (that outcome per pair).
+preference pairs (TRL prompt/chosen/rejected, HH-RLHF or SHP). The model loads and trains as
+--precision, --quantization (QLoRA, with LoRA only) and --attention say, with gradient
+checkpointing when asked (training.py says how; under fp16 the trained score head stays float32).
+Writes DIR/model (the adapter with the trained score head, or the full model with --lora-enabled
+false), DIR/metrics.jsonl (the loss, accuracy and margin per step), DIR/metrics.json (the final
+training loss and `reward/accuracy`, the share of training pairs the trained model scores chosen
+above rejected) and DIR/items.jsonl (that outcome per pair).
 """
 
 import argparse
@@ -17,8 +21,9 @@ import argparse
 from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
-from .models import load_model, load_tokenizer
-from .training import add_training_arguments, callbacks, finish, lora_config, train, trainer_options
+from .models import load_tokenizer
+from .precision import announce
+from .training import add_training_arguments, callbacks, finish, load_trained_model, lora_config, train, trainer_options, training_loading
 
 
 KIND = "reward"
@@ -36,13 +41,15 @@ def parser():
 def main():
     arguments = parser().parse_args()
     try:
+        loading = training_loading(arguments)
         dataset = load_records(arguments, "data", seed=arguments.seed)
         # Imported once the data is read, so that bad input fails before this slow import.
         from trl import RewardConfig, RewardTrainer
 
         tokenizer = load_tokenizer(arguments.model)
-        model = load_model(arguments.model, kind="reward")
-        options = trainer_options(arguments)
+        announce(loading)
+        model = load_trained_model(arguments, loading, kind="reward")
+        options = trainer_options(arguments, loading)
         if arguments.max_length:
             options["max_length"] = arguments.max_length
         # RewardTrainer sets config.pad_token_id from the tokenizer (the classifier scores the last

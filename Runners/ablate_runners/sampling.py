@@ -6,7 +6,8 @@ A prompt is formatted with the tokenizer's chat template (one user turn and the 
 prompt) when it has one, else used as it is; a (prompt, response) pair is scored as the
 chat-formatted conversation (or the two texts joined) by a one-label sequence classifier.
 
-The flags' defaults are the runner manifest's, which each runner's parser() applies.
+Models load as the runner's --precision, --quantization and --attention say (precision.py). The
+flags' defaults are the runner manifest's, which each runner's parser() applies.
 """
 
 import json
@@ -15,6 +16,7 @@ import os
 from .common import RunnerError
 from .data import add_dataset_arguments, load_records, prompts_of
 from .models import check_local, load_model, load_tokenizer
+from .precision import add_loading_arguments, from_pretrained_options
 from .progress import ItemLog, item_key, position_seed
 
 
@@ -29,8 +31,9 @@ def add_generation_arguments(parser):
 
 
 def add_sampling_arguments(parser):
-    """The flags of generate and bon: the model, the prompts, sampling, batching, seed, output."""
+    """The flags of generate and bon: the model and how it loads, the prompts, sampling, batching, seed, output."""
     parser.add_argument("--model", required=True, help="a local directory (model or LoRA adapter) or a hub id")
+    add_loading_arguments(parser)
     add_prompt_arguments(parser)
     add_generation_arguments(parser)
     parser.add_argument("--batch-size", type=int, help="prompts per generation batch")
@@ -76,19 +79,20 @@ def device():
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_policy(path):
-    """The causal LM (adapter chains merged) and its tokenizer, padding on the left for generation."""
+def load_policy(path, loading):
+    """The causal LM (adapter chains merged), loaded as `loading` says (precision.Loading), and its
+    tokenizer, padding on the left for generation."""
     tokenizer = load_tokenizer(path)
     tokenizer.padding_side = "left"
-    return load_model(path).to(device()).eval(), tokenizer
+    return load_model(path, from_pretrained_options(loading)).to(device()).eval(), tokenizer
 
 
-def load_reward_model(path, pad_token_id=None):
-    """The reward model (a one-label sequence classifier) and its tokenizer, padding on the right.
-    A missing local path fails before anything heavy is imported."""
+def load_reward_model(path, loading, pad_token_id=None):
+    """The reward model (a one-label sequence classifier), loaded as `loading` says, and its
+    tokenizer, padding on the right. A missing local path fails before anything heavy is imported."""
     tokenizer = load_tokenizer(check_local(path))
     tokenizer.padding_side = "right"
-    model = load_model(path, kind="reward")
+    model = load_model(path, from_pretrained_options(loading), kind="reward")
     model.config.pad_token_id = tokenizer.pad_token_id if pad_token_id is None else pad_token_id
     return model.to(device()).eval(), tokenizer
 

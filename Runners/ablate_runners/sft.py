@@ -2,10 +2,14 @@
 
     python -m ablate_runners.sft --model PATH --data PATH [--data-format prompt-completion|messages]
         [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj v_proj]
+        [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit --attention sdpa|flash_attention_2|eager]
+        [--gradient-checkpointing true|false]
         [--max-length N --learning-rate X --epochs E --max-steps S --batch-size B --seed S] --output DIR
 
-Writes DIR/model (the adapter, or the full model with --lora-enabled false), DIR/metrics.jsonl
-(the loss and learning rate per step) and DIR/metrics.json (the final training loss).
+The model loads and trains as --precision, --quantization (QLoRA, with LoRA only) and --attention
+say, with gradient checkpointing when asked (training.py says how). Writes DIR/model (the
+adapter, or the full model with --lora-enabled false), DIR/metrics.jsonl (the loss and learning
+rate per step) and DIR/metrics.json (the final training loss).
 """
 
 import argparse
@@ -13,8 +17,9 @@ import argparse
 from . import manifest
 from .common import RunnerError, fail
 from .data import load_records
-from .models import load_model, load_tokenizer
-from .training import add_training_arguments, callbacks, finish, lora_config, train, trainer_options
+from .models import load_tokenizer
+from .precision import announce
+from .training import add_training_arguments, callbacks, finish, load_trained_model, lora_config, train, trainer_options, training_loading
 
 
 KIND = "sft"
@@ -31,12 +36,14 @@ def parser():
 def main():
     arguments = parser().parse_args()
     try:
+        loading = training_loading(arguments)
         from trl import SFTConfig, SFTTrainer
 
         dataset = load_records(arguments, "data", seed=arguments.seed)
         tokenizer = load_tokenizer(arguments.model)
-        model = load_model(arguments.model)
-        options = trainer_options(arguments)
+        announce(loading)
+        model = load_trained_model(arguments, loading)
+        options = trainer_options(arguments, loading)
         if arguments.max_length:
             options["max_length"] = arguments.max_length
         trainer = SFTTrainer(

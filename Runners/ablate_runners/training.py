@@ -1,6 +1,20 @@
 """What the training runners (sft, reward, dpo, ppo) share: their common flags, the LoRA
-configuration, checkpoints to resume from, a callback that writes the metric series, and saving
-the result.
+configuration, loading the model to train, checkpoints to resume from, a callback that writes the
+metric series, and saving the result.
+
+Precision and memory: the model loads as --precision, --quantization and --attention say
+(precision.py), and the trainer computes in the loaded dtype (bf16=True or fp16=True in its
+config). TRL's configs default to bf16 (even on CPU) and to gradient checkpointing, so both are
+always set: fp32 turns the mixed-precision flags off. LoRA adapters train in float32 on a bf16 or
+fp16 base: PEFT's get_peft_model upcasts fp16/bf16 adapter weights by default
+(autocast_adapter_dtype=True); on a quantized base TRL 1.16's trainers then put them in bf16, as
+QLoRA does. Under fp16 every other weight the trainer updates (all of them in full fine-tuning, the
+reward model's score head) is kept in float32 too: the gradient scaler cannot unscale float16
+gradients. --quantization (QLoRA) needs LoRA: the base is loaded through bitsandbytes and prepared
+with peft.prepare_model_for_kbit_training (quantized weights frozen, the others in float32).
+--gradient-checkpointing true sets gradient_checkpointing (non-reentrant) in the trainer's config;
+TRL 1.16's trainers then make a PEFT model's input embeddings require gradients themselves
+(enable_input_require_grads), which checkpointed LoRA layers need.
 
 Checkpoints: ablate names a directory that outlives the attempt (ABLATE_CHECKPOINT_DIR), how often
 to save (ABLATE_CHECKPOINT_EVERY: N optimizer steps, or Ns seconds) and how many to keep
@@ -19,15 +33,22 @@ import sys
 import time
 from collections import namedtuple
 
-from .common import strict_number, write_metrics
+from .common import RunnerError, strict_number, write_metrics
 from .data import add_dataset_arguments
-from .models import record_base
+from .models import load_model, record_base
+from .precision import add_loading_arguments, from_pretrained_options, loading_for, mixed_precision_flags
+
+# Non-reentrant checkpointing, which PyTorch recommends and which needs no input gradients.
+CHECKPOINTING_KWARGS = {"use_reentrant": False}
 
 
-def add_training_arguments(parser, data=True):
-    """The flags every training runner takes; their defaults are the manifest's, which the
-    runner's parser() applies (--max-steps -1, no limit, is the manifest's absent value)."""
+def add_training_arguments(parser, data=True, quantization=True):
+    """The flags every training runner takes (--quantization where it can train a quantized base);
+    their defaults are the manifest's, which the runner's parser() applies (--max-steps -1, no
+    limit, is the manifest's absent value)."""
     parser.add_argument("--model", required=True, help="base model: a local directory (model or LoRA adapter) or a hub id")
+    add_loading_arguments(parser, quantization=quantization)
+    parser.add_argument("--gradient-checkpointing", choices=["true", "false"], help="recompute activations in the backward pass")
     if data:
         add_dataset_arguments(parser, "data", required=True)
     parser.add_argument("--lora-r", type=int, default=None)
@@ -46,9 +67,14 @@ def add_training_arguments(parser, data=True):
     parser.add_argument("--output", required=True, help="the task's output directory; the model goes to OUTPUT/model")
 
 
+def uses_lora(arguments):
+    """Whether the runner trains LoRA adapters (--lora-r given, --lora-enabled not false) rather than every weight."""
+    return arguments.lora_enabled != "false" and arguments.lora_r is not None
+
+
 def lora_config(arguments, task_type):
     """PEFT's LoRA configuration, or None for full fine-tuning."""
-    if arguments.lora_enabled == "false" or arguments.lora_r is None:
+    if not uses_lora(arguments):
         return None
     from peft import LoraConfig
 
@@ -56,6 +82,33 @@ def lora_config(arguments, task_type):
         r=arguments.lora_r, lora_alpha=arguments.lora_alpha or 2 * arguments.lora_r, lora_dropout=arguments.lora_dropout,
         target_modules=arguments.lora_target_modules or "all-linear", task_type=task_type,
     )
+
+
+def training_loading(arguments):
+    """How the runner loads the model it trains (precision.loading_for); a quantized base is
+    trained through LoRA only, since bitsandbytes weights cannot be fine-tuned in full."""
+    quantization = getattr(arguments, "quantization", "none")
+    if quantization != "none" and not uses_lora(arguments):
+        raise RunnerError(f"--quantization {quantization} needs LoRA (QLoRA: adapters trained on weights that cannot be fine-tuned in "
+                          "full), and LoRA is off: set lora.r (with lora.enabled true), or leave quantization out")
+    return loading_for(arguments)
+
+
+def gradient_checkpointing(arguments):
+    """Whether --gradient-checkpointing is on."""
+    return arguments.gradient_checkpointing == "true"
+
+
+def load_trained_model(arguments, loading, kind="causal"):
+    """The model to train (--model), loaded as `loading` says; a quantized one prepared for QLoRA
+    by peft.prepare_model_for_kbit_training, with gradient checkpointing as --gradient-checkpointing says."""
+    model = load_model(arguments.model, from_pretrained_options(loading), kind=kind)
+    if loading.quantization == "none":
+        return model
+    from peft import prepare_model_for_kbit_training
+
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing(arguments),
+                                           gradient_checkpointing_kwargs=dict(CHECKPOINTING_KWARGS))
 
 
 COMPLETE = ".ablate-complete"
@@ -74,15 +127,19 @@ def checkpointing():
     return Checkpointing(directory, steps, seconds, int(os.environ.get("ABLATE_CHECKPOINT_KEEP", "2")))
 
 
-def trainer_options(arguments):
-    """The TrainingArguments fields every trainer takes from the common flags and the checkpoint policy."""
+def trainer_options(arguments, loading):
+    """The TrainingArguments fields every trainer takes from the common flags, the model's loading
+    (precision.Loading) and the checkpoint policy."""
     policy = checkpointing()
     options = dict(
         output_dir=os.path.join(arguments.output, "checkpoints"), num_train_epochs=arguments.epochs, max_steps=arguments.max_steps,
         per_device_train_batch_size=arguments.batch_size, gradient_accumulation_steps=arguments.gradient_accumulation_steps,
         warmup_steps=arguments.warmup_ratio, seed=arguments.seed, logging_steps=1, save_strategy="no", report_to="none",
-        use_cpu=not has_accelerator(), disable_tqdm=True,
+        use_cpu=not has_accelerator(), disable_tqdm=True, gradient_checkpointing=gradient_checkpointing(arguments),
+        **mixed_precision_flags(loading),
     )
+    if options["gradient_checkpointing"]:
+        options["gradient_checkpointing_kwargs"] = dict(CHECKPOINTING_KWARGS)
     if policy is not None:
         # A time-based policy saves from checkpoint_callback; save_steps is then out of reach.
         options.update(output_dir=policy.directory, save_strategy="steps", save_steps=policy.steps or 10**12, save_total_limit=policy.keep)
@@ -154,8 +211,22 @@ def callbacks(output):
     return series + ([checkpoint_callback()] if checkpointing() is not None else [])
 
 
+def keep_trained_weights_in_float32(trainer):
+    """Under fp16 mixed precision, puts every float16 weight the trainer updates in float32
+    before its optimizer steps: the gradient scaler refuses float16 gradients."""
+    if not trainer.args.fp16:
+        return
+    import torch
+
+    for parameter in trainer.model.parameters():
+        if parameter.requires_grad and parameter.dtype == torch.float16:
+            parameter.data = parameter.data.float()
+
+
 def train(trainer):
-    """trainer.train(), continuing from the newest complete checkpoint if there is one."""
+    """trainer.train() (its trained weights in float32 under fp16, keep_trained_weights_in_float32),
+    continuing from the newest complete checkpoint if there is one."""
+    keep_trained_weights_in_float32(trainer)
     point = resume_point()
     if point is None:
         return trainer.train()

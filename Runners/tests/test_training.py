@@ -82,7 +82,7 @@ def test_merge_writes_a_plain_model_that_generates_like_the_chain(dpo_output, ti
     merged_path = tmp_path / "model"
     assert not is_adapter(merged_path)
     merged = AutoModelForCausalLM.from_pretrained(merged_path).eval()
-    chain = load_model(str(dpo_output / "model")).eval()
+    chain = load_model(str(dpo_output / "model"), {"dtype": torch.float32}).eval()
     base = AutoModelForCausalLM.from_pretrained(tiny_models["model"])
     assert not any("lora" in name for name in merged.state_dict())
     q_proj = "model.layers.0.self_attn.q_proj.weight"

@@ -51,6 +51,30 @@ import Testing
                 "--data {fetch[dataset:shp]/snapshot} --data-format preference --data-split train --data-subset askscience"))
     }
 
+    @Test func precisionAndMemorySettingsReachTheRunnerAndTheFingerprint() throws {
+        let settings = "    precision: bf16\n    gradient_checkpointing: true\n    quantization: 4bit\n    attention: eager\n"
+        let tuned = Self.pipeline.replacingOccurrences(of: "    retries: 2\n", with: "    retries: 2\n" + settings)
+        let plan = try Compile.plan(tuned, files: Self.files)
+        let sft = try #require(plan.task(id: "sft"))
+        let command = sft.command.arguments.map(\.display).joined(separator: " ")
+        for flag in ["--attention eager", "--gradient-checkpointing true", "--precision bf16", "--quantization 4bit"] {
+            #expect(command.contains(flag), "\(flag) in \(command)")
+        }
+        let plain = try #require(try Compile.plan(Self.pipeline, files: Self.files).task(id: "sft"))
+        #expect(sft.fingerprint != plain.fingerprint, "the dtype changes the result")
+        #expect(sft.kind.descriptor.effectiveSettings([:])["precision"] == .string("auto"))
+
+        let wrong = try Compile.text(
+            Self.pipeline.replacingOccurrences(of: "    retries: 2\n", with: "    retries: 2\n    precision: bf17\n"), files: Self.files)
+        let message = try #require(wrong.diagnostics.sorted.first { $0.severity == .error }?.description)
+        #expect(
+            message.hasSuffix("spec.yaml:17:16: error: 'precision' must be one of 'auto', 'bf16', 'fp16' or 'fp32', not 'bf17'; did you mean 'bf16'?"),
+            "\(message)")
+        let diversity = try Compile.text(
+            Self.pipeline.replacingOccurrences(of: "metrics: [distinct-n, ead]}", with: "metrics: [distinct-n, ead], quantization: 4bit}"), files: Self.files)
+        #expect(diversity.plan == nil, "a stage that loads no model has no quantization")
+    }
+
     @Test func eachEnvironmentIsOneTaskThatItsStagesNeed() throws {
         let plan = try Compile.plan(Self.pipeline, files: Self.files)
         let runners = try #require(plan.task(id: "environment[runners]"))

@@ -10,11 +10,19 @@ public enum StageKinds {
     ]
     /// Trainers that continue from a checkpoint (TRL 1.12's PPOTrainer cannot).
     private static let resumable = training.union(["checkpoint"])
+    /// How every stage that loads a model loads it.
+    private static let loading: Set<String> = ["precision", "attention"]
+    private static let loadingDefaults: [String: SettingValue] = ["precision": .string("auto"), "attention": .string("sdpa")]
+    /// Trainers (and samplers) that can load the base model quantised.
+    private static let quantizable: Set<String> = ["quantization"]
+    private static let quantizableDefaults: [String: SettingValue] = ["quantization": .string("none")]
+    /// Trainers' memory settings.
+    private static let trainerMemory = loading.union(["gradient_checkpointing"])
     private static let generation: Set<String> = ["temperature", "max_new_tokens", "max_prompts"]
     private static let trainingDefaults: [String: SettingValue] = [
         "lora.dropout": .double(0), "epochs": .double(1), "batch_size": .int(8), "gradient_accumulation_steps": .int(1),
-        "warmup_ratio": .double(0), "seed": .int(0),
-    ]
+        "warmup_ratio": .double(0), "seed": .int(0), "gradient_checkpointing": .bool(false),
+    ].merging(loadingDefaults) { $1 }
     /// The learning rate and sequence length each trainer uses by default (TRL's configs),
     /// written here so that the index records them.
     private static func trainer(learningRate: Double, maxLength: Int? = 1024) -> [String: SettingValue] {
@@ -36,20 +44,22 @@ public enum StageKinds {
         StageKindDescriptor(
             kind: .sft, summary: "supervised fine-tuning (TRL SFTTrainer, LoRA through PEFT)",
             inputs: [.init(.model), .init(.data, formats: [.messages, .promptCompletion])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(resumable), requiredSettings: [], defaults: trainer(learningRate: 2e-5), runner: runner("sft")),
+            settings: builtIn.union(resumable).union(trainerMemory).union(quantizable), requiredSettings: [],
+            defaults: trainer(learningRate: 2e-5).merging(quantizableDefaults) { $1 }, runner: runner("sft")),
         StageKindDescriptor(
             kind: .reward, summary: "reward modelling on preference pairs (TRL RewardTrainer)",
             inputs: [.init(.model), .init(.data, formats: [.preference])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(resumable), requiredSettings: [], defaults: trainer(learningRate: 1e-4), runner: runner("reward")),
+            settings: builtIn.union(resumable).union(trainerMemory).union(quantizable), requiredSettings: [],
+            defaults: trainer(learningRate: 1e-4).merging(quantizableDefaults) { $1 }, runner: runner("reward")),
         StageKindDescriptor(
             kind: .dpo, summary: "direct preference optimisation (TRL DPOTrainer)",
             inputs: [.init(.model), .init(.data, formats: [.preference]), .init(.referenceModel, required: false)], outputs: ["model"],
-            modelOutputs: ["model"], settings: builtIn.union(resumable).union(["beta"]), requiredSettings: [],
-            defaults: trainer(learningRate: 1e-6).merging(["beta": .double(0.1)]) { $1 }, runner: runner("dpo")),
+            modelOutputs: ["model"], settings: builtIn.union(resumable).union(trainerMemory).union(quantizable).union(["beta"]), requiredSettings: [],
+            defaults: trainer(learningRate: 1e-6).merging(["beta": .double(0.1)]) { $1 }.merging(quantizableDefaults) { $1 }, runner: runner("dpo")),
         StageKindDescriptor(
             kind: .ppo, summary: "PPO against a reward model (TRL 1.12 PPOTrainer)",
             inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(training).union(generation).union(["kl_coef", "ppo_epochs"]), requiredSettings: [],
+            settings: builtIn.union(training).union(trainerMemory).union(generation).union(["kl_coef", "ppo_epochs"]), requiredSettings: [],
             // PPO truncates prompts to max_length only when it is given.
             defaults: trainer(learningRate: 3e-6, maxLength: nil).merging(generationDefaults) { $1 }.merging(["kl_coef": .double(0.05), "ppo_epochs": .int(4)])
             { $1 },
@@ -57,20 +67,22 @@ public enum StageKinds {
         StageKindDescriptor(
             kind: .bon, summary: "best-of-N sampling ranked by a reward model",
             inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
-            settings: builtIn.union(generation).union(["n", "samples_per_prompt", "batch_size"]), requiredSettings: [],
-            defaults: generationDefaults.merging(["n": .int(16), "samples_per_prompt": .int(1), "batch_size": .int(8), "seed": .int(0)]) { $1 },
+            settings: builtIn.union(generation).union(loading).union(quantizable).union(["n", "samples_per_prompt", "batch_size"]), requiredSettings: [],
+            defaults: generationDefaults.merging(["n": .int(16), "samples_per_prompt": .int(1), "batch_size": .int(8), "seed": .int(0)]) { $1 }
+                .merging(loadingDefaults) { $1 }.merging(quantizableDefaults) { $1 },
             runner: runner("bon", perItem: true)),
         StageKindDescriptor(
             kind: .generate, summary: "K samples per prompt",
             inputs: [.init(.model), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
-            settings: builtIn.union(generation).union(["samples_per_prompt", "batch_size"]), requiredSettings: [],
-            defaults: generationDefaults.merging(["samples_per_prompt": .int(4), "batch_size": .int(8), "seed": .int(0)]) { $1 },
+            settings: builtIn.union(generation).union(loading).union(quantizable).union(["samples_per_prompt", "batch_size"]), requiredSettings: [],
+            defaults: generationDefaults.merging(["samples_per_prompt": .int(4), "batch_size": .int(8), "seed": .int(0)]) { $1 }
+                .merging(loadingDefaults) { $1 }.merging(quantizableDefaults) { $1 },
             runner: runner("generate", perItem: true)),
         StageKindDescriptor(
             kind: .lmEval, summary: "lm-evaluation-harness benchmarks",
             inputs: [.init(.model)], outputs: ["results"], modelOutputs: [],
-            settings: builtIn.union(["max_length", "batch_size", "tasks", "num_fewshot", "limit", "task_dir"]), requiredSettings: ["tasks"],
-            defaults: ["batch_size": .int(1)], runner: runner("lm_eval", perItem: true)),
+            settings: builtIn.union(loading).union(["max_length", "batch_size", "tasks", "num_fewshot", "limit", "task_dir"]), requiredSettings: ["tasks"],
+            defaults: ["batch_size": .int(1)].merging(loadingDefaults) { $1 }, runner: runner("lm_eval", perItem: true)),
         StageKindDescriptor(
             kind: .diversity, summary: "output diversity: distinct-n, EAD, Sentence-BERT, NLI",
             inputs: [.init(.samples)], outputs: ["metrics"], modelOutputs: [], settings: builtIn.union(["metrics", "nli_model"]),
@@ -79,8 +91,8 @@ public enum StageKinds {
         StageKindDescriptor(
             kind: .judge, summary: "win rate against a baseline, by a reward model or an OpenAI-compatible endpoint",
             inputs: [.init(.samples), .init(.baseline), .init(.judgeModel, required: false)], outputs: ["metrics"], modelOutputs: [],
-            settings: builtIn.union(["judge", "judge_prompt", "endpoint_model"]), requiredSettings: [],
-            defaults: ["judge": .string("reward-model"), "judge_prompt": .string("summary"), "seed": .int(0)],
+            settings: builtIn.union(loading).union(["judge", "judge_prompt", "endpoint_model"]), requiredSettings: [],
+            defaults: ["judge": .string("reward-model"), "judge_prompt": .string("summary"), "seed": .int(0)].merging(loadingDefaults) { $1 },
             runner: runner("judge", underMetrics: true, perItem: true)),
         StageKindDescriptor(
             kind: .linguistic, summary: "linguistic features: sentence length, sentiment, part of speech, lemmas",
@@ -90,7 +102,8 @@ public enum StageKinds {
             runner: runner("linguistic", underMetrics: true)),
         StageKindDescriptor(
             kind: .merge, summary: "a LoRA chain merged into a full model", inputs: [.init(.model)], outputs: ["model"],
-            modelOutputs: ["model"], settings: builtIn, requiredSettings: [], defaults: ["seed": .int(0)], runner: runner("merge")),
+            modelOutputs: ["model"], settings: builtIn.union(loading), requiredSettings: [], defaults: ["seed": .int(0)].merging(loadingDefaults) { $1 },
+            runner: runner("merge")),
         StageKindDescriptor(
             kind: .tinyModel, summary: "a deterministic tiny Llama and reward model, built from a config", inputs: [],
             outputs: ["model", "reward_model"], modelOutputs: ["model", "reward_model"], settings: builtIn, requiredSettings: [],

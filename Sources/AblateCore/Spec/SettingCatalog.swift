@@ -50,6 +50,13 @@ public enum SettingCatalog {
         SettingDefinition(name: "kl_coef", type: .positiveNumber, summary: "PPO KL penalty coefficient"),
         SettingDefinition(name: "ppo_epochs", type: .positiveInteger, summary: "PPO optimisation epochs over each batch of rollouts"),
         SettingDefinition(name: "seed", type: .nonNegativeInteger, summary: "random seed"),
+        SettingDefinition(
+            name: "precision", type: .choice(["auto", "bf16", "fp16", "fp32"]),
+            summary: "the dtype weights load in and the trainer computes in (auto: bf16 on a GPU that has it, else fp32)"),
+        SettingDefinition(name: "gradient_checkpointing", type: .bool, summary: "recompute activations in the backward pass, to save memory"),
+        SettingDefinition(
+            name: "quantization", type: .choice(["none", "4bit", "8bit"]), summary: "load the base model quantised with bitsandbytes (QLoRA when training)"),
+        SettingDefinition(name: "attention", type: .choice(["sdpa", "flash_attention_2", "eager"]), summary: "the attention implementation"),
         SettingDefinition(name: "temperature", type: .nonNegativeNumber, summary: "sampling temperature"),
         SettingDefinition(name: "max_new_tokens", type: .positiveInteger, summary: "tokens generated per sample"),
         SettingDefinition(name: "n", type: .positiveInteger, summary: "candidates per prompt for best-of-N"),
