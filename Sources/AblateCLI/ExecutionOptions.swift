@@ -27,6 +27,9 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Seconds between SIGTERM and SIGKILL when a task is stopped.")
     var killGrace: Double = 10
 
+    @Option(help: ArgumentHelp("Memory of each GPU, e.g. 80G, to warn of tasks that will not fit (default: what nvidia-smi says, locally).", valueName: "size"))
+    var gpuMemory: String?
+
     @Flag(help: "Print events as JSON lines instead of progress.")
     var json = false
 
@@ -43,6 +46,7 @@ struct ExecutionOptions: ParsableArguments {
         guard killGrace.isFinite, killGrace >= 0, killGrace <= 86_400 else {
             throw ValidationError("--kill-grace must be a number of seconds from 0 to 86400, not \(killGrace)")
         }
+        _ = try GPUMemory.perDevice(flag: gpuMemory, probe: false)
     }
 
     func runOptions() async throws -> RunOptions {

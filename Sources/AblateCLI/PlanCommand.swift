@@ -25,12 +25,17 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Instead: say for each task of this run whether resuming it runs the task, and why.", valueName: "run"))
     var explain: String?
 
+    @Option(
+        help: ArgumentHelp("Memory of each GPU the tasks get (80G), to warn of tasks that will not fit (default: what nvidia-smi says).", valueName: "size"))
+    var gpuMemory: String?
+
     @OptionGroup var location: RunsLocation
 
     @OptionGroup(title: "Hugging Face Hub") var hub: HubOptions
 
     func validate() throws {
         if spec == nil && explain == nil { throw ValidationError("give a spec to plan, or --explain RUN") }
+        _ = try GPUMemory.perDevice(flag: gpuMemory, probe: false)
     }
 
     func run() throws {
@@ -43,11 +48,16 @@ struct PlanCommand: ParsableCommand {
             return
         }
         // The DAG alone never asks the hub: revisions resolve to the commits the cache holds.
-        let plan = try SpecOptions(spec: spec ?? "").compile(resolvingRevisionsWith: HubSettings.current(offline: true))
+        let hubSettings = HubSettings.current(offline: true)
+        let plan = try SpecOptions(spec: spec ?? "").compile(resolvingRevisionsWith: hubSettings)
+        let memory = MemoryPlanner(plan: plan, cacheDirectory: location.cacheDirectory ?? location.runsDirectory + "/.cache", hub: hubSettings)
+        if let perGPU = try GPUMemory.perDevice(flag: gpuMemory) {
+            for warning in memory.warnings(gpuMemory: perGPU) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        }
         switch format {
-        case .tree: print(PlanTreeRenderer().render(plan), terminator: "")
+        case .tree: print(PlanTreeRenderer(memory: memory.estimates).render(plan), terminator: "")
         case .json:
-            FileHandle.standardOutput.write(try PlanJSON.encode(plan))
+            FileHandle.standardOutput.write(try PlanJSON.encode(plan, memory: memory.estimates))
             print()
         case .dot: print(PlanGraphRenderer(.dot).render(plan), terminator: "")
         case .mermaid: print(PlanGraphRenderer(.mermaid).render(plan), terminator: "")

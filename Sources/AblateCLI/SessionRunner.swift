@@ -19,7 +19,14 @@ enum SessionRunner {
     static func execute(
         options: ExecutionOptions, observer: any RunObserver, open: (RunOptions) async throws -> RunSession
     ) async throws {
-        let session = try await open(try await options.runOptions())
+        let runOptions = try await options.runOptions()
+        let session = try await open(runOptions)
+        // The memory of this machine's GPUs says nothing of a cluster's.
+        let probe = session.runRecord.executor.kind == .local
+        if let perGPU = try GPUMemory.perDevice(flag: options.gpuMemory, probe: probe) {
+            let planner = MemoryPlanner(plan: session.plan, cacheDirectory: session.layout.cacheDirectory, hub: runOptions.hub)
+            for warning in planner.warnings(gpuMemory: perGPU) { observer.warning(warning) }
+        }
         if let live = observer as? LiveProgress {
             let layout = session.layout
             live.standardOutput = { layout.stdout($0) }

@@ -74,7 +74,20 @@ import Testing
 
     @Test func aTaskThatEndedWhileNoAblateWatchedIsTakenAsItEnded() throws {
         let (layout, group) = try runAndKillAblate()
-        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long")) && !Processes.isAlive(group) })
+        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long", attempt: 1)) && !Processes.isAlive(group) })
+        let resumed = try resume()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try expectRanOnce(layout)
+    }
+
+    @Test func anAttemptThatEndedBeforeItsStartWasRecordedIsTakenAsItEnded() throws {
+        let (layout, group) = try runAndKillAblate()
+        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long", attempt: 1)) && !Processes.isAlive(group) })
+        // As if ablate had died after starting the task and before writing its attempt down.
+        var record = try #require(try layout.readTaskRecord("long"))
+        record.attempts = []
+        record.state = .pending
+        try AtomicFile.writeJSON(record, to: layout.status("long"))
         let resumed = try resume()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try expectRanOnce(layout)

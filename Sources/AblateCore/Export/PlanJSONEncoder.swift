@@ -7,7 +7,8 @@ import Foundation
 /// time, each on a line of its own (which also keeps diffs of plans readable). Keys are
 /// sorted, so the same plan always gives the same bytes.
 public enum PlanJSON {
-    public static func encode(_ plan: Plan) throws -> Data {
+    /// `memory`: the GPU memory estimates of the tasks that have one, by task id (left out when none).
+    public static func encode(_ plan: Plan, memory: [String: MemoryEstimate] = [:]) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = Data()
@@ -21,6 +22,7 @@ public enum PlanJSON {
         try field("axes", plan.axes)
         try field("counts", plan.counts)
         try field("formatVersion", plan.formatVersion)
+        if !memory.isEmpty { try field("memory", memory) }
         try field("specFile", plan.specFile)
         try field("study", plan.study)
         try list("tasks", plan.tasks, into: &data, encoder: encoder)

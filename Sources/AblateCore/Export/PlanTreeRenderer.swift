@@ -1,7 +1,12 @@
 /// The plan as a person reads it in a terminal: a summary, then every task with its
 /// dependencies, resources and exact command line.
 public struct PlanTreeRenderer {
-    public init() {}
+    /// The GPU memory estimates of the tasks that have one, by task id.
+    public var memory: [String: MemoryEstimate]
+
+    public init(memory: [String: MemoryEstimate] = [:]) {
+        self.memory = memory
+    }
 
     public func render(_ plan: Plan) -> String {
         let counts = plan.counts
@@ -18,6 +23,7 @@ public struct PlanTreeRenderer {
                 lines.append("  \(index == dependencies.count - 1 ? "└─" : "├─") needs \(dependency)")
             }
             lines.append("  resources: \(task.resources.summary)\(task.retries > 0 ? " retries=\(task.retries)" : "")")
+            if let estimate = memory[task.id] { lines.append("  memory:    \(estimate.summary)") }
             lines.append("  variants:  \(task.variants.count)")
             if let checkpoint = task.checkpoint {
                 lines.append("  checkpoints: \(checkpoint.summary); a retry or resume continues from the newest")

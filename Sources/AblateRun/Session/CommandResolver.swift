@@ -46,7 +46,8 @@ struct CommandResolver {
         return environment
     }
 
-    func request(for task: PlannedTask, gpus: [String]?) -> LaunchRequest {
+    /// The launch of `task`'s attempt number `attempt` (numbered across the run's sessions).
+    func request(for task: PlannedTask, attempt: Int, gpus: [String]?) -> LaunchRequest {
         var environment = standardEnvironment(for: task.id, hubAccess: task.hubAccess, gpus: gpus, cpus: task.resources.cpus)
         if task.kind.descriptor.keepsProgressAcrossAttempts { environment["ABLATE_CHECKPOINT_DIR"] = layout.checkpoints(task.id) }
         if let checkpoint = task.checkpoint {
@@ -59,7 +60,8 @@ struct CommandResolver {
         return LaunchRequest(
             name: task.id, arguments: task.command.arguments.map { resolve($0, for: task.id) }, environment: environment,
             workingDirectory: layout.taskDirectory(task.id), standardOutput: layout.stdout(task.id),
-            standardError: layout.stderr(task.id), exitRecord: layout.exitRecord(task.id), batchScript: layout.batchScript(task.id), placement: task.placement,
+            standardError: layout.stderr(task.id), exitRecord: layout.exitRecord(task.id, attempt: attempt), batchScript: layout.batchScript(task.id),
+            placement: task.placement,
             resources: task.resources, checkpointsOnSignal: task.checkpoint != nil)
     }
 }

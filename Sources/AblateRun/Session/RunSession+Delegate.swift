@@ -39,7 +39,9 @@ extension RunSession: SchedulerDelegate {
             observer?.warning(
                 "\(id): its checkpoints were of an earlier version of the task (its fingerprint changed): discarded, it starts from the beginning")
         }
-        let request = resolver.request(for: task, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
+        // The number the attempt gets when it starts below (attempts are numbered across sessions).
+        let number = (record(of: id)?.lastAttempt?.number ?? 0) + 1
+        let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
         // The record is written once the process exists and its group id is known (`started`).
         try transition(id, .attemptStarted, persist: false)

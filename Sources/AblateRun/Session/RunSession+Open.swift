@@ -54,15 +54,22 @@ extension RunSession {
         let onDisk = try target.previousRecords()
         var previous = onDisk
         let fingerprints = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) })
-        // An ablate that died between starting a local task and recording its group left a
-        // supervisor that only its command line names: its attempt is recorded now, to be
-        // followed (or stopped, when the task changed) like any other.
+        // An ablate that died between starting a local task and recording its group left an
+        // attempt that only its supervisor's command line, or the exit record it wrote, names:
+        // it is recorded now, to be followed (or stopped, when the task changed) like any other.
         let supervisors = SupervisorProgram.running()
         for (id, record) in previous where !record.state.isDone {
-            guard let group = supervisors[layout.exitRecord(id)], record.lastAttempt?.pid != group else { continue }
-            var found = record
-            if record.state != .running || record.lastAttempt?.endedAt != nil { found = try store.transition(found, .attemptStarted, runID: run.id) }
-            previous[id] = try store.transition(found, .launched(.processGroup(group, exitRecord: layout.exitRecord(id))), runID: run.id)
+            let last = record.lastAttempt
+            let startedUnlaunched = record.state == .running && last?.endedAt == nil && last?.handle == nil ? last?.number : nil
+            for number in [startedUnlaunched, (last?.number ?? 0) + 1].compactMap({ $0 }) {
+                let exitRecord = layout.exitRecord(id, attempt: number)
+                let group = supervisors[exitRecord]
+                guard group != nil || FileManager.default.fileExists(atPath: exitRecord) else { continue }
+                let found = number == startedUnlaunched ? record : try store.transition(record, .attemptStarted, runID: run.id)
+                // A supervisor that has ended is known by its record alone.
+                previous[id] = try store.transition(found, .launched(.processGroup(group ?? 0, exitRecord: exitRecord)), runID: run.id)
+                break
+            }
         }
         for (id, record) in previous where record.state == .running {
             // An attempt of an unchanged task that the executor can follow is adopted rather

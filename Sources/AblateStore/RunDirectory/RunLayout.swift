@@ -46,8 +46,9 @@ public struct RunLayout: Sendable {
     public func stdout(_ task: String) -> String { taskDirectory(task) + "/stdout.log" }
     public func stderr(_ task: String) -> String { taskDirectory(task) + "/stderr.log" }
     public func metrics(_ task: String) -> String { taskDirectory(task) + "/metrics.json" }
-    /// How a local attempt ended, as its supervisor recorded it (`ExitRecord`).
-    public func exitRecord(_ task: String) -> String { taskDirectory(task) + "/exit.json" }
+    /// How a local attempt ended, as its supervisor recorded it (`ExitRecord`): one file per
+    /// attempt number, so that an attempt whose start was never recorded is still found.
+    public func exitRecord(_ task: String, attempt: Int) -> String { taskDirectory(task) + "/exit-\(attempt).json" }
     /// The batch script a Slurm job of the task runs.
     public func batchScript(_ task: String) -> String { taskDirectory(task) + "/job.sh" }
     /// Where the task writes while it runs; afterwards a link into the cache.

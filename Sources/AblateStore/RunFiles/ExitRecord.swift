@@ -1,4 +1,4 @@
-/// `tasks/<task>/exit.json`: how a local attempt ended, written by ablate-supervisor (at once,
+/// `tasks/<task>/exit-<attempt>.json`: how a local attempt ended, written by ablate-supervisor (at once,
 /// by rename) when the task's process ends, so that an ablate that was not there when it ended
 /// still learns it. One of `exitCode` and `signal` is set.
 public struct ExitRecord: Codable, Hashable, Sendable {

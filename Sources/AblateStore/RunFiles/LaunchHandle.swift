@@ -26,6 +26,7 @@ public enum LaunchHandle: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .processGroup(let group, let exitRecord?) where group <= 1: return "the attempt recorded in \(exitRecord)"
         case .processGroup(let group, _): return "process group \(group)"
         case .slurmJob(let job): return "Slurm job \(job)"
         }

@@ -1,0 +1,90 @@
+import AblateCore
+import AblateStore
+import Foundation
+
+/// Finds the `config.json` of the models a task loads, before the task runs: a local model
+/// directory, a hub model's snapshot in the Hugging Face cache (at the commit the plan pinned), or
+/// the cached outputs of the task that made it; a LoRA adapter is followed down to its base.
+struct ModelConfigLocator {
+    let plan: Plan
+    let cache: TaskCache
+    let hub: HubSettings
+    private let tasks: [String: PlannedTask]
+
+    init(plan: Plan, cache: TaskCache, hub: HubSettings) {
+        self.plan = plan
+        self.cache = cache
+        self.hub = hub
+        tasks = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
+    }
+
+    /// The shapes of the task's model inputs that can be read now, by role.
+    func shapes(of task: PlannedTask) -> [InputRole: ModelShape] {
+        var shapes: [InputRole: ModelShape] = [:]
+        let arguments = task.command.arguments
+        for role in [InputRole.model, .referenceModel, .rewardModel, .judgeModel] {
+            let flag = "--" + role.rawValue.replacingOccurrences(of: "_", with: "-")
+            guard let index = arguments.firstIndex(where: { $0.parts == [.literal(flag)] }), index + 1 < arguments.count,
+                let path = self.path(of: arguments[index + 1]), let shape = shape(at: path)
+            else { continue }
+            shapes[role] = shape
+        }
+        return shapes
+    }
+
+    /// Where an argument points, when it is a path that exists before the task runs.
+    private func path(of argument: CommandArgument) -> String? {
+        var text = ""
+        for part in argument.parts {
+            switch part {
+            case .literal(let literal): text += literal
+            case .localPath(let path): text += path
+            case .taskOutput(let producer, let output):
+                guard let task = tasks[producer] else { return nil }
+                if task.hubAccess == .online {
+                    guard let snapshot = snapshot(ofFetch: task) else { return nil }
+                    text += snapshot
+                } else {
+                    text += cache.outputs(task.fingerprint) + "/" + output
+                }
+            case .hubSnapshot(let repository):
+                guard let snapshot = snapshot(repository.id) else { return nil }
+                text += snapshot
+            case .outputDirectory: return nil
+            }
+        }
+        return text
+    }
+
+    /// A fetch task's snapshot in the hub cache, at the commit it fetches.
+    private func snapshot(ofFetch task: PlannedTask) -> String? {
+        guard case .string(let repository)? = task.settings["repository"] else { return nil }
+        if case .string(let commit)? = task.settings["commit"] { return folder(repository) + "/snapshots/" + commit }
+        return snapshot(repository)
+    }
+
+    /// A hub model's snapshot at the commit the cache's `main` names.
+    private func snapshot(_ repository: String) -> String? {
+        let folder = folder(repository)
+        guard let commit = try? String(contentsOfFile: folder + "/refs/main", encoding: .utf8) else { return nil }
+        return folder + "/snapshots/" + commit.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func folder(_ repository: String) -> String {
+        hub.hubCache + "/models--" + repository.replacingOccurrences(of: "/", with: "--")
+    }
+
+    /// The shape of the model at `path`, following adapters (`adapter_config.json`) to their base.
+    private func shape(at path: String) -> ModelShape? {
+        var current = path
+        for _ in 0..<16 {
+            if let data = FileManager.default.contents(atPath: current + "/config.json") { return ModelShape(configJSON: data) }
+            guard let data = FileManager.default.contents(atPath: current + "/adapter_config.json"),
+                let adapter = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let base = adapter["base_model_name_or_path"] as? String
+            else { return nil }
+            guard let next = base.hasPrefix("/") ? base : snapshot(base) else { return nil }
+            current = next
+        }
+        return nil
+    }
+}

@@ -1,0 +1,40 @@
+import AblateTestSupport
+import Foundation
+import Testing
+
+/// `ablate plan` shows each task's GPU memory estimate when its model's config can be read, and
+/// warns of a task that will not fit the GPUs it gets.
+struct MemoryPlanTests {
+    @Test func planShowsTheEstimateAndWarnsOfATaskThatDoesNotFit() throws {
+        let directory = NSTemporaryDirectory() + "ablate-memory-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/llama", withIntermediateDirectories: true)
+        // Llama-2-7B's sizes; no weights are needed to plan.
+        try
+            #"{"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000, "hidden_act": "silu", "tie_word_embeddings": false}"#
+            .write(toFile: directory + "/llama/config.json", atomically: true, encoding: .utf8)
+        try (#"{"prompt": "a", "chosen": "b", "rejected": "c"}"# + "\n").write(toFile: directory + "/pairs.jsonl", atomically: true, encoding: .utf8)
+        try """
+        ablate: 1
+        name: memory
+        models: {llama: {path: llama}}
+        datasets: {pairs: {path: pairs.jsonl, format: preference}}
+        stages:
+          lora: {kind: dpo, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512, lora: {r: 8, alpha: 16}, resources: {gpus: 1}}
+          full: {kind: dpo, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512, resources: {gpus: 1}}
+        """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
+
+        let plan = try CLIRunner.run(["plan", "study.yaml", "--gpu-memory", "80G"], in: directory)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("  memory:    about 17.8 GiB per GPU (bf16): weights 12.6 GiB"), "\(plan.stdout)")
+        let warnings = plan.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
+        #expect(warnings.count == 1, "only the full fine-tuning does not fit: \(plan.stderr)")
+        #expect(
+            warnings.first?.hasPrefix("warning: full: about ") == true && warnings.first?.contains(" needed per GPU, 80.0 GiB per GPU: use LoRA") == true,
+            "\(plan.stderr)")
+
+        let json = try CLIRunner.run(["plan", "study.yaml", "--format", "json"], in: directory)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let memory = try #require(object["memory"] as? [String: Any])
+        #expect(Set(memory.keys) == ["lora", "full"])
+    }
+}
