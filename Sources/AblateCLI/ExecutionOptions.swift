@@ -46,10 +46,18 @@ struct ExecutionOptions: ParsableArguments {
         guard killGrace.isFinite, killGrace >= 0, killGrace <= 86_400 else {
             throw ValidationError("--kill-grace must be a number of seconds from 0 to 86400, not \(killGrace)")
         }
-        _ = try GPUMemory.perDevice(flag: gpuMemory, probe: false)
+        if let gpuMemory { _ = try LocalGPUs.memory(flag: gpuMemory) }
     }
 
-    func runOptions() async throws -> RunOptions {
+    /// The memory of each GPU tasks get, for the memory warnings: `--gpu-memory`, which holds
+    /// for any executor, or what this machine's nvidia-smi says, which holds for local runs only.
+    struct GPUMemory {
+        var bytes: Int64
+        var measuredHere: Bool
+    }
+
+    /// The run's options, and the GPUs' memory when it is known; nvidia-smi is asked at most once.
+    func runOptions() async throws -> (RunOptions, GPUMemory?) {
         let cpus = cpus ?? ProcessInfo.processInfo.activeProcessorCount
         var memoryMB = Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)
         if let memory {
@@ -59,27 +67,24 @@ struct ExecutionOptions: ParsableArguments {
             memoryMB = megabytes
         }
         guard (jobs ?? 1) >= 1, cpus >= 1 else { throw ValidationError("--jobs and --cpus must be at least 1") }
-        let devices = try await gpuDevices()
-        return RunOptions(
+        let local = gpus == nil || gpuMemory == nil ? await LocalGPUs.query() : LocalGPUs()
+        let devices = try gpus.map(Self.devices) ?? local.devices
+        let memory =
+            try gpuMemory.map { GPUMemory(bytes: try LocalGPUs.memory(flag: $0), measuredHere: false) }
+            ?? local.memory.map { GPUMemory(bytes: $0, measuredHere: true) }
+        let options = RunOptions(
             runsDirectory: location.runsDirectory, cacheDirectory: location.cacheDirectory,
             limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices), clusterJobs: jobs ?? RunOptions.defaultClusterJobs,
             scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides(),
             hub: hub.settings, supervisor: .beside(executable: Bundle.main.executablePath ?? CommandLine.arguments[0]))
+        return (options, memory)
     }
 
-    private func gpuDevices() async throws -> [String] {
-        if let gpus {
-            let devices = gpus.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard Set(devices).count == devices.count else { throw ValidationError("--gpus names a device twice: \(gpus)") }
-            return devices
-        }
-        guard
-            let result = try? await run(
-                .name("nvidia-smi"), arguments: ["--query-gpu=index", "--format=csv,noheader"], output: .string(limit: 1 << 16),
-                error: .discarded),
-            result.terminationStatus.isSuccess
-        else { return [] }
-        return result.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// The devices `--gpus 0,1` names.
+    private static func devices(_ gpus: String) throws -> [String] {
+        let devices = gpus.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard Set(devices).count == devices.count else { throw ValidationError("--gpus names a device twice: \(gpus)") }
+        return devices
     }
 }
 

@@ -1,10 +1,11 @@
 import AblateCore
 import AblateRun
+import AblateStore
 import ArgumentParser
 import Foundation
 
 /// `ablate plan SPEC`: the DAG of tasks a study compiles to, with their commands.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show the DAG a study compiles to: every task, its dependencies, resources and command.",
@@ -35,10 +36,10 @@ struct PlanCommand: ParsableCommand {
 
     func validate() throws {
         if spec == nil && explain == nil { throw ValidationError("give a spec to plan, or --explain RUN") }
-        _ = try GPUMemory.perDevice(flag: gpuMemory, probe: false)
+        if let gpuMemory { _ = try LocalGPUs.memory(flag: gpuMemory) }
     }
 
-    func run() throws {
+    func run() async throws {
         if let explain {
             let directory = try RunLocator.find(explain, runsDirectory: location.runsDirectory)
             let target = try ResumeTarget(runDirectory: directory, specOverride: spec, cacheDirectory: location.cacheDirectory, hub: hub.settings)
@@ -50,8 +51,10 @@ struct PlanCommand: ParsableCommand {
         // The DAG alone never asks the hub: revisions resolve to the commits the cache holds.
         let hubSettings = HubSettings.current(offline: true)
         let plan = try SpecOptions(spec: spec ?? "").compile(resolvingRevisionsWith: hubSettings)
-        let memory = MemoryPlanner(plan: plan, cacheDirectory: location.cacheDirectory ?? location.runsDirectory + "/.cache", hub: hubSettings)
-        if let perGPU = try GPUMemory.perDevice(flag: gpuMemory) {
+        let memory = MemoryPlanner(
+            plan: plan, cacheDirectory: RunLayout.cacheDirectory(runsDirectory: location.runsDirectory, override: location.cacheDirectory), hub: hubSettings)
+        let perGPU = try gpuMemory.map(LocalGPUs.memory)
+        if let perGPU = perGPU == nil ? await LocalGPUs.query().memory : perGPU {
             for warning in memory.warnings(gpuMemory: perGPU) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         }
         switch format {

@@ -19,13 +19,12 @@ enum SessionRunner {
     static func execute(
         options: ExecutionOptions, observer: any RunObserver, open: (RunOptions) async throws -> RunSession
     ) async throws {
-        let runOptions = try await options.runOptions()
+        let (runOptions, gpuMemory) = try await options.runOptions()
         let session = try await open(runOptions)
         // The memory of this machine's GPUs says nothing of a cluster's.
-        let probe = session.runRecord.executor.kind == .local
-        if let perGPU = try GPUMemory.perDevice(flag: options.gpuMemory, probe: probe) {
+        if let gpuMemory, !gpuMemory.measuredHere || session.runRecord.executor.kind == .local {
             let planner = MemoryPlanner(plan: session.plan, cacheDirectory: session.layout.cacheDirectory, hub: runOptions.hub)
-            for warning in planner.warnings(gpuMemory: perGPU) { observer.warning(warning) }
+            for warning in planner.warnings(gpuMemory: gpuMemory.bytes) { observer.warning(warning) }
         }
         if let live = observer as? LiveProgress {
             let layout = session.layout

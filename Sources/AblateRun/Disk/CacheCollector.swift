@@ -31,6 +31,13 @@ public struct CacheCollection: Sendable {
         public var bytes: Int64
         /// The run and task that produced it, when the entry is complete.
         public var origin: CacheOrigin?
+
+        /// The entry of `fingerprint` (64 hex digits) as it stands in `cache`.
+        init(_ fingerprint: String, in cache: TaskCache) {
+            self.fingerprint = fingerprint
+            bytes = DiskUsage.bytes(at: cache.directory + "/" + fingerprint)
+            origin = cache.entry(forValue: fingerprint)?.origin
+        }
     }
 
     /// A task's checkpoint folder in a run that is not kept.
@@ -54,7 +61,7 @@ public enum CacheCollector {
     /// What gc would free under `policy`; reads only.
     public static func plan(runsDirectory: String, cacheDirectory: String?, policy: KeepPolicy) -> CacheCollection {
         let runs = StoredRun.all(in: runsDirectory, cacheDirectory: cacheDirectory)
-        let cache = TaskCache(directory: cacheDirectory ?? runsDirectory + "/.cache")
+        let cache = TaskCache(runsDirectory: runsDirectory, override: cacheDirectory)
         var latestRank: [String: Int] = [:]
         for (rank, run) in Dictionary(grouping: runs, by: \.record.study).values.flatMap({ $0.reversed().enumerated() }) {
             latestRank[run.layout.runDirectory] = rank
@@ -72,11 +79,7 @@ public enum CacheCollector {
             if reasons.isEmpty { notKept.append(run) } else { kept.append(.init(run: run, reasons: reasons)) }
         }
         let needed = Set(kept.flatMap { $0.run.plannedTasks().map(\.fingerprint.value) })
-        let entries = cache.fingerprints().filter { !needed.contains($0) }.map { fingerprint in
-            CacheCollection.Entry(
-                fingerprint: fingerprint, bytes: DiskUsage.bytes(at: cache.directory + "/" + fingerprint),
-                origin: cache.entry(forValue: fingerprint)?.origin)
-        }
+        let entries = cache.fingerprints().filter { !needed.contains($0) }.map { CacheCollection.Entry($0, in: cache) }
         let checkpoints = notKept.flatMap { run in
             run.plannedTasks().compactMap { task -> CacheCollection.Checkpoints? in
                 let path = run.layout.checkpoints(task.id)
@@ -91,10 +94,9 @@ public enum CacheCollector {
     /// exclusively, so that no run uses the cache meanwhile: throws `DiskCommandError.cacheInUse`
     /// naming the active runs when one does and `wait` is false.
     public static func collect(_ collection: CacheCollection, runsDirectory: String, cacheDirectory: String?, wait: Bool) throws -> Int64 {
-        let directory = cacheDirectory ?? runsDirectory + "/.cache"
-        let lock = try exclusiveLock(cacheDirectory: directory, runsDirectory: runsDirectory, wait: wait)
+        let cache = TaskCache(runsDirectory: runsDirectory, override: cacheDirectory)
+        let lock = try exclusiveLock(cacheDirectory: cache.directory, runsDirectory: runsDirectory, wait: wait)
         defer { lock.release() }
-        let cache = TaskCache(directory: directory)
         var freed: Int64 = 0
         for entry in collection.entries { freed += try cache.removeEntry(entry.fingerprint) }
         for checkpoints in collection.checkpoints {

@@ -33,7 +33,7 @@ public struct DiskUsageReport: Sendable {
 
     /// Measures the runs under `runsDirectory`, or only `only` (with its stages).
     public init(runsDirectory: String, cacheDirectory: String?, only: StoredRun?) {
-        let cache = TaskCache(directory: cacheDirectory ?? runsDirectory + "/.cache")
+        let cache = TaskCache(runsDirectory: runsDirectory, override: cacheDirectory)
         let all = StoredRun.all(in: runsDirectory, cacheDirectory: cacheDirectory)
         let plans = Dictionary(uniqueKeysWithValues: all.map { ($0.layout.runDirectory, $0.plannedTasks()) })
         var users: [String: Int] = [:]

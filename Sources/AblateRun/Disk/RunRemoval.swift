@@ -14,15 +14,11 @@ public struct RunRemoval: Sendable {
     /// What removing the run frees; reads only.
     public init(run: StoredRun, runsDirectory: String, cacheDirectory: String?) {
         self.run = run
-        let cache = TaskCache(directory: cacheDirectory ?? runsDirectory + "/.cache")
+        let cache = TaskCache(runsDirectory: runsDirectory, override: cacheDirectory)
         let others = StoredRun.all(in: runsDirectory, cacheDirectory: cacheDirectory).filter { $0.layout.runDirectory != run.layout.runDirectory }
         let neededElsewhere = Set(others.flatMap { $0.plannedTasks().map(\.fingerprint.value) })
         let own = Set(run.plannedTasks().map(\.fingerprint.value)).subtracting(neededElsewhere)
-        entries = own.sorted().filter { FileManager.default.fileExists(atPath: cache.directory + "/" + $0) }.map { fingerprint in
-            CacheCollection.Entry(
-                fingerprint: fingerprint, bytes: DiskUsage.bytes(at: cache.directory + "/" + fingerprint),
-                origin: cache.entry(forValue: fingerprint)?.origin)
-        }
+        entries = own.sorted().filter { FileManager.default.fileExists(atPath: cache.directory + "/" + $0) }.map { CacheCollection.Entry($0, in: cache) }
         runBytes = DiskUsage.bytes(at: run.layout.runDirectory)
     }
 
@@ -36,10 +32,9 @@ public struct RunRemoval: Sendable {
             throw DiskCommandError.runActive("\(run.record.study)/\(run.record.id)")
         }
         defer { runLock.release() }
-        let directory = cacheDirectory ?? runsDirectory + "/.cache"
-        let cacheLock = try CacheCollector.exclusiveLock(cacheDirectory: directory, runsDirectory: runsDirectory, wait: wait)
+        let cache = TaskCache(runsDirectory: runsDirectory, override: cacheDirectory)
+        let cacheLock = try CacheCollector.exclusiveLock(cacheDirectory: cache.directory, runsDirectory: runsDirectory, wait: wait)
         defer { cacheLock.release() }
-        let cache = TaskCache(directory: directory)
         var freed: Int64 = 0
         for entry in entries { freed += try cache.removeEntry(entry.fingerprint) }
         freed += DiskUsage.bytes(at: run.layout.runDirectory)

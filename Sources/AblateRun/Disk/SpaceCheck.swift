@@ -9,10 +9,20 @@ import Foundation
 /// Whether there is room on the disk for a task to start: the space its outputs will take,
 /// estimated from what the same stage wrote before (its other tasks in this run), or, for a
 /// kind that writes a whole model, the size of the model it reads; against the free space where
-/// its outputs go.
-struct SpaceCheck {
-    let layout: RunLayout
-    let cache: TaskCache
+/// its outputs go. One per session: each completed output is measured once (it no longer
+/// changes), so that a task's start does not walk its stage's outputs again.
+final class SpaceCheck: @unchecked Sendable {
+    private let cache: TaskCache
+    private let tasksByStage: [String: [PlannedTask]]
+    private let tasksByID: [String: PlannedTask]
+    private let lock = NSLock()
+    private var measured: [String: Int64] = [:]
+
+    init(plan: Plan, cache: TaskCache) {
+        self.cache = cache
+        tasksByStage = Dictionary(grouping: plan.tasks, by: \.stage)
+        tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
+    }
 
     /// The bytes a task needs, and what the estimate comes from; nil when nothing tells.
     struct Estimate {
@@ -30,19 +40,27 @@ struct SpaceCheck {
         return Int64(stats.f_bavail) * Int64(stats.f_frsize)
     }
 
-    /// The estimate for `task`, given the plan's other tasks and which of them are done.
-    func estimate(for task: PlannedTask, plan: Plan, isDone: (String) -> Bool) -> Estimate? {
-        let siblings = plan.tasks.filter { $0.stage == task.stage && $0.id != task.id && isDone($0.id) }
+    /// The estimate for `task`, given which of the plan's tasks are done.
+    func estimate(for task: PlannedTask, isDone: (String) -> Bool) -> Estimate? {
+        let siblings = (tasksByStage[task.stage] ?? []).filter { $0.id != task.id && isDone($0.id) }
         let largest = siblings.compactMap { sibling -> (String, Int64)? in
-            let bytes = DiskUsage.bytes(at: cache.outputs(sibling.fingerprint))
+            let bytes = size(of: sibling)
             return bytes > 0 ? (sibling.id, bytes) : nil
         }.max { $0.1 < $1.1 }
         if let (sibling, bytes) = largest { return Estimate(bytes: bytes, basis: "the size of \(sibling)'s outputs") }
         guard Self.writesWholeModel(task.kind), let model = task.inputs.first(where: { $0.role == InputRole.model.rawValue }),
-            case .task(let producer, _) = model.source, let source = plan.tasks.first(where: { $0.id == producer })
+            case .task(let producer, _) = model.source, let source = tasksByID[producer]
         else { return nil }
-        let bytes = DiskUsage.bytes(at: cache.outputs(source.fingerprint))
+        let bytes = size(of: source)
         return bytes > 0 ? Estimate(bytes: bytes, basis: "the size of the model it reads, \(producer)'s outputs") : nil
+    }
+
+    /// The bytes of a done task's cached outputs, measured the first time they are asked for.
+    private func size(of task: PlannedTask) -> Int64 {
+        if let known = lock.withLock({ measured[task.fingerprint.value] }) { return known }
+        let bytes = DiskUsage.bytes(at: cache.outputs(task.fingerprint))
+        lock.withLock { measured[task.fingerprint.value] = bytes }
+        return bytes
     }
 
     /// Kinds whose outputs are a full copy of the model they read.

@@ -19,7 +19,10 @@ public final class Scheduler: Sendable {
         registry: ProcessRegistry, delegate: any SchedulerDelegate
     ) {
         self.tasks = Dictionary(uniqueKeysWithValues: tasks.map { ($0.id, $0) })
-        self.order = Self.criticalPathOrder(tasks)
+        // Attempts being adopted already run: they take their slots and devices first.
+        let order = Self.criticalPathOrder(tasks)
+        let adopted = Set(tasks.filter { $0.adopting != nil }.map(\.id))
+        self.order = order.filter(adopted.contains) + order.filter { !adopted.contains($0) }
         self.limits = limits
         self.launcher = launcher
         self.options = options
@@ -46,11 +49,7 @@ public final class Scheduler: Sendable {
             while true {
                 let stopping = registry.isInterrupted || (failed && !options.keepGoing)
                 if !stopping {
-                    // Attempts being adopted already run: they take their slots and devices first.
-                    let ready = state.readyInOrder()
-                    let adoptedFirst =
-                        ready.filter { attempts[$0] == nil && tasks[$0]?.adopting != nil } + ready.filter { attempts[$0] != nil || tasks[$0]?.adopting == nil }
-                    for id in adoptedFirst {
+                    for id in state.readyInOrder() {
                         guard pool.hasFreeSlot else { break }
                         let devices = attempts[id] == nil ? tasks[id]?.adoptedDevices : nil
                         guard let task = tasks[id], let allocation = pool.acquire(task.resources, devices: devices) else { continue }

@@ -61,7 +61,6 @@ public struct SupervisorProgram: Sendable, Hashable {
 
     /// The record the supervisor wrote, once it has.
     static func readExit(_ path: String) -> ExitRecord? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try? AtomicFile.readJSON(ExitRecord.self, from: path)
+        try? AtomicFile.readJSON(ExitRecord.self, from: path)
     }
 }

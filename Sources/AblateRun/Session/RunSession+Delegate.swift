@@ -5,7 +5,7 @@ import Foundation
 extension RunSession: SchedulerDelegate {
     public func waitForRoom(task id: String) async {
         guard let task = tasksByID[id],
-            let estimate = SpaceCheck(layout: layout, cache: cache).estimate(for: task, plan: plan, isDone: { self.record(of: $0)?.state.isDone == true })
+            let estimate = spaceCheck.estimate(for: task, isDone: { self.record(of: $0)?.state.isDone == true })
         else { return }
         let needed = Int64(Double(estimate.bytes) * SpaceCheck.margin)
         var waited = false

@@ -21,6 +21,8 @@ public final class RunSession: @unchecked Sendable {
     let resolver: CommandResolver
     let observer: (any RunObserver)?
     let tasksByID: [String: PlannedTask]
+    /// Whether a task's outputs fit on the disk before it starts.
+    let spaceCheck: SpaceCheck
     /// The run's id and study, fixed for the session (the record around them changes).
     let runID: String
     let study: String
@@ -50,6 +52,7 @@ public final class RunSession: @unchecked Sendable {
         self.runtime = runtime
         registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
+        spaceCheck = SpaceCheck(plan: plan, cache: cache)
         tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
         resolver = CommandResolver(
             layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }),

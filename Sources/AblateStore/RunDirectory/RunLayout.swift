@@ -11,7 +11,12 @@ public struct RunLayout: Sendable {
         self.runsDirectory = runsDirectory
         self.study = study
         self.runID = runID
-        self.cacheDirectory = cacheDirectory ?? runsDirectory + "/.cache"
+        self.cacheDirectory = Self.cacheDirectory(runsDirectory: runsDirectory, override: cacheDirectory)
+    }
+
+    /// The shared cache: `override` (`--cache-dir`), else `<runs>/.cache`.
+    public static func cacheDirectory(runsDirectory: String, override: String?) -> String {
+        override ?? runsDirectory + "/.cache"
     }
 
     /// The layout of an existing run directory (`Runs/<study>/<run-id>`).

@@ -19,6 +19,11 @@ public struct TaskCache: Sendable {
         self.directory = directory
     }
 
+    /// The cache of the runs under `runsDirectory`, or the one `--cache-dir` names.
+    public init(runsDirectory: String, override: String?) {
+        self.init(directory: RunLayout.cacheDirectory(runsDirectory: runsDirectory, override: override))
+    }
+
     public func entryDirectory(_ fingerprint: Fingerprint) -> String { directory + "/" + fingerprint.value }
     public func outputs(_ fingerprint: Fingerprint) -> String { entryDirectory(fingerprint) + "/outputs" }
     private func entryFile(_ fingerprint: Fingerprint) -> String { entryDirectory(fingerprint) + "/entry.json" }
