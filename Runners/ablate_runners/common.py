@@ -11,8 +11,14 @@ class RunnerError(Exception):
 
 
 def fail(message):
-    """Prints the cause on one line and exits with status 1."""
-    print(f"error: {message}", file=sys.stderr)
+    """Prints the cause on one line and exits with status 1. On one rank of a multi-process stage
+    (torchrun gives it TORCHELASTIC_ERROR_FILE), the cause is also recorded in torch's error file,
+    so that the launcher names it."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    if os.environ.get("TORCHELASTIC_ERROR_FILE"):
+        from torch.distributed.elastic.multiprocessing.errors import ErrorHandler
+
+        ErrorHandler().record_exception(RunnerError(message))
     sys.exit(1)
 
 

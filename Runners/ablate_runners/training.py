@@ -24,6 +24,15 @@ train() continues from the newest that does, and the metric series continues fro
 SIGTERM (a local time limit, a cancel) or SIGUSR2 (Slurm's warning before a job's time limit, from
 `--signal=B:USR2@120`) makes the runner save a checkpoint at the next step's end and exit with
 CHECKPOINTED_EXIT, so that the next attempt continues from there.
+
+Several processes (ablate_runners.launch, one per GPU): the Trainer shards the data over the ranks
+and, as --distributed-strategy says, keeps a replica per rank (ddp), shards weights, gradients and
+optimizer states (fsdp: full_shard auto_wrap, --distributed-config an FSDP config file) or hands the
+model to DeepSpeed (--distributed-config its JSON, required). Only rank 0 writes the model's
+tokenizer and base record, the metric series and the final metrics (the Trainer itself saves the
+model and checkpoints from rank 0, gathering shards as the strategy needs). A signal reaches every
+rank; the ranks agree at each step's end whether any was signalled, so that all of them save the
+same checkpoint and stop at the same step, and they exit together once it is complete.
 """
 
 import json
@@ -38,6 +47,7 @@ from .data import add_dataset_arguments
 from .models import load_model, record_base
 from .precision import add_loading_arguments, from_pretrained_options, loading_for, mixed_precision_flags
 
+STRATEGIES = ("ddp", "fsdp", "deepspeed")
 # Non-reentrant checkpointing, which PyTorch recommends and which needs no input gradients.
 CHECKPOINTING_KWARGS = {"use_reentrant": False}
 
@@ -64,6 +74,8 @@ def add_training_arguments(parser, data=True, quantization=True):
     parser.add_argument("--gradient-accumulation-steps", type=int)
     parser.add_argument("--warmup-ratio", type=float)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--distributed-strategy", choices=STRATEGIES, help="how several processes share the training (with ablate_runners.launch)")
+    parser.add_argument("--distributed-config", help="the FSDP config file (fsdp) or DeepSpeed JSON (deepspeed)")
     parser.add_argument("--output", required=True, help="the task's output directory; the model goes to OUTPUT/model")
 
 
@@ -145,7 +157,57 @@ def trainer_options(arguments, loading):
         options.update(output_dir=policy.directory, save_strategy="steps", save_steps=policy.steps or 10**12, save_total_limit=policy.keep)
     if arguments.learning_rate is not None:
         options["learning_rate"] = arguments.learning_rate
+    options.update(distributed_options(arguments))
     return options
+
+
+def distributed_options(arguments):
+    """The TrainingArguments fields of --distributed-strategy (none for a single process)."""
+    strategy, config = getattr(arguments, "distributed_strategy", None), getattr(arguments, "distributed_config", None)
+    if strategy == "deepspeed":
+        if not config:
+            raise RunnerError("--distributed-strategy deepspeed needs --distributed-config, a DeepSpeed JSON file "
+                              "(distributed.config in the spec)")
+        return {"deepspeed": config}
+    if strategy == "fsdp":
+        return {"fsdp": "full_shard auto_wrap", **({"fsdp_config": config} if config else {})}
+    if config:
+        raise RunnerError("--distributed-config is read by the fsdp and deepspeed strategies only; "
+                          f"with {strategy or 'ddp'} leave distributed.config out")
+    # LoRA freezes most weights: DDP need not look for unused parameters at each step.
+    return {"ddp_find_unused_parameters": False} if world_size() > 1 else {}
+
+
+def world_size():
+    """How many processes train together (torchrun's WORLD_SIZE; 1 alone)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process():
+    """Whether this is rank 0, the process that writes what the task produces (also when alone)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def any_rank(*flags):
+    """For each flag, whether it holds on any rank (on this one alone when alone), in one
+    all-reduce: every rank calls it at the same point."""
+    import torch
+    import torch.distributed as distributed
+
+    if world_size() == 1 or not distributed.is_initialized():
+        return flags
+    device = torch.device("cuda", torch.cuda.current_device()) if distributed.get_backend() == "nccl" else torch.device("cpu")
+    values = torch.tensor([1 if flag else 0 for flag in flags], device=device)
+    distributed.all_reduce(values, op=distributed.ReduceOp.MAX)
+    return tuple(bool(value) for value in values.tolist())
+
+
+def wait_for_every_rank():
+    """A barrier across the ranks (nothing alone)."""
+    import torch.distributed as distributed
+
+    if world_size() > 1 and distributed.is_initialized():
+        distributed.barrier()
 
 
 def resume_point():
@@ -177,20 +239,28 @@ def checkpoint_callback():
             self.signalled = signal.Signals(number).name
 
         def on_step_end(self, args, state, control, **kwargs):
-            if policy.seconds is not None and time.monotonic() - self.last_save >= policy.seconds:
+            # Rank 0's clock decides a time-based save, and a signal to any rank stops them all.
+            due = is_main_process() and policy.seconds is not None and time.monotonic() - self.last_save >= policy.seconds
+            due, signalled = any_rank(due, self.signalled is not None)
+            if due:
                 control.should_save = True
-            if self.signalled:
+            if signalled:
+                self.signalled = self.signalled or "a signal to another rank"
                 control.should_save = True
                 control.should_training_stop = True
 
         def on_save(self, args, state, control, **kwargs):
             self.last_save = time.monotonic()
             folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
-            if os.path.isdir(folder):
+            # Every rank has saved its part (its RNG state, its shards) before the marker is written.
+            wait_for_every_rank()
+            if is_main_process() and os.path.isdir(folder):
                 _write_marker(os.path.join(folder, COMPLETE), state.global_step)
             if self.signalled:
-                print(f"{self.signalled}: saved the checkpoint at step {state.global_step}; the next attempt continues from it",
-                      file=sys.stderr, flush=True)
+                wait_for_every_rank()
+                if is_main_process():
+                        print(f"{self.signalled}: saved the checkpoint at step {state.global_step}; the next attempt continues from it",
+                          file=sys.stderr, flush=True)
                 sys.exit(CHECKPOINTED_EXIT)
 
     return CheckpointCallback()
@@ -255,6 +325,9 @@ def metrics_callback(output, resumed_from=None):
     class MetricsCallback(TrainerCallback):
         def __init__(self):
             self.path = os.path.join(output, "metrics.jsonl")
+            self.writes = is_main_process()
+            if not self.writes:
+                return
             os.makedirs(output, exist_ok=True)
             with open(self.path, "w", encoding="utf-8") as handle:
                 for entry in _log_history(resumed_from):
@@ -263,6 +336,8 @@ def metrics_callback(output, resumed_from=None):
                         handle.write(line)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
+            if not self.writes:
+                return
             line = _metrics_line(state.global_step, logs or {})
             if line:
                 with open(self.path, "a", encoding="utf-8") as handle:
@@ -286,9 +361,11 @@ def _metrics_line(step, logs):
 def finish(trainer, arguments, base, scalars, items=None):
     """Saves the trained model (an adapter naming its base, or a full model) with its tokenizer
     to OUTPUT/model, the final scalars to OUTPUT/metrics.json and any per-item values to
-    OUTPUT/items.jsonl."""
+    OUTPUT/items.jsonl: the model by the Trainer on every rank (it writes from rank 0), the rest by rank 0."""
     directory = os.path.join(arguments.output, "model")
     trainer.save_model(directory)
+    if not is_main_process():
+        return
     processing = getattr(trainer, "processing_class", None)
     if processing is not None:
         processing.save_pretrained(directory)

@@ -21,20 +21,27 @@ struct MemoryPlanTests {
         stages:
           lora: {kind: dpo, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512, lora: {r: 8, alpha: 16}, resources: {gpus: 1}}
           full: {kind: dpo, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512, resources: {gpus: 1}}
+          sharded:
+            {kind: dpo, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512, resources: {gpus: 8}, distributed: {strategy: fsdp}}
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
 
         let plan = try CLIRunner.run(["plan", "study.yaml", "--gpu-memory", "80G"], in: directory)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("  memory:    about 17.8 GiB per GPU (bf16): weights 12.6 GiB"), "\(plan.stdout)")
         let warnings = plan.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
-        #expect(warnings.count == 1, "only the full fine-tuning does not fit: \(plan.stderr)")
+        #expect(warnings.count == 1, "only the full fine-tuning on one GPU does not fit: \(plan.stderr)")
         #expect(
-            warnings.first?.hasPrefix("warning: full: about ") == true && warnings.first?.contains(" needed per GPU, 80.0 GiB per GPU: use LoRA") == true,
+            warnings.first?.hasPrefix("warning: full: about ") == true
+                && warnings.first?.contains(
+                    " needed per GPU, 80.0 GiB per GPU: use LoRA, bf16, gradient checkpointing, 4-bit quantization, several GPUs with distributed: {strategy: fsdp} or a larger GPU"
+                ) == true,
             "\(plan.stderr)")
+        // Fully sharded over 8 processes, the weights, gradients, AdamW states and the reference model are an eighth each.
+        #expect(plan.stdout.contains("weights (sharded over 8) 1.6 GiB, gradients and AdamW states (sharded over 8) 12.6 GiB"), "\(plan.stdout)")
 
         let json = try CLIRunner.run(["plan", "study.yaml", "--format", "json"], in: directory)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let memory = try #require(object["memory"] as? [String: Any])
-        #expect(Set(memory.keys) == ["lora", "full"])
+        #expect(Set(memory.keys) == ["lora", "full", "sharded"])
     }
 }

@@ -101,8 +101,19 @@ import Testing
     @Test func resourcesAndRetriesDoNotChangeTheResult() throws {
         let before = try fingerprints(Self.pipeline)
         let after = try fingerprints(
-            Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 4, time: 1d}\n  retries: 3"))
+            Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 1, cpus: 8, time: 1d, memory: 64G}\n  retries: 3"))
         #expect(before == after)
+    }
+
+    /// A trainer on four GPUs runs four processes, each step on four times the examples: another
+    /// result. A stage that runs one process whatever its GPUs is the same task.
+    @Test func theProcessesATrainerRunsChangeItsResult() throws {
+        let before = try fingerprints(Self.pipeline)
+        let after = try fingerprints(Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 4, time: 8h}"))
+        #expect(before["sft"] != after["sft"] && before["dpo"] != after["dpo"])
+        let evaluation = try fingerprints(
+            Self.pipeline.replacingOccurrences(of: "tasks: [piqa]}", with: "tasks: [piqa], resources: {gpus: 4}}"))
+        #expect(evaluation["eval"] == before["eval"])
     }
 
     @Test func theChangedKeyIsNamed() throws {

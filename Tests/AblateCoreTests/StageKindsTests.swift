@@ -88,6 +88,8 @@ import Testing
             for name in descriptor.settings where !["resources", "retries", "python"].contains(name) {
                 stage[name] = SettingCatalog.definition(named: name).flatMap { sample($0.type) }
             }
+            // A config file is for the strategies that read one.
+            if descriptor.settings.contains("distributed") { stage["distributed"] = ["strategy": "fsdp", "config": "task-dir"] }
             stages[descriptor.kind.rawValue] = stage
         }
         return ["ablate": 1, "name": "contract", "models": ["base": ["path": "base-model"]], "datasets": datasets, "stages": stages]

@@ -97,6 +97,38 @@ import Testing
         #expect(!SlurmSubmission(request: training, options: options, scriptPath: "/x").arguments.contains { $0.hasPrefix("--signal") })
     }
 
+    @Test func aTaskOnSeveralNodesIsOneJobWithOneLauncherPerNode() {
+        let resources = TaskResources(gpus: 8, cpus: 16, timeLimitSeconds: 36_000, nodes: 2)
+        let command = [
+            "/env/bin/python", "-m", "ablate_runners.launch", "--nodes", "2", "--processes-per-node", "8", "sft", "--model", "/m", "--output",
+            "/shared/run/tasks/sft/out",
+        ]
+        var request = LaunchRequest(
+            name: "sft", arguments: command, environment: [:], workingDirectory: "/shared/run/tasks/sft", standardOutput: "/shared/o.log",
+            standardError: "/shared/e.log", exitRecord: "/shared/run/tasks/sft/exit-1.json", batchScript: "/shared/run/tasks/sft/job.sh",
+            placement: nil, resources: resources)
+        request.checkpointsOnSignal = true
+        let submission = SlurmSubmission(request: request, options: SlurmOptions(), scriptPath: "/shared/run/tasks/sft/job.sh")
+        #expect(
+            submission.arguments == [
+                "--parsable", "--job-name=sft", "--chdir=/shared/run/tasks/sft", "--output=/shared/o.log", "--error=/shared/e.log", "--export=ALL",
+                "--cpus-per-task=16", "--nodes=2", "--ntasks-per-node=1", "--gres=gpu:8", "--time=600", "--signal=B:USR2@120",
+                "/shared/run/tasks/sft/job.sh",
+            ] + command)
+        #expect(
+            submission.script == """
+                #!/bin/sh
+                # Written by ablate: runs the task's command, given as this script's arguments, once on each of the job's nodes.
+                exec srun --nodes=2 --ntasks-per-node=1 --cpus-per-task=16 --gres=gpu:8 --kill-on-bad-exit=1 "$@"
+
+                """)
+        // One node keeps the script that runs the command as it is.
+        request.resources.nodes = 1
+        let single = SlurmSubmission(request: request, options: SlurmOptions(), scriptPath: "/x")
+        let flags = single.arguments.prefix { $0 != "/x" }
+        #expect(single.script == SlurmSubmission.batchScript && !flags.contains { $0.hasPrefix("--nodes") || $0.hasPrefix("--ntasks") })
+    }
+
     @Test func commandLineOverridesWinOverTheSpecAndAddFlags() throws {
         let spec = Executor.slurm(SlurmOptions(partition: "cpu", account: "lab", sbatchFlags: ["--exclusive"]))
         let overrides = ExecutorOverrides(partition: "gpu", sbatchFlags: ["--constraint=a100"], pollInterval: 1)

@@ -51,6 +51,10 @@ public struct StageKindDescriptor: Sendable {
     /// Whether the kind's tasks save checkpoints and continue from them (`checkpoint:`).
     public var resumesFromCheckpoints: Bool { settings.contains("checkpoint") }
 
+    /// Whether the kind's tasks run as one process per GPU (`ablate_runners.launch`) when they
+    /// have several GPUs or nodes, sharing the training as `distributed:` says.
+    public var trainsOnSeveralProcesses: Bool { settings.contains("distributed") }
+
     /// Whether a task of the kind keeps progress in its checkpoint folder across attempts
     /// (training checkpoints, or results per prompt).
     public var keepsProgressAcrossAttempts: Bool { resumesFromCheckpoints || runner?.resumesPerItem == true }

@@ -8,8 +8,9 @@ public enum StageKinds {
     private static let training: Set<String> = [
         "lora", "max_length", "learning_rate", "epochs", "max_steps", "batch_size", "gradient_accumulation_steps", "warmup_ratio",
     ]
-    /// Trainers that continue from a checkpoint (TRL 1.12's PPOTrainer cannot).
-    private static let resumable = training.union(["checkpoint"])
+    /// Trainers that continue from a checkpoint and train on several processes (TRL 1.12's
+    /// PPOTrainer does neither).
+    private static let resumable = training.union(["checkpoint", "distributed"])
     /// How every stage that loads a model loads it.
     private static let loading: Set<String> = ["precision", "attention"]
     private static let loadingDefaults: [String: SettingValue] = ["precision": .string("auto"), "attention": .string("sdpa")]

@@ -12,6 +12,10 @@
 /// - sampling: the KV cache, 2 × layers × key-value width × (512 prompt tokens + new tokens) ×
 ///   sequences at once × bytes per value;
 /// - 1 GiB for the CUDA context and the allocator's slack.
+///
+/// A trainer on several processes keeps a replica per GPU (ddp) unless `distributed.strategy` is
+/// fsdp (full_shard): then the weights, gradients and AdamW states of the models it trains or
+/// holds as a reference are sharded over every process of the task.
 public struct MemoryEstimate: Codable, Hashable, Sendable {
     /// One part of the estimate.
     public struct Part: Codable, Hashable, Sendable {
@@ -44,17 +48,21 @@ public struct MemoryEstimate: Codable, Hashable, Sendable {
         let valueBytes: Int64 = precision == "fp32" ? 4 : 2
         let weightBytes = Self.weightBytes(settings, valueBytes: valueBytes)
         var parts: [Part] = []
-        func weights(_ label: String, _ shape: ModelShape, bytes: Double = weightBytes) {
-            parts.append(Part(what: label, bytes: Int64(Double(shape.parameters) * bytes)))
+        func weights(_ label: String, _ shape: ModelShape, bytes: Double = weightBytes, shards: Int = 1) {
+            parts.append(Part(what: label + Self.sharding(shards), bytes: Int64(Double(shape.parameters) * bytes) / Int64(shards)))
         }
         switch task.kind {
         case .sft, .reward, .dpo, .ppo:
             let lora = Self.lora(settings)
-            weights("weights", model)
+            let shards = Self.shards(task, settings)
+            weights("weights", model, shards: shards)
             let trained = lora.map { Self.loraParameters(model, rank: $0.rank, modules: $0.modules) } ?? model.parameters
             let master: Int64 = lora == nil && valueBytes < 4 ? 4 : 0
-            parts.append(Part(what: lora == nil ? "gradients and AdamW states" : "LoRA gradients and AdamW states", bytes: trained * (12 + master)))
-            if task.kind == .dpo && lora == nil { weights("reference model", models[.referenceModel] ?? model) }
+            parts.append(
+                Part(
+                    what: (lora == nil ? "gradients and AdamW states" : "LoRA gradients and AdamW states") + Self.sharding(shards),
+                    bytes: trained * (12 + master) / Int64(shards)))
+            if task.kind == .dpo && lora == nil { weights("reference model", models[.referenceModel] ?? model, shards: shards) }
             if task.kind == .ppo {
                 weights("reference model", model)
                 weights("value model", models[.rewardModel] ?? model)
@@ -78,6 +86,18 @@ public struct MemoryEstimate: Codable, Hashable, Sendable {
         }
         parts.append(Part(what: "CUDA context and slack", bytes: overhead))
         return MemoryEstimate(parts: parts, precision: precision)
+    }
+
+    /// The processes a fully sharded (fsdp) trainer spreads its model states over; 1 otherwise.
+    private static func shards(_ task: PlannedTask, _ settings: [String: SettingValue]) -> Int {
+        guard task.kind.descriptor.trainsOnSeveralProcesses, case .map(let distributed)? = settings["distributed"],
+            distributed["strategy"] == .string("fsdp"), task.resources.gpus > 1 || task.resources.nodes > 1
+        else { return 1 }
+        return task.resources.processesPerNode * task.resources.nodes
+    }
+
+    private static func sharding(_ shards: Int) -> String {
+        shards > 1 ? " (sharded over \(shards))" : ""
     }
 
     /// The dtype the task computes in: `auto` is bf16 on a GPU (assumed when the task asks for one).

@@ -7,13 +7,14 @@ struct CommandBuilder {
     /// `interpreter` runs a built-in kind's runner: the stage's `python:`, or the Python of its
     /// environment task.
     func command(
-        settings: [String: SettingValue], inputs: [InputRole: ResolvedInput], interpreter: CommandArgument?, _ diagnostics: inout DiagnosticLog
+        settings: [String: SettingValue], inputs: [InputRole: ResolvedInput], resources: TaskResources, interpreter: CommandArgument?,
+        _ diagnostics: inout DiagnosticLog
     ) -> TaskCommand? {
         guard let passThrough = arguments(stage.args, &diagnostics),
             var environment = variables(stage.environment, &diagnostics)
         else { return nil }
         if let recipe = RecipeBook.recipe(for: stage.kind), let interpreter {
-            let context = RecipeContext(kind: stage.kind, settings: settings, inputs: inputs)
+            let context = RecipeContext(kind: stage.kind, settings: settings, inputs: inputs, resources: resources)
             return TaskCommand(arguments: [interpreter] + recipe.arguments(for: context) + passThrough, environment: [RunnerPackage.pythonPath] + environment)
         }
         guard let inputVariables = variables(stage.commandInputs.map { ("ABLATE_INPUT_" + Self.variableName($0.name), $0.template) }, &diagnostics) else {

@@ -66,9 +66,10 @@ struct CompilationState {
         guard resolver.isActive(stage) else { return .absent }
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
             let settings = SettingsResolver(spec: spec, files: files, resolver: resolver, memo: settingsMemo).settings(of: stage, &diagnostics),
+            DistributionCheck(spec: spec, stage: stage).check(settings.resources, settings: settings.result, &diagnostics),
             let (interpreter, environment) = interpreter(for: stage, settings: settings.result, &diagnostics),
             let built = CommandBuilder(stage: stage, resolver: resolver).command(
-                settings: settings.result, inputs: inputs, interpreter: interpreter, &diagnostics),
+                settings: settings.result, inputs: inputs, resources: settings.resources, interpreter: interpreter, &diagnostics),
             let snapshots = fetching(built, for: stage, &diagnostics),
             let command = fetchingLMEvalDatasets(snapshots, settings: settings.result, for: stage, &diagnostics)
         else { return .failed }

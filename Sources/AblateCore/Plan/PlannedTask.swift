@@ -118,20 +118,41 @@ public struct TaskInput: Codable, Hashable, Sendable {
 
 /// What a task asks of the machine while it runs.
 public struct TaskResources: Codable, Hashable, Sendable {
+    /// GPUs on each node the task runs on.
     public var gpus: Int = 0
     public var cpus: Int = 1
     public var memoryMB: Int?
     public var timeLimitSeconds: Int?
+    /// Machines the task spans (a Slurm job of that many nodes, one launcher on each).
+    public var nodes: Int = 1
 
-    public init(gpus: Int = 0, cpus: Int = 1, memoryMB: Int? = nil, timeLimitSeconds: Int? = nil) {
+    public init(gpus: Int = 0, cpus: Int = 1, memoryMB: Int? = nil, timeLimitSeconds: Int? = nil, nodes: Int = 1) {
         self.gpus = gpus
         self.cpus = cpus
         self.memoryMB = memoryMB
         self.timeLimitSeconds = timeLimitSeconds
+        self.nodes = nodes
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case gpus, cpus, memoryMB, timeLimitSeconds, nodes
+    }
+
+    /// Plans written before `nodes` existed ran on one node.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        gpus = try container.decode(Int.self, forKey: .gpus)
+        cpus = try container.decode(Int.self, forKey: .cpus)
+        memoryMB = try container.decodeIfPresent(Int.self, forKey: .memoryMB)
+        timeLimitSeconds = try container.decodeIfPresent(Int.self, forKey: .timeLimitSeconds)
+        nodes = try container.decodeIfPresent(Int.self, forKey: .nodes) ?? 1
+    }
+
+    /// The processes a multi-process task runs on each node: one per GPU (one on a node without).
+    public var processesPerNode: Int { max(gpus, 1) }
+
     public var summary: String {
-        var parts = ["gpus=\(gpus)", "cpus=\(cpus)"]
+        var parts = (nodes > 1 ? ["nodes=\(nodes)"] : []) + ["gpus=\(gpus)", "cpus=\(cpus)"]
         if let memoryMB { parts.append("mem=\(memoryMB >= 1024 && memoryMB % 1024 == 0 ? "\(memoryMB / 1024)G" : "\(memoryMB)M")") }
         if let timeLimitSeconds { parts.append("time=\(Self.formatDuration(timeLimitSeconds))") }
         return parts.joined(separator: " ")

@@ -84,15 +84,21 @@ struct SettingsResolver {
     ) -> Bool {
         let name = setting.definition.name
         if case .path = setting.definition.type, case .string(let written) = value {
-            let path = SpecPath.resolve(written, relativeTo: setting.node.location.file)
-            guard files.kind(of: path) != nil else {
-                diagnostics.error(
-                    at: setting.node.location,
-                    "'\(name)' of stage '\(stage.name)' names '\(written.truncatedForMessage)', which does not exist (looked for \(path)); fix the path")
-                return false
-            }
+            guard let path = existingPath(written, named: name, at: setting.node.location, stage: stage, &diagnostics) else { return false }
             resolved.result[name] = .string(path)
             return true
+        }
+        var value = value
+        if case .record(let definitions) = setting.definition.type, case .map(var fields) = value {
+            for definition in definitions where definition.type.isPath {
+                guard case .string(let written)? = fields[definition.name] else { continue }
+                let location = setting.node[definition.name]?.location ?? setting.node.location
+                guard let path = existingPath(written, named: "\(name).\(definition.name)", at: location, stage: stage, &diagnostics) else {
+                    return false
+                }
+                fields[definition.name] = .string(path)
+            }
+            value = .map(fields)
         }
         switch name {
         case "resources": resolved.resources = resources(from: value)
@@ -102,6 +108,20 @@ struct SettingsResolver {
         default: resolved.result[name] = value
         }
         return true
+    }
+
+    /// A path setting's absolute path, relative to the spec that names it; nil after reporting one that does not exist.
+    private func existingPath(
+        _ written: String, named name: String, at location: SourceLocation, stage: StageSpec, _ diagnostics: inout DiagnosticLog
+    ) -> String? {
+        let path = SpecPath.resolve(written, relativeTo: location.file)
+        guard files.kind(of: path) != nil else {
+            diagnostics.error(
+                at: location,
+                "'\(name)' of stage '\(stage.name)' names '\(written.truncatedForMessage)', which does not exist (looked for \(path)); fix the path")
+            return nil
+        }
+        return path
     }
 
     private func substitute(_ text: String, at location: SourceLocation, stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> SettingValue? {
@@ -136,6 +156,7 @@ struct SettingsResolver {
         if case .int(let cpus)? = fields["cpus"] { resources.cpus = cpus }
         if case .int(let memory)? = fields["memory"] { resources.memoryMB = memory }
         if case .int(let time)? = fields["time"] { resources.timeLimitSeconds = time }
+        if case .int(let nodes)? = fields["nodes"] { resources.nodes = nodes }
         return resources
     }
 }

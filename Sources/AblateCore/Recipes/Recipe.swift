@@ -12,6 +12,7 @@ struct RecipeContext {
     var kind: StageKind
     var settings: [String: SettingValue]
     var inputs: [InputRole: ResolvedInput]
+    var resources: TaskResources
 }
 
 /// An input after the variant's references are resolved.

@@ -2,14 +2,24 @@
 /// every input role becomes `--role PATH` (datasets other than samples add `--role-format`,
 /// `--role-split`, `--role-subset` and `--role-sample`), every setting that shapes the result becomes a flag
 /// (`max_new_tokens` → `--max-new-tokens`, `lora.r` → `--lora-r`), and `--output` names the
-/// task's output directory.
+/// task's output directory. A trainer with several GPUs or nodes runs under the launcher,
+/// `python -m ablate_runners.launch --nodes N --processes-per-node P MODULE …`: one process per GPU.
 struct RunnerRecipe: Recipe {
     var runner: StageKindDescriptor.Runner
 
     var environment: String { runner.environment }
 
     func arguments(for context: RecipeContext) -> [CommandArgument] {
-        var arguments: [CommandArgument] = ["-m", .literal("ablate_runners.\(runner.module)")]
+        var arguments: [CommandArgument] = ["-m"]
+        let resources = context.resources
+        if context.kind.descriptor.trainsOnSeveralProcesses, resources.gpus > 1 || resources.nodes > 1 {
+            arguments += [
+                "ablate_runners.launch", "--nodes", .literal(String(resources.nodes)), "--processes-per-node",
+                .literal(String(resources.processesPerNode)), .literal(runner.module),
+            ]
+        } else {
+            arguments.append(.literal("ablate_runners.\(runner.module)"))
+        }
         for role in context.kind.inputRoles {
             guard let input = context.inputs[role] else { continue }
             let flag = "--" + Self.flagName(role.rawValue)
@@ -28,7 +38,7 @@ struct RunnerRecipe: Recipe {
         }
         for name in context.settings.keys.sorted() where Self.isPassed(name) {
             guard let value = context.settings[name] else { continue }
-            arguments += Self.flags(name, value)
+            arguments += Self.flags(name, value, SettingCatalog.definition(named: name))
         }
         arguments += ["--output", runner.outputsUnderMetrics ? .output("metrics") : CommandArgument([.outputDirectory])]
         return arguments
@@ -40,13 +50,17 @@ struct RunnerRecipe: Recipe {
         name != SettingCatalog.pythonSetting && SettingCatalog.definition(named: name)?.affectsResult ?? false
     }
 
-    private static func flags(_ name: String, _ value: SettingValue) -> [CommandArgument] {
+    /// The flags of one setting (`definition` says which strings are paths); a record's fields
+    /// become `--name-field`.
+    private static func flags(_ name: String, _ value: SettingValue, _ definition: SettingDefinition?) -> [CommandArgument] {
         let flag = CommandArgument.literal("--" + flagName(name))
         switch value {
         case .list(let items): return [flag] + items.map { .literal($0.text) }
         case .map(let fields):
-            return fields.keys.sorted().flatMap { field in fields[field].map { flags(name + "_" + field, $0) } ?? [] }
-        case .string(let text) where SettingCatalog.definition(named: name)?.type.isPath == true:
+            return fields.keys.sorted().flatMap { field in
+                fields[field].map { flags(name + "_" + field, $0, definition?.type.field(named: field)) } ?? []
+            }
+        case .string(let text) where definition?.type.isPath == true:
             return [flag, CommandArgument([.localPath(text)])]
         default: return [flag, .literal(value.text)]
         }

@@ -26,10 +26,18 @@ public enum SettingCatalog {
     ]
 
     public static let resources: [SettingDefinition] = [
-        SettingDefinition(name: "gpus", type: .nonNegativeInteger, summary: "GPUs the task needs"),
+        SettingDefinition(name: "gpus", type: .nonNegativeInteger, summary: "GPUs the task needs (on each node, with nodes)"),
+        SettingDefinition(name: "nodes", type: .positiveInteger, summary: "machines a training task spans (Slurm; one launcher per node)"),
         SettingDefinition(name: "cpus", type: .positiveInteger, summary: "CPU cores the task needs"),
         SettingDefinition(name: "memory", type: .memory, summary: "memory the task needs (64G)"),
         SettingDefinition(name: "time", type: .duration, summary: "time limit (8h, 90m)"),
+    ]
+
+    public static let distributed: [SettingDefinition] = [
+        SettingDefinition(
+            name: "strategy", type: .choice(["ddp", "fsdp", "deepspeed"]),
+            summary: "how the processes share the training: a replica each (ddp), sharded (fsdp), or DeepSpeed"),
+        SettingDefinition(name: "config", type: .path, summary: "the FSDP config file (fsdp) or DeepSpeed JSON (deepspeed, required)"),
     ]
 
     public static let checkpoint: [SettingDefinition] = [
@@ -53,6 +61,9 @@ public enum SettingCatalog {
         SettingDefinition(
             name: "precision", type: .choice(["auto", "bf16", "fp16", "fp32"]),
             summary: "the dtype weights load in and the trainer computes in (auto: bf16 on a GPU that has it, else fp32)"),
+        SettingDefinition(
+            name: "distributed", type: .record(distributed),
+            summary: "how a training task with several GPUs or nodes shares the work (one process per GPU; ddp unless said)"),
         SettingDefinition(name: "gradient_checkpointing", type: .bool, summary: "recompute activations in the backward pass, to save memory"),
         SettingDefinition(
             name: "quantization", type: .choice(["none", "4bit", "8bit"]), summary: "load the base model quantised with bitsandbytes (QLoRA when training)"),

@@ -27,6 +27,12 @@ public indirect enum SettingType: Sendable {
         return false
     }
 
+    /// A record's field by name (nil for other types).
+    public func field(named name: String) -> SettingDefinition? {
+        if case .record(let fields) = self { return fields.first { $0.name == name } }
+        return nil
+    }
+
     /// What the type is, as a fix in an error message would describe it.
     public var expectation: String {
         switch self {

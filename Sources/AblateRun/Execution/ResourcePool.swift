@@ -54,6 +54,10 @@ public struct ResourcePool: Sendable {
     /// Why a task can never run within these limits, or nil when it can.
     public func impossibility(of resources: TaskResources) -> String? {
         if limits.assignedByExecutor { return nil }
+        if resources.nodes > 1 {
+            return
+                "spans \(resources.nodes) nodes, and the local executor runs tasks on this machine alone; run it with --executor slurm, or set resources.nodes: 1"
+        }
         if resources.gpus > limits.gpus.count {
             return
                 "needs \(resources.gpus) GPU\(resources.gpus == 1 ? "" : "s") but \(limits.gpus.count) \(limits.gpus.count == 1 ? "is" : "are") available (use --gpus to name devices)"

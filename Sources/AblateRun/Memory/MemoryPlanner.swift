@@ -21,13 +21,15 @@ public struct MemoryPlanner: Sendable {
     }
 
     /// `dpo[…]: about 96.0 GiB needed per GPU, 80.0 GiB per GPU: use LoRA, bf16, gradient
-    /// checkpointing, 4-bit quantization or a larger GPU`, for every task with GPUs whose estimate
-    /// exceeds `gpuMemory` bytes.
+    /// checkpointing, 4-bit quantization or a larger GPU` (for a trainer: or several GPUs with
+    /// fsdp), for every task with GPUs whose estimate exceeds `gpuMemory` bytes.
     public func warnings(gpuMemory: Int64) -> [String] {
         plan.tasks.compactMap { task in
             guard task.resources.gpus > 0, let estimate = estimates[task.id], estimate.bytes > gpuMemory else { return nil }
             return "\(task.id): about \(MemoryEstimate.format(estimate.bytes)) needed per GPU, \(MemoryEstimate.format(gpuMemory)) per GPU: "
-                + "use LoRA, bf16, gradient checkpointing, 4-bit quantization or a larger GPU (\(estimate.summary))"
+                + "use LoRA, bf16, gradient checkpointing, 4-bit quantization, "
+                + (task.kind.descriptor.trainsOnSeveralProcesses ? "several GPUs with distributed: {strategy: fsdp} " : "")
+                + "or a larger GPU (\(estimate.summary))"
         }
     }
 }

@@ -18,8 +18,9 @@ public final class SlurmLauncher: ProcessLauncher {
 
     public func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome {
         let script = request.batchScript
-        try Data(SlurmSubmission.batchScript.utf8).write(to: URL(fileURLWithPath: script))
-        let job = try await client.submit(SlurmSubmission(request: request, options: options, scriptPath: script))
+        let submission = SlurmSubmission(request: request, options: options, scriptPath: script)
+        try Data(submission.script.utf8).write(to: URL(fileURLWithPath: script))
+        let job = try await client.submit(submission)
         started(.slurmJob(job))
         return try await queue.wait(for: job, timeLimitSeconds: request.resources.timeLimitSeconds)
     }

@@ -1,0 +1,102 @@
+"""Training runners as several processes (ablate_runners.launch, torchrun) on CPU, over gloo: one
+model and one metric series written by rank 0, the data sharded over the ranks, a failure of any
+rank failing the task with that rank's error, and a signal stopping every rank at one checkpoint."""
+
+import json
+import math
+import os
+
+import pytest
+
+from conftest import QUICKSTART_DATA, RUNNERS, read_json, run_runner
+
+HOOKS = os.path.join(os.path.dirname(__file__), "rank_hooks")
+LORA = ["--lora-r", 8, "--lora-alpha", 16, "--lora-target-modules", "q_proj", "v_proj"]
+# 12 examples, 2 per rank and step, 2 ranks: one epoch is 3 steps (6 alone).
+TWO_RANKS = ["--processes-per-node", 2]
+
+
+def launched(module, *arguments, output, home, env=None):
+    return run_runner("launch", *TWO_RANKS, module, *arguments, "--batch-size", 2, *LORA, "--output", output, home=home,
+                      env={"PYTHONPATH": f"{RUNNERS}:{HOOKS}", **(env or {})})
+
+
+def series(output):
+    with open(output / "metrics.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def assert_written_by_one_rank(output, steps):
+    losses = [line for line in series(output) if "loss" in line]
+    # One line per step (two ranks writing would double them), and 3 steps per epoch over 2 ranks.
+    assert [line["step"] for line in losses] == list(range(1, steps + 1))
+    assert losses[2]["epoch"] == pytest.approx(1.0)
+    assert all(math.isfinite(line["loss"]) for line in losses)
+    assert sorted(os.listdir(output / "model")).count("adapter_model.safetensors") == 1
+    assert math.isfinite(read_json(output / "metrics.json")["train/loss"])
+
+
+@pytest.fixture(scope="module")
+def sft_two_ranks(tiny_models, tmp_path_factory, hf_home):
+    output = tmp_path_factory.mktemp("sft-ddp")
+    result = launched("sft", "--model", tiny_models["model"], "--data", QUICKSTART_DATA / "instructions.jsonl",
+                      "--data-format", "prompt-completion", "--max-steps", 3, output=output, home=hf_home)
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+def test_sft_on_two_ranks_writes_one_model_and_one_series(sft_two_ranks, tiny_models):
+    assert_written_by_one_rank(sft_two_ranks, 3)
+    assert read_json(sft_two_ranks / "model" / "adapter_config.json")["base_model_name_or_path"] == str(tiny_models["model"])
+
+
+def test_dpo_on_two_ranks_writes_one_model_and_one_series(sft_two_ranks, tmp_path, hf_home):
+    result = launched("dpo", "--model", sft_two_ranks / "model", "--data", QUICKSTART_DATA / "preferences-shp.jsonl",
+                      "--data-format", "preference", "--beta", 0.1, "--max-steps", 3, output=tmp_path, home=hf_home)
+    assert result.returncode == 0, result.stderr
+    assert_written_by_one_rank(tmp_path, 3)
+    assert 0.0 <= read_json(tmp_path / "metrics.json")["rewards/accuracies"] <= 1.0
+
+
+def test_a_crash_of_rank_1_fails_the_task_with_its_error(tiny_models, tmp_path, hf_home):
+    result = launched("sft", "--model", tiny_models["model"], "--data", QUICKSTART_DATA / "instructions.jsonl",
+                      "--data-format", "prompt-completion", "--max-steps", 3, output=tmp_path, home=hf_home,
+                      env={"ABLATE_TEST_FAILING_RANK": "1"})
+    assert result.returncode == 1
+    assert result.stderr.rstrip().splitlines()[-1] == \
+        "error: rank 1 of 2 failed (exit code 1: RuntimeError: rank 1 lost its device at step 1)"
+    assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "model").exists()
+
+
+def test_a_runner_error_on_every_rank_is_one_clear_line(tmp_path, hf_home):
+    missing = tmp_path / "absent"
+    result = launched("sft", "--model", missing, "--data", QUICKSTART_DATA / "instructions.jsonl", output=tmp_path / "out",
+                      home=hf_home)
+    assert result.returncode == 1
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("error: rank ") and last.endswith(f"failed (exit code 1: RunnerError: model not found: {missing})")
+
+
+def test_a_signal_stops_every_rank_at_one_checkpoint_and_training_continues_from_it(tiny_models, tmp_path, hf_home):
+    checkpoints = tmp_path / "checkpoints"
+    policy = {"ABLATE_CHECKPOINT_DIR": str(checkpoints), "ABLATE_CHECKPOINT_EVERY": "1000", "ABLATE_CHECKPOINT_KEEP": "2"}
+    arguments = ["--model", tiny_models["model"], "--data", QUICKSTART_DATA / "instructions.jsonl", "--data-format",
+                 "prompt-completion", "--max-steps", 8]
+    stopped = launched("sft", *arguments, output=tmp_path / "out", home=hf_home,
+                       env={**policy, "ABLATE_TEST_SIGNALLING_RANK": "1", "ABLATE_TEST_SIGNAL_STEP": "3"})
+    assert stopped.returncode == 75, stopped.stderr
+    saved = [name for name in os.listdir(checkpoints) if (checkpoints / name / ".ablate-complete").exists()]
+    assert len(saved) == 1, os.listdir(checkpoints)
+    # Both ranks saved their RNG state into the one checkpoint.
+    assert {"rng_state_0.pth", "rng_state_1.pth"} <= set(os.listdir(checkpoints / saved[0]))
+    resumed = launched("sft", *arguments, output=tmp_path / "out", home=hf_home, env=policy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"continuing from step {saved[0][len('checkpoint-'):]} of 8" in resumed.stdout
+    assert [line["step"] for line in series(tmp_path / "out") if "loss" in line] == list(range(1, 9))
+
+
+def test_several_nodes_need_a_slurm_job(tmp_path, hf_home):
+    result = run_runner("launch", "--nodes", 2, *TWO_RANKS, "sft", "--output", tmp_path, home=hf_home,
+                        env={"SLURM_JOB_NODELIST": "", "SLURM_JOB_ID": ""})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: a task on several nodes runs inside a Slurm job")
