@@ -4,7 +4,8 @@ model; the best is kept.
     python -m ablate_runners.bon --model PATH --reward-model PATH --prompts PATH [--prompts-format F
         --prompts-split S --prompts-subset C --prompts-sample N] [--max-prompts N] [--n 16]
         [--samples-per-prompt 1] [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit
-        --attention sdpa|flash_attention_2|eager] [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
+        --attention sdpa|flash_attention_2|eager] [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0]
+        [--placement shard|device_map] --output DIR
 
 The candidates are sampled as `generate` samples (chat-formatted prompts, pure temperature
 sampling, seeded); the reward model (a one-label sequence classifier) scores each chat-formatted
@@ -16,7 +17,8 @@ and DIR/items.jsonl (bon/reward per prompt: the mean reward of its chosen candid
 
 With ABLATE_CHECKPOINT_DIR, each batch's rankings (candidates, rewards, the chosen index) are kept
 there as soon as they are scored (progress.ItemLog); a later attempt samples and scores only the
-batches not done and writes the same outputs as an uninterrupted run.
+batches not done and writes the same outputs as an uninterrupted run. Several GPUs: --placement
+(sampling.py says how).
 """
 
 import argparse
@@ -27,6 +29,7 @@ from . import manifest
 from .common import RunnerError, fail, write_metrics
 from .models import check_local
 from .precision import announce, loading_for
+from .process_group import is_main_process, join
 from .progress import checkpoint_directory
 from .sampling import (add_sampling_arguments, check_arguments, load_policy, load_prompts, load_reward_model, per_batch,
                        reward_scores, sample, write_jsonl, write_samples)
@@ -81,11 +84,14 @@ def main():
         check_local(arguments.reward_model)
         prompts = load_prompts(arguments)
         announce(loading)
-        reward_model = load_reward_model(arguments.reward_model, loading)
-        policy = load_policy(arguments.model, loading)
+        join()
+        reward_model = load_reward_model(arguments.reward_model, loading, placement=arguments.placement)
+        policy = load_policy(arguments.model, loading, arguments.placement)
         batches = per_batch(prompts, arguments.batch_size, lambda first, batch: best_of_n(policy, reward_model, batch, first, arguments),
                             checkpoint_directory())
         rankings = [ranking for batch in batches for ranking in batch]
+        if not is_main_process():
+            return
         picks = arguments.samples_per_prompt
         by_prompt = [rankings[index * picks : (index + 1) * picks] for index in range(len(prompts))]
         write_samples(arguments.output, prompts, [[ranking["candidates"][ranking["chosen"]] for ranking in group] for group in by_prompt])

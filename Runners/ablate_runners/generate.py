@@ -3,7 +3,7 @@
     python -m ablate_runners.generate --model PATH --prompts PATH [--prompts-format F --prompts-split S
         --prompts-subset C --prompts-sample N] [--max-prompts N] [--samples-per-prompt 4]
         [--precision auto|bf16|fp16|fp32 --quantization none|4bit|8bit --attention sdpa|flash_attention_2|eager]
-        [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] --output DIR
+        [--temperature 0.7 --max-new-tokens 64 --batch-size 8 --seed 0] [--placement shard|device_map] --output DIR
 
 The model loads as --precision, --quantization and --attention say (precision.py). Prompts are chat-formatted when the tokenizer has a chat template. Sampling is pure temperature
 sampling (top-p 1, no top-k; temperature 0 is greedy), --batch-size prompts at a time, each batch
@@ -13,7 +13,7 @@ text) and DIR/metrics.json (generate/prompts, generate/samples, generate/mean_le
 
 With ABLATE_CHECKPOINT_DIR, each batch's samples are kept there as soon as they are drawn
 (progress.ItemLog); a later attempt samples only the batches not done and writes the same outputs
-as an uninterrupted run.
+as an uninterrupted run. Several GPUs: --placement (sampling.py says how).
 """
 
 import argparse
@@ -21,6 +21,7 @@ import argparse
 from . import manifest
 from .common import RunnerError, fail, write_metrics
 from .precision import announce, loading_for
+from .process_group import is_main_process, join
 from .progress import checkpoint_directory
 from .sampling import add_sampling_arguments, check_arguments, load_policy, load_prompts, per_batch, sample, write_samples
 
@@ -43,13 +44,16 @@ def main():
         loading = loading_for(arguments)
         prompts = load_prompts(arguments)
         announce(loading)
-        model, tokenizer = load_policy(arguments.model, loading)
+        join()
+        model, tokenizer = load_policy(arguments.model, loading, arguments.placement)
 
         def sampled(first, batch):
             return sample(model, tokenizer, [prompt["prompt"] for prompt in batch], first, arguments.samples_per_prompt, arguments)
 
         batches = per_batch(prompts, arguments.batch_size, sampled, checkpoint_directory())
         samples = [group for batch in batches for group in batch]
+        if not is_main_process():
+            return
         write_samples(arguments.output, prompts, [[text for text, _ in group] for group in samples])
         lengths = [length for group in samples for _, length in group]
         write_metrics(arguments.output, {

@@ -52,7 +52,15 @@ def torchrun_arguments(arguments, rendezvous):
     else:
         host, port, identifier = rendezvous
         flags += ["--rdzv-backend=c10d", f"--rdzv-endpoint={host}:{port}", f"--rdzv-id={identifier}"]
-    return flags + ["--module", f"{__package__}.rank", arguments.module] + arguments.arguments
+    return flags + ["--module", f"{__package__}.rank"]
+
+
+def torchrun_configuration(torchrun, arguments, rendezvous):
+    """torchrun's parsed arguments: its own flags parsed by its parser, and the runner's command
+    line set as they are (torchrun's parser would take a runner's --n for one of its own flags)."""
+    parsed = torchrun.parse_args(torchrun_arguments(arguments, rendezvous))
+    parsed.training_script_args = [arguments.module] + arguments.arguments
+    return parsed
 
 
 def slurm_rendezvous(environment):
@@ -105,7 +113,7 @@ def main():
 
     checkpoint_before = resume_point()
     try:
-        torchrun.run(torchrun.parse_args(torchrun_arguments(arguments, rendezvous)))
+        torchrun.run(torchrun_configuration(torchrun, arguments, rendezvous))
     except ChildFailedError as error:
         if exit_status(error) == CHECKPOINTED_EXIT:
             sys.exit(CHECKPOINTED_EXIT)

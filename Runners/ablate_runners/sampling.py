@@ -8,6 +8,14 @@ chat-formatted conversation (or the two texts joined) by a one-label sequence cl
 
 Models load as the runner's --precision, --quantization and --attention say (precision.py). The
 flags' defaults are the runner manifest's, which each runner's parser() applies.
+
+Several GPUs (generate and bon): with --placement shard (ablate starts one process per GPU through
+ablate_runners.launch), the batches are dealt out over the processes in turn, each on its own GPU,
+and gathered in order on rank 0, which alone writes the outputs; since every batch is seeded from
+its position, the samples are those one process would draw. Each process keeps its own item log
+(rank-R under the checkpoint directory). With --placement device_map, one process places the
+model's layers across every visible GPU (from_pretrained's device_map="auto"), for a model too
+large for one.
 """
 
 import json
@@ -17,7 +25,10 @@ from .common import RunnerError
 from .data import add_dataset_arguments, load_records, prompts_of
 from .models import check_local, load_model, load_tokenizer
 from .precision import add_loading_arguments, from_pretrained_options
+from .process_group import gather, local_rank, rank, world_size
 from .progress import ItemLog, item_key, position_seed
+
+PLACEMENTS = ("shard", "device_map")
 
 
 def add_prompt_arguments(parser):
@@ -37,6 +48,8 @@ def add_sampling_arguments(parser):
     add_prompt_arguments(parser)
     add_generation_arguments(parser)
     parser.add_argument("--batch-size", type=int, help="prompts per generation batch")
+    parser.add_argument("--placement", choices=PLACEMENTS, default="shard",
+                        help="with several GPUs: batches shared out over one process per GPU, or one model across them")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--output", required=True, help="the task's output directory; samples go to OUTPUT/samples")
 
@@ -74,27 +87,38 @@ def encode(tokenizer, texts):
 
 
 def device():
+    """This process's device: the GPU of its local rank, else the CPU."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return f"cuda:{local_rank()}" if torch.cuda.is_available() else "cpu"
 
 
-def load_policy(path, loading):
-    """The causal LM (adapter chains merged), loaded as `loading` says (precision.Loading), and its
-    tokenizer, padding on the left for generation."""
+def placed(path, loading, placement, kind="causal"):
+    """The model at `path` loaded as `loading` says, on this process's device, or with
+    placement "device_map" across every visible GPU."""
+    options = from_pretrained_options(loading)
+    if placement == "device_map":
+        return load_model(path, {**options, "device_map": "auto"}, kind=kind).eval()
+    return load_model(path, options, kind=kind).to(device()).eval()
+
+
+def load_policy(path, loading, placement="shard"):
+    """The causal LM (adapter chains merged), loaded as `loading` says (precision.Loading) and
+    placed as `placement` says, and its tokenizer, padding on the left for generation."""
     tokenizer = load_tokenizer(path)
     tokenizer.padding_side = "left"
-    return load_model(path, from_pretrained_options(loading)).to(device()).eval(), tokenizer
+    return placed(path, loading, placement), tokenizer
 
 
-def load_reward_model(path, loading, pad_token_id=None):
-    """The reward model (a one-label sequence classifier), loaded as `loading` says, and its
-    tokenizer, padding on the right. A missing local path fails before anything heavy is imported."""
+def load_reward_model(path, loading, pad_token_id=None, placement="shard"):
+    """The reward model (a one-label sequence classifier), loaded and placed as `loading` and
+    `placement` say, and its tokenizer, padding on the right. A missing local path fails before
+    anything heavy is imported."""
     tokenizer = load_tokenizer(check_local(path))
     tokenizer.padding_side = "right"
-    model = load_model(path, from_pretrained_options(loading), kind="reward")
+    model = placed(path, loading, placement, kind="reward")
     model.config.pad_token_id = tokenizer.pad_token_id if pad_token_id is None else pad_token_id
-    return model.to(device()).eval(), tokenizer
+    return model, tokenizer
 
 
 def sample(model, tokenizer, prompts, first, count, arguments):
@@ -128,11 +152,21 @@ def per_batch(prompts, batch_size, work, log_directory):
     """work(first, batch) for every batch of `batch_size` prompts ({"id", "prompt"}), `first` being
     the index of the batch's first prompt, as a list in order. Batches start at multiples of
     `batch_size`, and each result is kept in the item log in `log_directory` (when not None) as it
-    ends (progress.ItemLog), so that a later attempt of the task computes only the batches not done."""
+    ends (progress.ItemLog), so that a later attempt of the task computes only the batches not done.
+    With several processes each takes every world_size()-th batch from its rank on, keeps its own
+    log (`log_directory`/rank-R), and every process returns all the results, gathered in order."""
     starts = range(0, len(prompts), batch_size)
-    log = ItemLog([[item_key(prompt["id"], prompt["prompt"]) for prompt in prompts[start : start + batch_size]] for start in starts],
-                  log_directory)
-    return log.finish(lambda index: work(starts[index], prompts[starts[index] : starts[index] + batch_size]))
+    mine = list(range(rank(), len(starts), world_size()))
+    if world_size() > 1 and log_directory is not None:
+        log_directory = os.path.join(log_directory, f"rank-{rank()}")
+    log = ItemLog([[item_key(prompt["id"], prompt["prompt"]) for prompt in prompts[starts[index] : starts[index] + batch_size]]
+                   for index in mine], log_directory)
+    results = log.finish(lambda position: work(starts[mine[position]], prompts[starts[mine[position]] : starts[mine[position]] + batch_size]))
+    ordered = [None] * len(starts)
+    for indices, values in gather((mine, results)):
+        for index, value in zip(indices, values):
+            ordered[index] = value
+    return ordered
 
 
 def reward_scores(model, tokenizer, pairs, batch_size):

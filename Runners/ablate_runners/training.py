@@ -46,6 +46,7 @@ from .common import RunnerError, strict_number, write_metrics
 from .data import add_dataset_arguments
 from .models import load_model, record_base
 from .precision import add_loading_arguments, from_pretrained_options, loading_for, mixed_precision_flags
+from .process_group import any_rank, is_main_process, wait_for_every_rank, world_size
 
 STRATEGIES = ("ddp", "fsdp", "deepspeed")
 # Non-reentrant checkpointing, which PyTorch recommends and which needs no input gradients.
@@ -176,38 +177,6 @@ def distributed_options(arguments):
                           f"with {strategy or 'ddp'} leave distributed.config out")
     # LoRA freezes most weights: DDP need not look for unused parameters at each step.
     return {"ddp_find_unused_parameters": False} if world_size() > 1 else {}
-
-
-def world_size():
-    """How many processes train together (torchrun's WORLD_SIZE; 1 alone)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def is_main_process():
-    """Whether this is rank 0, the process that writes what the task produces (also when alone)."""
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def any_rank(*flags):
-    """For each flag, whether it holds on any rank (on this one alone when alone), in one
-    all-reduce: every rank calls it at the same point."""
-    import torch
-    import torch.distributed as distributed
-
-    if world_size() == 1 or not distributed.is_initialized():
-        return flags
-    device = torch.device("cuda", torch.cuda.current_device()) if distributed.get_backend() == "nccl" else torch.device("cpu")
-    values = torch.tensor([1 if flag else 0 for flag in flags], device=device)
-    distributed.all_reduce(values, op=distributed.ReduceOp.MAX)
-    return tuple(bool(value) for value in values.tolist())
-
-
-def wait_for_every_rank():
-    """A barrier across the ranks (nothing alone)."""
-    import torch.distributed as distributed
-
-    if world_size() > 1 and distributed.is_initialized():
-        distributed.barrier()
 
 
 def resume_point():

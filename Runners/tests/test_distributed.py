@@ -1,6 +1,7 @@
-"""Training runners as several processes (ablate_runners.launch, torchrun) on CPU, over gloo: one
+"""Runners as several processes (ablate_runners.launch, torchrun) on CPU, over gloo. Trainers: one
 model and one metric series written by rank 0, the data sharded over the ranks, a failure of any
-rank failing the task with that rank's error, and a signal stopping every rank at one checkpoint."""
+rank failing the task with that rank's error, and a signal stopping every rank at one checkpoint.
+Samplers: the batches shared out over the ranks give what one process draws."""
 
 import json
 import math
@@ -100,3 +101,23 @@ def test_several_nodes_need_a_slurm_job(tmp_path, hf_home):
                         env={"SLURM_JOB_NODELIST": "", "SLURM_JOB_ID": ""})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: a task on several nodes runs inside a Slurm job")
+
+
+SAMPLING = ["--prompts", QUICKSTART_DATA / "summaries-id.jsonl", "--prompts-format", "prompt-only", "--batch-size", 2,
+            "--max-new-tokens", 8, "--temperature", 1.0, "--seed", 3]
+
+
+@pytest.mark.parametrize("module, extra", [("generate", ["--samples-per-prompt", 2]), ("bon", ["--n", 3])])
+def test_sampling_shared_out_over_two_ranks_draws_what_one_process_draws(module, extra, tiny_models, tmp_path, hf_home):
+    models = ["--model", tiny_models["model"]] + (["--reward-model", tiny_models["reward_model"]] if module == "bon" else [])
+    alone = run_runner(module, *models, *SAMPLING, *extra, "--output", tmp_path / "alone", home=hf_home)
+    assert alone.returncode == 0, alone.stderr
+    shared = run_runner("launch", *TWO_RANKS, module, *models, *SAMPLING, *extra, "--output", tmp_path / "shared", home=hf_home,
+                        env={"ABLATE_CHECKPOINT_DIR": str(tmp_path / "checkpoints")})
+    assert shared.returncode == 0, shared.stderr
+    # 8 prompts in batches of 2: ranks 0 and 1 each sampled two batches, and kept them in their own log.
+    for rank in (0, 1):
+        assert len((tmp_path / "checkpoints" / f"rank-{rank}" / "items.jsonl").read_text().splitlines()) == 2
+    for name in os.listdir(tmp_path / "alone" / "samples"):
+        assert (tmp_path / "shared" / "samples" / name).read_bytes() == (tmp_path / "alone" / "samples" / name).read_bytes(), name
+    assert read_json(tmp_path / "shared" / "metrics.json") == read_json(tmp_path / "alone" / "metrics.json")

@@ -44,7 +44,16 @@ import Testing
         // Two processes see twice the batch per step: a different result, a different task.
         #expect(two.fingerprint != one.fingerprint)
         let samples = try #require(try Compile.plan(Self.spec(sft: "    resources: {gpus: 2}"), files: Self.files).task(id: "samples"))
-        #expect(Array(Self.command(samples)[1...2]) == ["-m", "ablate_runners.generate"], "sampling stays one process")
+        #expect(Array(Self.command(samples)[1...2]) == ["-m", "ablate_runners.generate"], "sampling on one GPU is one process")
+    }
+
+    @Test func samplingWithSeveralGPUsSharesBatchesOutOrPlacesOneModelAcrossThem() throws {
+        let shared = try #require(try Compile.plan(Self.spec(sft: "", generate: "    resources: {gpus: 4}"), files: Self.files).task(id: "samples"))
+        #expect(Array(Self.command(shared)[1...7]) == ["-m", "ablate_runners.launch", "--nodes", "1", "--processes-per-node", "4", "generate"])
+        let placed = try #require(
+            try Compile.plan(Self.spec(sft: "", generate: "    resources: {gpus: 4}\n    placement: device_map"), files: Self.files).task(id: "samples"))
+        #expect(Array(Self.command(placed)[1...2]) == ["-m", "ablate_runners.generate"])
+        #expect(Self.command(placed).joined(separator: " ").contains("--placement device_map"))
     }
 
     @Test func aTrainerOnSeveralNodesStartsOneLauncherPerNode() throws {
@@ -110,9 +119,16 @@ import Testing
                 == "spec.yaml:13:18: warning: stage 'sft' (kind 'sft') runs as one process (gpus: 0, nodes: 1), so distributed has no effect; "
                 + "give resources.gpus: 2 or more to train on several processes")
         #expect(
-            try Self.diagnostic("", generate: "    resources: {gpus: 4}", files: Self.files, .warning)
-                == "spec.yaml:18:23: warning: stage 'samples' (kind 'generate') runs as one process on one GPU, so 3 of its 4 GPUs stay idle; "
-                + "set gpus: 1 (several GPUs train as one process each in sft, reward, dpo)")
+            try Self.diagnostic("    placement: shard")
+                == "spec.yaml:13:5: error: stages of kind 'sft' do not read 'placement'; it applies to 'bon' or 'generate'")
+        let evaluation = "  lm:\n    kind: lm-eval\n    model: \"${stages.sft.model}\"\n    tasks: [piqa]\n    resources: {gpus: 4}"
+        #expect(
+            try Self.diagnostic("", generate: evaluation, files: Self.files, .warning)
+                == "spec.yaml:22:23: warning: stage 'lm' (kind 'lm-eval') runs as one process on one GPU, so 3 of its 4 GPUs stay idle; "
+                + "set gpus: 1 (several GPUs train as one process each in sft, reward, dpo, and sample in bon, generate)")
+        #expect(
+            try Self.diagnostic("", generate: "    placement: device_map", files: Self.files, .warning)
+                == "spec.yaml:18:16: warning: stage 'samples' (kind 'generate') has no GPU, so placement has no effect; give resources.gpus: 2 or more")
     }
 
     @Test func aPlanWrittenBeforeNodesExistedReadsAsOneNode() throws {

@@ -101,7 +101,8 @@ import Testing
     @Test func resourcesAndRetriesDoNotChangeTheResult() throws {
         let before = try fingerprints(Self.pipeline)
         let after = try fingerprints(
-            Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 1, cpus: 8, time: 1d, memory: 64G}\n  retries: 3"))
+            Self.pipeline.replacingOccurrences(of: "resources: {gpus: 1, time: 8h}", with: "resources: {gpus: 1, cpus: 8, time: 1d, memory: 64G}\n  retries: 3")
+        )
         #expect(before == after)
     }
 

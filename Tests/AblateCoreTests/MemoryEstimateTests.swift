@@ -84,6 +84,29 @@ import Testing
 
     static let files = ["llama/config.json": models[0].config, "pairs.jsonl": #"{"prompt": "a", "chosen": "b", "rejected": "c"}"# + "\n"]
 
+    /// fsdp shards a trainer's weights, gradients and AdamW states over its processes; a sampler's
+    /// device_map spreads its weights and KV cache over its GPUs; ddp and shard keep a whole copy per GPU.
+    @Test func shardingDividesWhatItShardsOverTheProcesses() throws {
+        let shape = try #require(ModelShape(configJSON: Data(Self.models[0].config.utf8)))
+        func parts(_ stage: String, _ id: String) throws -> [String: Int64] {
+            let task = try #require(try Self.plan(stage: stage, files: Self.files).task(id: id))
+            let estimate = try #require(MemoryEstimate.estimate(for: task, models: [.model: shape]))
+            return Dictionary(uniqueKeysWithValues: estimate.parts.map { ($0.what, $0.bytes) })
+        }
+        let full = "kind: reward, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512"
+        let replicas = try parts("  rm: {\(full), resources: {gpus: 4}}", "rm")
+        let sharded = try parts("  rm: {\(full), resources: {gpus: 4}, distributed: {strategy: fsdp}}", "rm")
+        #expect(replicas["weights"] == Int64(6_738_415_616) * 2)
+        #expect(sharded["weights (sharded over 4)"] == Int64(6_738_415_616) * 2 / 4)
+        #expect(sharded["gradients and AdamW states (sharded over 4)"] == replicas["gradients and AdamW states"].map { $0 / 4 })
+        #expect(sharded["activations"] == replicas["activations"], "each process keeps its own activations")
+        let sampling = "kind: generate, model: llama, prompts: pairs, precision: bf16"
+        let copies = try parts("  samples: {\(sampling), resources: {gpus: 2}}", "samples")
+        let spread = try parts("  samples: {\(sampling), resources: {gpus: 2}, placement: device_map}", "samples")
+        #expect(spread["weights (sharded over 2)"] == copies["weights"].map { $0 / 2 })
+        #expect(spread["KV cache (sharded over 2)"] == copies["KV cache"].map { $0 / 2 })
+    }
+
     @Test func aLoRAStageNeedsTheWeightsAndLittleElseAFullDPOFourTimesMore() throws {
         let lora = try Self.plan(
             stage:

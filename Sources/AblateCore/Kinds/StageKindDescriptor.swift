@@ -55,6 +55,19 @@ public struct StageKindDescriptor: Sendable {
     /// have several GPUs or nodes, sharing the training as `distributed:` says.
     public var trainsOnSeveralProcesses: Bool { settings.contains("distributed") }
 
+    /// Whether the kind's tasks can use several GPUs to sample (`placement:`): batches shared
+    /// out over one process per GPU, or one model across them.
+    public var samplesOnSeveralGPUs: Bool { settings.contains("placement") }
+
+    /// The processes per node a task of the kind runs under the launcher (one per GPU): a trainer
+    /// with several GPUs or nodes, or a sampler with several GPUs that shares its batches out;
+    /// nil when it runs as one process.
+    public func launchedProcesses(_ resources: TaskResources, settings: [String: SettingValue]) -> Int? {
+        if trainsOnSeveralProcesses, resources.gpus > 1 || resources.nodes > 1 { return resources.processesPerNode }
+        if samplesOnSeveralGPUs, resources.gpus > 1, settings["placement"] != .string("device_map") { return resources.gpus }
+        return nil
+    }
+
     /// Whether a task of the kind keeps progress in its checkpoint folder across attempts
     /// (training checkpoints, or results per prompt).
     public var keepsProgressAcrossAttempts: Bool { resumesFromCheckpoints || runner?.resumesPerItem == true }

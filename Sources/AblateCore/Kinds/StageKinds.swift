@@ -68,14 +68,16 @@ public enum StageKinds {
         StageKindDescriptor(
             kind: .bon, summary: "best-of-N sampling ranked by a reward model",
             inputs: [.init(.model), .init(.rewardModel), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
-            settings: builtIn.union(generation).union(loading).union(quantizable).union(["n", "samples_per_prompt", "batch_size"]), requiredSettings: [],
+            settings: builtIn.union(generation).union(loading).union(quantizable).union(["n", "samples_per_prompt", "batch_size", "placement"]),
+            requiredSettings: [],
             defaults: generationDefaults.merging(["n": .int(16), "samples_per_prompt": .int(1), "batch_size": .int(8), "seed": .int(0)]) { $1 }
                 .merging(loadingDefaults) { $1 }.merging(quantizableDefaults) { $1 },
             runner: runner("bon", perItem: true)),
         StageKindDescriptor(
             kind: .generate, summary: "K samples per prompt",
             inputs: [.init(.model), .init(.prompts, formats: prompts)], outputs: ["samples"], modelOutputs: [],
-            settings: builtIn.union(generation).union(loading).union(quantizable).union(["samples_per_prompt", "batch_size"]), requiredSettings: [],
+            settings: builtIn.union(generation).union(loading).union(quantizable).union(["samples_per_prompt", "batch_size", "placement"]),
+            requiredSettings: [],
             defaults: generationDefaults.merging(["samples_per_prompt": .int(4), "batch_size": .int(8), "seed": .int(0)]) { $1 }
                 .merging(loadingDefaults) { $1 }.merging(quantizableDefaults) { $1 },
             runner: runner("generate", perItem: true)),

@@ -15,7 +15,8 @@
 ///
 /// A trainer on several processes keeps a replica per GPU (ddp) unless `distributed.strategy` is
 /// fsdp (full_shard): then the weights, gradients and AdamW states of the models it trains or
-/// holds as a reference are sharded over every process of the task.
+/// holds as a reference are sharded over every process of the task. A sampler with
+/// `placement: device_map` spreads its models and KV cache over its GPUs.
 public struct MemoryEstimate: Codable, Hashable, Sendable {
     /// One part of the estimate.
     public struct Part: Codable, Hashable, Sendable {
@@ -74,13 +75,14 @@ public struct MemoryEstimate: Codable, Hashable, Sendable {
             let perToken = Int64(checkpointing ? 2 : 34) * Int64(model.hidden) * Int64(model.layers) * valueBytes / 2
             parts.append(Part(what: checkpointing ? "activations (checkpointed)" : "activations", bytes: perToken * Int64(batch) * Int64(length)))
         case .generate, .bon, .lmEval, .judge, .merge:
-            weights("weights", model)
-            if task.kind == .bon, let reward = models[.rewardModel] { weights("reward model", reward, bytes: Double(valueBytes)) }
+            let spread = settings["placement"] == .string("device_map") ? max(task.resources.gpus, 1) : 1
+            weights("weights", model, shards: spread)
+            if task.kind == .bon, let reward = models[.rewardModel] { weights("reward model", reward, bytes: Double(valueBytes), shards: spread) }
             let sequences =
                 (int("batch_size") ?? 8) * (task.kind == .bon ? (int("n") ?? 16) * (int("samples_per_prompt") ?? 1) : int("samples_per_prompt") ?? 1)
             let length = (task.kind == .lmEval ? (int("max_length") ?? 2048) : promptTokens + (int("max_new_tokens") ?? 64))
             let cache = 2 * Int64(model.layers) * Int64(model.keyValueWidth) * Int64(length) * Int64(sequences) * valueBytes
-            if task.kind != .merge { parts.append(Part(what: "KV cache", bytes: cache)) }
+            if task.kind != .merge { parts.append(Part(what: "KV cache" + Self.sharding(spread), bytes: cache / Int64(spread))) }
         default:
             return nil
         }

@@ -25,11 +25,16 @@ struct DistributionCheck {
                         + "give resources.gpus, the GPUs on each node (gpus: 8 with nodes: 2 is 16 processes)")
                 valid = false
             }
-        } else if resources.gpus > 1, descriptor.runner != nil, !descriptor.trainsOnSeveralProcesses {
+        } else if resources.gpus > 1, descriptor.runner != nil, !descriptor.trainsOnSeveralProcesses, !descriptor.samplesOnSeveralGPUs {
             diagnostics.warning(
                 at: location(of: "resources", field: "gpus"),
                 "\(subject) runs as one process on one GPU, so \(resources.gpus - 1) of its \(resources.gpus) GPUs stay idle; "
-                    + "set gpus: 1 (several GPUs train as one process each in \(Self.multiProcessKinds))")
+                    + "set gpus: 1 (several GPUs train as one process each in \(Self.multiProcessKinds), and sample in \(Self.samplingKinds))")
+        }
+        if settings["placement"] != nil, resources.gpus <= 1 {
+            diagnostics.warning(
+                at: location(of: "placement", field: nil),
+                "\(subject) has \(resources.gpus == 0 ? "no GPU" : "one GPU"), so placement has no effect; give resources.gpus: 2 or more")
         }
         guard case .map(let distributed)? = settings["distributed"] else { return valid }
         let strategy = distributed["strategy"]?.text ?? "ddp"
@@ -57,6 +62,7 @@ struct DistributionCheck {
     }
 
     private static let multiProcessKinds = StageKinds.table.filter(\.trainsOnSeveralProcesses).map(\.kind.rawValue).joined(separator: ", ")
+    private static let samplingKinds = StageKinds.table.filter(\.samplesOnSeveralGPUs).map(\.kind.rawValue).joined(separator: ", ")
 
     /// Where a setting (or one of its fields) is written: in the stage, else in `defaults:`.
     private func location(of setting: String, field: String?) -> SourceLocation {

@@ -2,7 +2,8 @@
 /// every input role becomes `--role PATH` (datasets other than samples add `--role-format`,
 /// `--role-split`, `--role-subset` and `--role-sample`), every setting that shapes the result becomes a flag
 /// (`max_new_tokens` → `--max-new-tokens`, `lora.r` → `--lora-r`), and `--output` names the
-/// task's output directory. A trainer with several GPUs or nodes runs under the launcher,
+/// task's output directory. A trainer with several GPUs or nodes, and a sampler sharing its
+/// batches over several GPUs, runs under the launcher,
 /// `python -m ablate_runners.launch --nodes N --processes-per-node P MODULE …`: one process per GPU.
 struct RunnerRecipe: Recipe {
     var runner: StageKindDescriptor.Runner
@@ -11,11 +12,10 @@ struct RunnerRecipe: Recipe {
 
     func arguments(for context: RecipeContext) -> [CommandArgument] {
         var arguments: [CommandArgument] = ["-m"]
-        let resources = context.resources
-        if context.kind.descriptor.trainsOnSeveralProcesses, resources.gpus > 1 || resources.nodes > 1 {
+        if let processes = context.kind.descriptor.launchedProcesses(context.resources, settings: context.settings) {
             arguments += [
-                "ablate_runners.launch", "--nodes", .literal(String(resources.nodes)), "--processes-per-node",
-                .literal(String(resources.processesPerNode)), .literal(runner.module),
+                "ablate_runners.launch", "--nodes", .literal(String(context.resources.nodes)), "--processes-per-node", .literal(String(processes)),
+                .literal(runner.module),
             ]
         } else {
             arguments.append(.literal("ablate_runners.\(runner.module)"))

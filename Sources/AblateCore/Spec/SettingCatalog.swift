@@ -64,6 +64,9 @@ public enum SettingCatalog {
         SettingDefinition(
             name: "distributed", type: .record(distributed),
             summary: "how a training task with several GPUs or nodes shares the work (one process per GPU; ddp unless said)"),
+        SettingDefinition(
+            name: "placement", type: .choice(["shard", "device_map"]),
+            summary: "with several GPUs: batches shared out over one process per GPU (shard), or one model across them (device_map)"),
         SettingDefinition(name: "gradient_checkpointing", type: .bool, summary: "recompute activations in the backward pass, to save memory"),
         SettingDefinition(
             name: "quantization", type: .choice(["none", "4bit", "8bit"]), summary: "load the base model quantised with bitsandbytes (QLoRA when training)"),
