@@ -4,7 +4,9 @@ import Foundation
 
 /// Finds the `config.json` of the models a task loads, before the task runs: a local model
 /// directory, a hub model's snapshot in the Hugging Face cache (at the commit the plan pinned), or
-/// the cached outputs of the task that made it; a LoRA adapter is followed down to its base.
+/// the cached outputs of the task that made it; a LoRA adapter is followed down to its base. A
+/// model that a trainer (or a merge) has not made yet has the shape of the model it starts from:
+/// fine-tuning keeps the architecture.
 struct ModelConfigLocator {
     let plan: Plan
     let cache: TaskCache
@@ -21,15 +23,32 @@ struct ModelConfigLocator {
     /// The shapes of the task's model inputs that can be read now, by role.
     func shapes(of task: PlannedTask) -> [InputRole: ModelShape] {
         var shapes: [InputRole: ModelShape] = [:]
-        let arguments = task.command.arguments
         for role in [InputRole.model, .referenceModel, .rewardModel, .judgeModel] {
-            let flag = "--" + role.rawValue.replacingOccurrences(of: "_", with: "-")
-            guard let index = arguments.firstIndex(where: { $0.parts == [.literal(flag)] }), index + 1 < arguments.count,
-                let path = self.path(of: arguments[index + 1]), let shape = shape(at: path)
-            else { continue }
+            guard let argument = Self.argument(of: task, role: role), let shape = shape(of: argument, depth: 0) else { continue }
             shapes[role] = shape
         }
         return shapes
+    }
+
+    /// The kinds whose model output has the architecture of their `model:` input.
+    private static let shapeKeeping: Set<StageKind> = [.sft, .reward, .dpo, .ppo, .merge]
+
+    /// The argument after the role's flag (`--reward-model PATH`).
+    private static func argument(of task: PlannedTask, role: InputRole) -> CommandArgument? {
+        let flag = "--" + role.rawValue.replacingOccurrences(of: "_", with: "-")
+        let arguments = task.command.arguments
+        guard let index = arguments.firstIndex(where: { $0.parts == [.literal(flag)] }), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+
+    /// The shape of the model an argument names: read from its files, or, for a model a
+    /// shape-keeping task has not made yet, the shape of that task's own model input.
+    private func shape(of argument: CommandArgument, depth: Int) -> ModelShape? {
+        if let path = path(of: argument), let shape = shape(at: path) { return shape }
+        guard depth < 16, argument.parts.count == 1, case .taskOutput(let producer, _) = argument.parts[0], let task = tasks[producer],
+            Self.shapeKeeping.contains(task.kind), let input = Self.argument(of: task, role: .model)
+        else { return nil }
+        return shape(of: input, depth: depth + 1)
     }
 
     /// Where an argument points, when it is a path that exists before the task runs.
