@@ -71,8 +71,11 @@ def slurm_rendezvous(environment):
                           "run it with the Slurm executor, or set resources.nodes to 1")
     try:
         hosts = subprocess.run(["scontrol", "show", "hostnames", nodes], capture_output=True, text=True, check=True).stdout.split()
-    except (OSError, subprocess.CalledProcessError) as error:
-        raise RunnerError(f"cannot read the job's hosts with scontrol show hostnames {nodes}: {error}") from None
+    except OSError as error:
+        raise RunnerError(f"cannot read the job's hosts with scontrol show hostnames {nodes}: {error.strerror}") from None
+    except subprocess.CalledProcessError as error:
+        cause = (error.stderr.strip().splitlines() or [f"exit status {error.returncode}"])[-1]
+        raise RunnerError(f"cannot read the job's hosts with scontrol show hostnames {nodes}: {cause}") from None
     if not hosts:
         raise RunnerError(f"scontrol show hostnames {nodes} named no host")
     return hosts[0], 20_000 + int(job) % 20_000, job

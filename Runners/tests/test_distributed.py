@@ -6,6 +6,7 @@ Samplers: the batches shared out over the ranks give what one process draws."""
 import json
 import math
 import os
+import shutil
 
 import pytest
 
@@ -121,3 +122,18 @@ def test_sampling_shared_out_over_two_ranks_draws_what_one_process_draws(module,
     for name in os.listdir(tmp_path / "alone" / "samples"):
         assert (tmp_path / "shared" / "samples" / name).read_bytes() == (tmp_path / "alone" / "samples" / name).read_bytes(), name
     assert read_json(tmp_path / "shared" / "metrics.json") == read_json(tmp_path / "alone" / "metrics.json")
+
+
+@pytest.mark.skipif(shutil.which("scontrol") is None or not os.environ.get("SLURM_CONF"), reason="needs Slurm's scontrol and a cluster's config")
+def test_several_nodes_meet_at_the_first_node_of_the_job():
+    from ablate_runners import launch
+
+    rendezvous = launch.slurm_rendezvous({"SLURM_JOB_NODELIST": "gpu[07-08]", "SLURM_JOB_ID": "41234"})
+    assert rendezvous == ("gpu07", 21234, "41234")
+    arguments = launch.parser().parse_args(["--nodes", "2", "--processes-per-node", "8", "sft", "--n", "3"])
+    assert launch.torchrun_arguments(arguments, rendezvous) == [
+        "--nnodes=2", "--nproc-per-node=8", "--max-restarts=0", f"--signals-to-handle={launch.SIGNALS}",
+        f"--shutdown-timeout={launch.SHUTDOWN_SECONDS}", "--rdzv-backend=c10d", "--rdzv-endpoint=gpu07:21234", "--rdzv-id=41234",
+        "--module", "ablate_runners.rank",
+    ]
+    assert arguments.module == "sft" and arguments.arguments == ["--n", "3"]
