@@ -6,7 +6,9 @@
         [--fetched FETCH_JSON ...] --output DIR
 
 The model is loaded (adapters merged in memory, as --precision and --attention say) and handed to
-the harness's HFLM, so adapters need no merged copy on disk. --task-dir adds a directory of task YAMLs to the harness's own tasks;
+the harness's HFLM, so adapters need no merged copy on disk; with several GPUs visible (the
+task's), its layers are placed across them (from_pretrained's device_map="auto"), for a model too
+large for one. --task-dir adds a directory of task YAMLs to the harness's own tasks;
 --seed sets its four seeds (Python, NumPy, torch, few-shot), as the CLI's --seed does. --fetched
 names the records of the fetch tasks that downloaded the tasks' datasets into the shared datasets
 cache (`python -m ablate_runners.fetch --lm-eval-task`), from which the harness reads them offline.
@@ -88,9 +90,13 @@ def evaluate(options, log_directory):
     check_fetched(options.fetched, options.tasks)
     manager = task_manager(options.task_dir, options.tasks)
     announce(loading)
-    model = load_model(options.model, from_pretrained_options(loading)).eval()
-    if torch.cuda.is_available():
-        model.to("cuda")
+    if torch.cuda.device_count() > 1:
+        # Several GPUs (the task's): one model placed across them.
+        model = load_model(options.model, {**from_pretrained_options(loading), "device_map": "auto"}).eval()
+    else:
+        model = load_model(options.model, from_pretrained_options(loading)).eval()
+        if torch.cuda.is_available():
+            model.to("cuda")
     tokenizer = load_tokenizer(options.model)
     language_model = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=options.batch_size, max_length=options.max_length)
     seeds = {} if options.seed is None else dict.fromkeys(SEEDS, options.seed)

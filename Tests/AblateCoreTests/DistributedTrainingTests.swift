@@ -121,11 +121,15 @@ import Testing
         #expect(
             try Self.diagnostic("    placement: shard")
                 == "spec.yaml:13:5: error: stages of kind 'sft' do not read 'placement'; it applies to 'bon' or 'generate'")
-        let evaluation = "  lm:\n    kind: lm-eval\n    model: \"${stages.sft.model}\"\n    tasks: [piqa]\n    resources: {gpus: 4}"
+        let judging =
+            "  judge:\n    kind: judge\n    samples: \"${stages.samples.samples}\"\n    baseline: \"${stages.samples.samples}\"\n    resources: {gpus: 4}"
         #expect(
-            try Self.diagnostic("", generate: evaluation, files: Self.files, .warning)
-                == "spec.yaml:22:23: warning: stage 'lm' (kind 'lm-eval') runs as one process on one GPU, so 3 of its 4 GPUs stay idle; "
+            try Self.diagnostic("", generate: judging, files: Self.files, .warning)
+                == "spec.yaml:22:23: warning: stage 'judge' (kind 'judge') runs as one process on one GPU, so 3 of its 4 GPUs stay idle; "
                 + "set gpus: 1 (several GPUs train as one process each in sft, reward, dpo, and sample in bon, generate)")
+        let evaluation = "  lm:\n    kind: lm-eval\n    model: \"${stages.sft.model}\"\n    tasks: [piqa]\n    resources: {gpus: 4}"
+        let placed = try Compile.text(Self.spec(sft: "", generate: evaluation), files: Self.files)
+        #expect(placed.diagnostics.diagnostics.isEmpty, "lm-eval places its model across its GPUs")
         #expect(
             try Self.diagnostic("", generate: "    placement: device_map", files: Self.files, .warning)
                 == "spec.yaml:18:16: warning: stage 'samples' (kind 'generate') has no GPU, so placement has no effect; give resources.gpus: 2 or more")

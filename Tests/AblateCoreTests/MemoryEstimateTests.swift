@@ -105,6 +105,8 @@ import Testing
         let spread = try parts("  samples: {\(sampling), resources: {gpus: 2}, placement: device_map}", "samples")
         #expect(spread["weights (sharded over 2)"] == copies["weights"].map { $0 / 2 })
         #expect(spread["KV cache (sharded over 2)"] == copies["KV cache"].map { $0 / 2 })
+        let evaluation = try parts("  lm: {kind: lm-eval, model: llama, tasks: [piqa], precision: bf16, resources: {gpus: 2}}", "lm")
+        #expect(evaluation["weights (sharded over 2)"] == copies["weights"].map { $0 / 2 }, "lm-eval places its model across its GPUs")
     }
 
     @Test func aLoRAStageNeedsTheWeightsAndLittleElseAFullDPOFourTimesMore() throws {

@@ -26,6 +26,9 @@ public struct StageKindDescriptor: Sendable {
         /// It keeps its results per prompt (or the harness's request cache) in the task's
         /// checkpoint folder, so that a later attempt does only the prompts left.
         public var resumesPerItem: Bool
+        /// With several GPUs it places its one model across them (lm-eval's HFLM holds a model
+        /// it is given in one process).
+        public var placesModelAcrossGPUs = false
     }
 
     public var kind: StageKind

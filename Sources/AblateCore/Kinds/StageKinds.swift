@@ -36,9 +36,10 @@ public enum StageKinds {
     private static let prompts: [DatasetFormat] = [.promptOnly, .messages, .promptCompletion, .preference]
 
     private static func runner(
-        _ module: String, environment: String = "runners", underMetrics: Bool = false, perItem: Bool = false
+        _ module: String, environment: String = "runners", underMetrics: Bool = false, perItem: Bool = false, acrossGPUs: Bool = false
     ) -> StageKindDescriptor.Runner {
-        StageKindDescriptor.Runner(module: module, environment: environment, outputsUnderMetrics: underMetrics, resumesPerItem: perItem)
+        StageKindDescriptor.Runner(
+            module: module, environment: environment, outputsUnderMetrics: underMetrics, resumesPerItem: perItem, placesModelAcrossGPUs: acrossGPUs)
     }
 
     public static let table: [StageKindDescriptor] = [
@@ -85,7 +86,7 @@ public enum StageKinds {
             kind: .lmEval, summary: "lm-evaluation-harness benchmarks",
             inputs: [.init(.model)], outputs: ["results"], modelOutputs: [],
             settings: builtIn.union(loading).union(["max_length", "batch_size", "tasks", "num_fewshot", "limit", "task_dir"]), requiredSettings: ["tasks"],
-            defaults: ["batch_size": .int(1)].merging(loadingDefaults) { $1 }, runner: runner("lm_eval", perItem: true)),
+            defaults: ["batch_size": .int(1)].merging(loadingDefaults) { $1 }, runner: runner("lm_eval", perItem: true, acrossGPUs: true)),
         StageKindDescriptor(
             kind: .diversity, summary: "output diversity: distinct-n, EAD, Sentence-BERT, NLI",
             inputs: [.init(.samples)], outputs: ["metrics"], modelOutputs: [], settings: builtIn.union(["metrics", "nli_model"]),

@@ -16,7 +16,7 @@
 /// A trainer on several processes keeps a replica per GPU (ddp) unless `distributed.strategy` is
 /// fsdp (full_shard): then the weights, gradients and AdamW states of the models it trains or
 /// holds as a reference are sharded over every process of the task. A sampler with
-/// `placement: device_map` spreads its models and KV cache over its GPUs.
+/// `placement: device_map` (and lm-eval with several GPUs) spreads its models and KV cache over its GPUs.
 public struct MemoryEstimate: Codable, Hashable, Sendable {
     /// One part of the estimate.
     public struct Part: Codable, Hashable, Sendable {
@@ -75,7 +75,8 @@ public struct MemoryEstimate: Codable, Hashable, Sendable {
             let perToken = Int64(checkpointing ? 2 : 34) * Int64(model.hidden) * Int64(model.layers) * valueBytes / 2
             parts.append(Part(what: checkpointing ? "activations (checkpointed)" : "activations", bytes: perToken * Int64(batch) * Int64(length)))
         case .generate, .bon, .lmEval, .judge, .merge:
-            let spread = settings["placement"] == .string("device_map") ? max(task.resources.gpus, 1) : 1
+            let placedAcross = settings["placement"] == .string("device_map") || task.kind.descriptor.runner?.placesModelAcrossGPUs == true
+            let spread = placedAcross ? max(task.resources.gpus, 1) : 1
             weights("weights", model, shards: spread)
             if task.kind == .bon, let reward = models[.rewardModel] { weights("reward model", reward, bytes: Double(valueBytes), shards: spread) }
             let sequences =

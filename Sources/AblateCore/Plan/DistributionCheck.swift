@@ -25,7 +25,9 @@ struct DistributionCheck {
                         + "give resources.gpus, the GPUs on each node (gpus: 8 with nodes: 2 is 16 processes)")
                 valid = false
             }
-        } else if resources.gpus > 1, descriptor.runner != nil, !descriptor.trainsOnSeveralProcesses, !descriptor.samplesOnSeveralGPUs {
+        } else if resources.gpus > 1, let runner = descriptor.runner, !runner.placesModelAcrossGPUs, !descriptor.trainsOnSeveralProcesses,
+            !descriptor.samplesOnSeveralGPUs
+        {
             diagnostics.warning(
                 at: location(of: "resources", field: "gpus"),
                 "\(subject) runs as one process on one GPU, so \(resources.gpus - 1) of its \(resources.gpus) GPUs stay idle; "
