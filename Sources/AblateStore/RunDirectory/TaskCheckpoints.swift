@@ -57,16 +57,22 @@ public struct TaskCheckpoints: Sendable {
         return Position(at: step, of: state?.maxSteps)
     }
 
-    /// The prompts a sampling or evaluation task has done, from its `progress.json`.
+    /// The prompts a sampling or evaluation task has done, from its `progress.json`, or the sum of
+    /// its processes' (`rank-R/progress.json`) when it shares its prompts out over several.
     private func itemProgress() -> Position? {
         struct Progress: Decodable {
             var done: Int
             var total: Int
         }
-        guard let data = FileManager.default.contents(atPath: directory + "/progress.json"),
-            let progress = try? JSONDecoder().decode(Progress.self, from: data), progress.done > 0, progress.done < progress.total
-        else { return nil }
-        return Position(unit: .prompt, at: progress.done + 1, of: progress.total)
+        let ranks = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("rank-") }
+        let files = ranks.isEmpty ? ["progress.json"] : ranks.map { $0 + "/progress.json" }
+        let parts = files.compactMap { file in
+            FileManager.default.contents(atPath: directory + "/" + file).flatMap { try? JSONDecoder().decode(Progress.self, from: $0) }
+        }
+        let done = parts.reduce(0) { $0 + $1.done }
+        let total = parts.reduce(0) { $0 + $1.total }
+        guard !parts.isEmpty, done > 0, done < total else { return nil }
+        return Position(unit: .prompt, at: done + 1, of: total)
     }
 
     /// Whether checkpoints of another version of the task are there (and would be discarded).
