@@ -1,6 +1,6 @@
-"""Runs a training runner as several processes, one per GPU, through PyTorch's own launcher
-(torchrun, `torch.distributed.run`): data-parallel (DDP) unless the runner's
---distributed-strategy asks for FSDP or DeepSpeed.
+"""Runs a runner as several processes, one per GPU, through PyTorch's own launcher (torchrun,
+`torch.distributed.run`): a trainer data-parallel (DDP) unless its --distributed-strategy asks for
+FSDP or DeepSpeed, a sampler with its batches shared out (sampling.py).
 
     python -m ablate_runners.launch --nodes N --processes-per-node P MODULE [ARGS...]
 
@@ -35,7 +35,7 @@ SHUTDOWN_SECONDS = 3600
 
 
 def parser():
-    flags = argparse.ArgumentParser(description="Run a training runner as one process per GPU (torchrun).")
+    flags = argparse.ArgumentParser(description="Run a runner as one process per GPU (torchrun).")
     flags.add_argument("--nodes", type=int, default=1, help="machines the task spans (a Slurm job of that many nodes)")
     flags.add_argument("--processes-per-node", type=int, required=True, help="processes on each machine, one per GPU")
     flags.add_argument("module", help="the runner to run, as in python -m ablate_runners.MODULE")
