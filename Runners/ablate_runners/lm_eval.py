@@ -32,9 +32,10 @@ from datetime import datetime
 
 from . import manifest
 from .common import RunnerError, fail
-from .models import load_model, load_tokenizer
-from .precision import add_loading_arguments, announce, from_pretrained_options, loading_for
+from .models import load_tokenizer
+from .precision import add_loading_arguments, announce, loading_for
 from .progress import checkpoint_directory
+from .sampling import placed
 
 KIND = "lm-eval"
 REQUEST_CACHE = "lm-eval-requests"
@@ -90,13 +91,8 @@ def evaluate(options, log_directory):
     check_fetched(options.fetched, options.tasks)
     manager = task_manager(options.task_dir, options.tasks)
     announce(loading)
-    if torch.cuda.device_count() > 1:
-        # Several GPUs (the task's): one model placed across them.
-        model = load_model(options.model, {**from_pretrained_options(loading), "device_map": "auto"}).eval()
-    else:
-        model = load_model(options.model, from_pretrained_options(loading)).eval()
-        if torch.cuda.is_available():
-            model.to("cuda")
+    # Several GPUs (the task's): one model placed across them.
+    model = placed(options.model, loading, "device_map" if torch.cuda.device_count() > 1 else "shard")
     tokenizer = load_tokenizer(options.model)
     language_model = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=options.batch_size, max_length=options.max_length)
     seeds = {} if options.seed is None else dict.fromkeys(SEEDS, options.seed)

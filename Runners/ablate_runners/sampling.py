@@ -159,9 +159,9 @@ def per_batch(prompts, batch_size, work, log_directory):
     mine = list(range(rank(), len(starts), world_size()))
     if world_size() > 1 and log_directory is not None:
         log_directory = os.path.join(log_directory, f"rank-{rank()}")
-    log = ItemLog([[item_key(prompt["id"], prompt["prompt"]) for prompt in prompts[starts[index] : starts[index] + batch_size]]
-                   for index in mine], log_directory)
-    results = log.finish(lambda position: work(starts[mine[position]], prompts[starts[mine[position]] : starts[mine[position]] + batch_size]))
+    batches = [(starts[index], prompts[starts[index] : starts[index] + batch_size]) for index in mine]
+    log = ItemLog([[item_key(prompt["id"], prompt["prompt"]) for prompt in batch] for _, batch in batches], log_directory)
+    results = log.finish(lambda position: work(*batches[position]))
     ordered = [None] * len(starts)
     for indices, values in gather((mine, results)):
         for index, value in zip(indices, values):

@@ -93,10 +93,10 @@ public struct MemoryEstimate: Codable, Hashable, Sendable {
 
     /// The processes a fully sharded (fsdp) trainer spreads its model states over; 1 otherwise.
     private static func shards(_ task: PlannedTask, _ settings: [String: SettingValue]) -> Int {
-        guard task.kind.descriptor.trainsOnSeveralProcesses, case .map(let distributed)? = settings["distributed"],
-            distributed["strategy"] == .string("fsdp"), task.resources.gpus > 1 || task.resources.nodes > 1
+        guard case .map(let distributed)? = settings["distributed"], distributed["strategy"] == .string("fsdp"),
+            let processes = task.kind.descriptor.launchedProcesses(task.resources, settings: settings)
         else { return 1 }
-        return task.resources.processesPerNode * task.resources.nodes
+        return processes * task.resources.nodes
     }
 
     private static func sharding(_ shards: Int) -> String {

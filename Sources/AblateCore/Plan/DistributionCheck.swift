@@ -54,7 +54,7 @@ struct DistributionCheck {
                     + "set strategy: fsdp or deepspeed, or leave config out")
             valid = false
         }
-        if resources.gpus <= 1, resources.nodes == 1 {
+        if descriptor.launchedProcesses(resources, settings: settings) == nil {
             diagnostics.warning(
                 at: location(of: "distributed", field: nil),
                 "\(subject) runs as one process (gpus: \(resources.gpus), nodes: 1), so distributed has no effect; "

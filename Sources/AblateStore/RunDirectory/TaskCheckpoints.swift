@@ -40,7 +40,7 @@ public struct TaskCheckpoints: Sendable {
     /// checkpoint, or the first prompt not done; nil when it starts from the beginning.
     public func latest(for fingerprint: Fingerprint) -> Position? {
         guard belong(to: fingerprint), let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        if let progress = itemProgress() { return progress }
+        if let progress = itemProgress(names) { return progress }
         let steps = names.compactMap { name -> Int? in
             guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)),
                 FileManager.default.fileExists(atPath: directory + "/" + name + "/.ablate-complete")
@@ -58,13 +58,14 @@ public struct TaskCheckpoints: Sendable {
     }
 
     /// The prompts a sampling or evaluation task has done, from its `progress.json`, or the sum of
-    /// its processes' (`rank-R/progress.json`) when it shares its prompts out over several.
-    private func itemProgress() -> Position? {
+    /// its processes' (`rank-R/progress.json`) when it shares its prompts out over several;
+    /// `names` are the folder's entries.
+    private func itemProgress(_ names: [String]) -> Position? {
         struct Progress: Decodable {
             var done: Int
             var total: Int
         }
-        let ranks = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("rank-") }
+        let ranks = names.filter { $0.hasPrefix("rank-") }
         let files = ranks.isEmpty ? ["progress.json"] : ranks.map { $0 + "/progress.json" }
         let parts = files.compactMap { file in
             FileManager.default.contents(atPath: directory + "/" + file).flatMap { try? JSONDecoder().decode(Progress.self, from: $0) }
