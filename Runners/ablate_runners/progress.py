@@ -5,7 +5,8 @@ ablate names a directory that outlives the attempt (ABLATE_CHECKPOINT_DIR). In i
 holds one line per finished unit of work ({"keys": [...], "result": ...}; a unit is a batch of
 prompts or one prompt), appended, flushed and fsynced as soon as the unit ends, so that a SIGKILL
 loses at most the unit in progress; progress.json ({"done", "total", "unit"}: prompts done of all)
-is replaced atomically after each unit, for `ablate status`. A unit's keys name the inputs it read
+is replaced atomically after each unit, for `ablate status` (a kill between the two writes leaves it
+one unit behind the log, which is what the next attempt reads). A unit's keys name the inputs it read
 (item_key), so a log of other inputs is recognised, reported and discarded. Without the variable
 (a runner run by hand) nothing is kept and every unit is computed.
 """

@@ -10,9 +10,8 @@ import shutil
 
 import pytest
 
-from conftest import QUICKSTART_DATA, RUNNERS, read_json, run_runner
+from conftest import HOOKS, QUICKSTART_DATA, RUNNERS, read_json, run_runner
 
-HOOKS = os.path.join(os.path.dirname(__file__), "rank_hooks")
 LORA = ["--lora-r", 8, "--lora-alpha", 16, "--lora-target-modules", "q_proj", "v_proj"]
 # 12 examples, 2 per rank and step, 2 ranks: one epoch is 3 steps (6 alone).
 TWO_RANKS = ["--processes-per-node", 2]

@@ -1,5 +1,7 @@
-"""Test hooks for one rank of a multi-process stage, imported by every Python process whose path
-holds this directory: ABLATE_TEST_FAILING_RANK=R makes rank R's training step raise;
+"""Test hooks for the trainers, imported by every Python process whose path holds this directory.
+ABLATE_TEST_PAUSE_AT_STEP=S makes a trainer stop itself (SIGSTOP) before its step S, so that a test
+kills it at a known step rather than wherever a poll happens to see it. For one rank of a
+multi-process stage: ABLATE_TEST_FAILING_RANK=R makes rank R's training step raise;
 ABLATE_TEST_SIGNALLING_RANK=R makes rank R, before its step S (ABLATE_TEST_SIGNAL_STEP), send SIGUSR2
 to its launcher, as Slurm does before a job's time limit."""
 
@@ -20,6 +22,15 @@ def _patch_training_step(before_step):
 
     transformers.Trainer.training_step = training_step
 
+
+if "ABLATE_TEST_PAUSE_AT_STEP" in os.environ:
+    _pause_step = int(os.environ["ABLATE_TEST_PAUSE_AT_STEP"])
+
+    def _pause(step):
+        if step == _pause_step:
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    _patch_training_step(_pause)
 
 if RANK is not None and RANK == os.environ.get("ABLATE_TEST_FAILING_RANK"):
     def _fail(step):
