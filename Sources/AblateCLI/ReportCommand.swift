@@ -12,14 +12,17 @@ struct ReportCommand: ParsableCommand {
         abstract: "Compare runs as a results table: variants by metrics, a reference row with deltas, the best values marked.",
         discussion: """
             Columns come from the spec's 'report:' section or from --metric (names or patterns such as \
-            'eval/*/acc_norm'); missing values stay missing. With several runs, the configuration \
-            keys that differ between them are listed.
+            'eval/*/acc_norm'); missing values stay missing. Variants that differ only in their seed \
+            form one row (mean ± standard deviation, n, 95% t-interval) unless --per-seed is given; each \
+            cell is tested against the reference row (paired bootstrap over items, else Welch's t-test \
+            across seeds, Holm-corrected) and marked. With several runs, the configuration keys that \
+            differ between them are listed.
             """
     )
 
     /// The formats `report` writes.
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, md, csv, json, html
+        case table, md, csv, json, html, latex
     }
 
     @Argument(help: ArgumentHelp("Runs to compare (default: the latest).", valueName: "run"))
@@ -37,6 +40,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The reference row, as axis=value pairs separated by commas (e.g. sft_data=none,dpo_data=none).")
     var reference: String?
 
+    @Flag(help: "One row per variant instead of one per setting with its seeds aggregated.")
+    var perSeed = false
+
     @OptionGroup var location: RunsLocation
 
     func run() throws {
@@ -52,13 +58,14 @@ struct ReportCommand: ParsableCommand {
                 report.reference[parts[0]] = parts[1]
             }
         }
-        let table = try ResultsTableBuilder(report: report).build(results)
+        let table = try ResultsTableBuilder(report: report, perSeed: perSeed).build(results)
         let text: String
         switch format {
         case .table: text = TextTableRenderer().render(table)
         case .md: text = MarkdownRenderer().render(table)
         case .csv: text = CSVRenderer().render(table)
         case .json: text = try JSONReportRenderer().render(table)
+        case .latex: text = LaTeXRenderer().render(table)
         case .html:
             let scatter = report.scatter.map { ScatterAxes(x: $0.x, y: $0.y) }
             text = HTMLRenderer().render(table, series: ResultsSeriesCollector.series(results), scatter: scatter)

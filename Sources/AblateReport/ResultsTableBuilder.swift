@@ -3,12 +3,16 @@ import AblateStore
 import Foundation
 
 /// Builds the results table of one or more runs. Runs of different studies can be compared
-/// where their metric names match.
+/// where their metric names match. Variants that differ only in their seed form one row, unless
+/// `perSeed` asks for a row per variant.
 public struct ResultsTableBuilder: Sendable {
     public var report: ReportSpec
+    /// One row per variant instead of one per setting with its seeds aggregated.
+    public var perSeed: Bool
 
-    public init(report: ReportSpec) {
+    public init(report: ReportSpec, perSeed: Bool = false) {
         self.report = report
+        self.perSeed = perSeed
     }
 
     public func build(_ runs: [RunResults]) throws -> ResultsTable {
@@ -19,59 +23,18 @@ public struct ResultsTableBuilder: Sendable {
             configDifferences: configDifferences(runs), runs: runs.map(\.run.id))
         // Each run's rows on a core of its own, in the order of the runs.
         let prefixed = runs.count > 1
-        for part in runs.parallelMap(chunkSize: 1, { rows(of: $0, columns: columns, prefixed: prefixed) }) {
-            table.rows += part.rows
+        var rows: [EvidencedRow] = []
+        for part in runs.parallelMap(chunkSize: 1, { self.rows(of: $0, columns: columns, prefixed: prefixed) }) {
+            rows += part.rows
             table.missing += part.missing
         }
         // The reference row leads, as the base model does in a paper's table.
-        if let reference = table.rows.firstIndex(where: \.isReference) { table.rows.insert(table.rows.remove(at: reference), at: 0) }
-        markReferenceDeltas(&table)
+        if let reference = rows.firstIndex(where: \.row.isReference) { rows.insert(rows.remove(at: reference), at: 0) }
+        compareWithReference(&rows)
+        table.rows = rows.map(\.row)
         markBest(&table)
+        table.legend = legend(table)
         return table
-    }
-
-    /// A run's rows, and what its variants lack.
-    private func rows(of results: RunResults, columns: [ResultsTable.Column], prefixed: Bool) -> (rows: [ResultsTable.Row], missing: [String]) {
-        var rows: [ResultsTable.Row] = []
-        var missing: [String] = []
-        if results.variants.isEmpty {
-            missing.append("run \(results.run.id): its index lists no variants (made by an older ablate); rebuild it with 'ablate reindex'")
-        }
-        let values = results.values(of: columns.map(\.key))
-        let intervals = results.intervals(of: columns.map(\.key))
-        for (position, variant) in results.variants.enumerated() {
-            let label = rowLabel(results, variant, prefixed: prefixed)
-            var unfinished: [String] = []
-            for (stage, taskID) in (results.stageTasks[variant.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                if let state = results.tasks[taskID]?.state, !state.isDone {
-                    unfinished.append("\(stage) \(state)")
-                }
-            }
-            if !unfinished.isEmpty { missing.append("\(label): \(unfinished.joined(separator: ", "))") }
-            let isReference =
-                !report.reference.isEmpty
-                && {
-                    let axes = results.axisValues(of: variant)
-                    return report.reference.allSatisfy { axes[$0.key] == $0.value }
-                }()
-            let cells = columns.indices.map { index -> ResultsTable.Cell in
-                let column = columns[index]
-                let metric = values[position * columns.count + index]
-                var cell = ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
-                if let interval = intervals?[position][index] {
-                    cell.intervalLow = interval.low * column.scale
-                    cell.intervalHigh = interval.high * column.scale
-                }
-                return cell
-            }
-            // A variant with no value in any column is listed as missing rather than shown empty.
-            if cells.allSatisfy({ $0.value == nil }) && !columns.isEmpty {
-                if unfinished.isEmpty { missing.append("\(label): no results") }
-                continue
-            }
-            rows.append(ResultsTable.Row(label: label, run: results.run.id, variant: variant.name, isReference: isReference, cells: cells))
-        }
-        return (rows, missing)
     }
 
     /// The columns: those the report names (patterns expanded in order), or every metric found.
@@ -95,52 +58,6 @@ public struct ResultsTableBuilder: Sendable {
     static func higherIsBetter(_ key: String) -> Bool {
         let lowered = key.lowercased()
         return !["loss", "perplexity", "ppl", "error", "wer"].contains { lowered.contains($0) }
-    }
-
-    private func rowLabel(_ results: RunResults, _ variant: VariantRow, prefixed: Bool) -> String {
-        var label = variant.name
-        if !report.rowAxes.isEmpty {
-            let axes = results.axisValues(of: variant)
-            let parts = report.rowAxes.compactMap { axis -> String? in
-                guard let value = axes[axis] else { return nil }
-                return report.rowLabels[axis]?[value] ?? "\(axis)=\(value)"
-            }
-            label = parts.filter { !$0.isEmpty }.joined(separator: ", ")
-        }
-        return prefixed ? "\(results.run.id): \(label)" : label
-    }
-
-    private func markReferenceDeltas(_ table: inout ResultsTable) {
-        guard let reference = table.rows.first(where: \.isReference) else { return }
-        for rowIndex in table.rows.indices where !table.rows[rowIndex].isReference {
-            for columnIndex in table.columns.indices {
-                if let value = table.rows[rowIndex].cells[columnIndex].value, let base = reference.cells[columnIndex].value {
-                    table.rows[rowIndex].cells[columnIndex].delta = value - base
-                }
-            }
-        }
-    }
-
-    /// Marks the best value of each column that has at least two values: one pass to find
-    /// them, one to mark them.
-    private func markBest(_ table: inout ResultsTable) {
-        let columns = table.columns
-        var best = [Double?](repeating: nil, count: columns.count)
-        var counts = [Int](repeating: 0, count: columns.count)
-        for row in table.rows {
-            for (index, cell) in row.cells.enumerated() {
-                guard let value = cell.value else { continue }
-                counts[index] += 1
-                if let current = best[index], columns[index].higherIsBetter ? value <= current : value >= current { continue }
-                best[index] = value
-            }
-        }
-        for index in columns.indices where counts[index] < 2 { best[index] = nil }
-        for rowIndex in table.rows.indices {
-            for index in columns.indices where best[index] != nil && table.rows[rowIndex].cells[index].value == best[index] {
-                table.rows[rowIndex].cells[index].isBest = true
-            }
-        }
     }
 
     /// The params whose values differ between runs (a param swept inside a run lists its values).

@@ -21,7 +21,7 @@ import Testing
             let winRate = ResultsTable.Cell(value: 0.4 + step, stderr: nil, delta: index == 0 ? nil : step, isBest: index == 2)
             let diversity = ResultsTable.Cell(value: index == 1 ? nil : 0.7 - step, stderr: 0.01, delta: nil)
             let label: String = "variant \(index) " + hostile
-            rows.append(ResultsTable.Row(label: label, run: "r", variant: "v\(index)", isReference: index == 0, cells: [winRate, diversity]))
+            rows.append(ResultsTable.Row(label: label, run: "r", variants: ["v\(index)"], seeds: [], isReference: index == 0, cells: [winRate, diversity]))
         }
         return ResultsTable(
             title: "study " + hostile, columns: columns, rows: rows, missing: ["variant 1 " + hostile + ": diversity failed"],

@@ -83,8 +83,8 @@ import Testing
                 if character == "\"" { state.quoted.toggle() } else if character == ",", !state.quoted { state.fields += 1 }
             }.fields
         }
-        #expect(lines.first == 4 + 6 * table.columns.count)
-        #expect(Set(lines) == [4 + 6 * table.columns.count])
+        #expect(lines.first == 5 + 12 * table.columns.count)
+        #expect(Set(lines) == [5 + 12 * table.columns.count])
         let json = try JSONReportRenderer().render(table)
         #expect(json.contains("\"missing\""))
         #expect(TextTableRenderer().render(table).contains("missing:"))
@@ -129,8 +129,8 @@ import Testing
         #expect(state == .completed)
         let table = try ResultsTableBuilder(report: ReportSpec()).build([RunResults.load(runDirectory: session.layout.runDirectory)])
         #expect(table.columns.map(\.key) == ["judge/win_rate"])
-        let strong = try #require(table.rows.first { $0.variant == "policy=strong" }?.cells.first)
-        let weak = try #require(table.rows.first { $0.variant == "policy=weak" }?.cells.first)
+        let strong = try #require(table.rows.first { $0.variants == ["policy=strong"] }?.cells.first)
+        let weak = try #require(table.rows.first { $0.variants == ["policy=weak"] }?.cells.first)
         #expect(strong.value == 1.0)
         #expect(weak.value == 0.25)
         let low = try #require(weak.intervalLow)
@@ -138,7 +138,7 @@ import Testing
         #expect(low < 0.25 && 0.25 < high && low >= 0 && high <= 1)
         // Seeded: the same table twice.
         let again = try ResultsTableBuilder(report: ReportSpec()).build([RunResults.load(runDirectory: session.layout.runDirectory)])
-        #expect(again.rows.first { $0.variant == "policy=weak" }?.cells.first == weak)
+        #expect(again.rows.first { $0.variants == ["policy=weak"] }?.cells.first == weak)
         #expect(MarkdownRenderer().render(table).contains("0.25 ["))
     }
 }

@@ -58,24 +58,24 @@ public struct HTMLRenderer: Sendable {
     private func tableHTML(_ table: ResultsTable) -> String {
         var html = "<table id=\"results\"><tr><th>Variant</th>" + table.columns.map { "<th>\(escape($0.label))</th>" }.joined() + "</tr>\n"
         for row in table.rows {
-            html += "<tr\(row.isReference ? " class=\"ref\"" : "")><td>\(escape(row.label))\(row.isReference ? " (reference)" : "")</td>"
+            html +=
+                "<tr\(row.isReference ? " class=\"ref\"" : "")><td>\(escape(row.label))\(CellFormat.seedsSuffix(row))\(row.isReference ? " (reference)" : "")</td>"
             for (cell, column) in zip(row.cells, table.columns) {
-                guard let value = cell.value else {
+                guard cell.value != nil else {
                     html += "<td class=\"missing\">\(CellFormat.missing)</td>"
                     continue
                 }
-                let scaled = column.scale != 1
-                var text = CellFormat.number(value, scaled: scaled)
-                if let stderr = cell.stderr { text += " ± " + CellFormat.number(stderr, scaled: scaled) }
-                if let low = cell.intervalLow, let high = cell.intervalHigh {
-                    text += " [" + CellFormat.number(low, scaled: scaled) + ", " + CellFormat.number(high, scaled: scaled) + "]"
+                let text = CellFormat.text(cell, column: column, seeds: row.perSeed.count) {
+                    $0
+                } delta: {
+                    " <span class=\"delta\">(\($0))</span>"
                 }
-                if let delta = cell.delta { text += " <span class=\"delta\">(\(CellFormat.delta(delta, scaled: scaled)))</span>" }
                 html += "<td\(cell.isBest ? " class=\"best\"" : "")>\(text)</td>"
             }
             html += "</tr>\n"
         }
-        return html + "</table>\n"
+        html += "</table>\n"
+        return html + table.legend.map { "<p class=\"legend\">\(escape($0.text))</p>\n" }.joined()
     }
 }
 

@@ -9,10 +9,11 @@ public struct MarkdownRenderer: Sendable {
         lines.append("|---|" + table.columns.map { _ in "---:" }.joined(separator: "|") + "|")
         let columns = table.columns
         lines += table.rows.parallelMap { row in
-            let label = Self.escape(row.label) + (row.isReference ? " (reference)" : "")
-            let cells = zip(row.cells, columns).map { CellFormat.text($0, column: $1) { "**\($0)**" } }
+            let label = Self.escape(row.label) + CellFormat.seedsSuffix(row) + (row.isReference ? " (reference)" : "")
+            let cells = zip(row.cells, columns).map { CellFormat.text($0, column: $1, seeds: row.perSeed.count) { "**\($0)**" } }
             return "| " + ([label] + cells).joined(separator: " | ") + " |"
         }
+        if !table.legend.isEmpty { lines += [""] + table.legend.map(\.text) }
         if !table.missing.isEmpty {
             lines += ["", "Missing:"] + table.missing.map { "- " + escape($0) }
         }
@@ -27,11 +28,15 @@ public struct MarkdownRenderer: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Pipes would end a cell; names come from specs and runs.
+    /// Names come from specs and runs: a pipe would end a cell, `<` and `>` would open HTML, and a
+    /// newline would end the row.
     private func escape(_ text: String) -> String { Self.escape(text) }
 
-    private static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\n") }) else { return text }
-        return text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    private static let specials: Set<UInt8> = [UInt8(ascii: "|"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\n")]
+
+    static func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: specials.contains) else { return text }
+        return text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\n", with: " ")
     }
 }

@@ -9,7 +9,8 @@ public struct TextTableRenderer: Sendable {
         // once per cell: a hundred runs' table has millions.
         let body = table.rows.parallelMap { row -> (cells: [String], widths: [Int]) in
             let cells =
-                [row.label + (row.isReference ? " (ref)" : "")] + zip(row.cells, columns).map { CellFormat.text($0, column: $1) { $0 + "*" } }
+                [row.label + CellFormat.seedsSuffix(row) + (row.isReference ? " (ref)" : "")]
+                + zip(row.cells, columns).map { CellFormat.text($0, column: $1, seeds: row.perSeed.count) { $0 + "*" } }
             return (cells, cells.map { $0.unicodeScalars.count })
         }
         var widths = header.map { $0.unicodeScalars.count }
@@ -36,6 +37,7 @@ public struct TextTableRenderer: Sendable {
             return String(decoding: bytes, as: UTF8.self)
         }
         var lines = [table.title, line(header, header.map { $0.unicodeScalars.count })] + body.parallelMap { line($0.cells, $0.widths) }
+        if !table.legend.isEmpty { lines += [""] + table.legend.map(\.text) }
         if !table.missing.isEmpty { lines += ["", "missing:"] + table.missing.map { "  " + $0 } }
         if !table.configDifferences.isEmpty {
             lines += ["", "differs between runs:"]
