@@ -18,7 +18,6 @@ extension ResultsTableBuilder {
             missing.append("run \(results.run.id): its index lists no variants (made by an older ablate); rebuild it with 'ablate reindex'")
         }
         let values = results.values(of: columns.map(\.key))
-        let intervals = results.intervals(of: columns.map(\.key))
         let itemColumns = itemValues(results, columns: columns)
         // Settings in the order of their first variant; each setting's variants in seed order.
         var settings: [(axes: [String: String], order: [String], variants: [EvidencedRow])] = []
@@ -39,7 +38,7 @@ extension ResultsTableBuilder {
                 let metric = values[position * columns.count + index]
                 var cell = ResultsTable.Cell(value: metric?.value.map { $0 * column.scale }, stderr: metric?.stderr.map { $0 * column.scale })
                 cell.count = cell.value == nil ? 0 : 1
-                if let interval = intervals?[position][index] {
+                if let items = itemColumns[Int32(position)]?[index], let interval = Bootstrap.interval(items) {
                     cell.intervalLow = interval.low * column.scale
                     cell.intervalHigh = interval.high * column.scale
                 }

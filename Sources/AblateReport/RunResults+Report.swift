@@ -21,21 +21,6 @@ extension RunResults {
         _ = try? load(runDirectory: runDirectory)
     }
 
-    /// The 95% bootstrap interval of each chosen column for every variant with per-item values;
-    /// nil when the run stored none.
-    public func intervals(of columns: [String]) -> [[(low: Double, high: Double)?]]? {
-        guard !items.isEmpty else { return nil }
-        let columnIndex = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        var result = [[(low: Double, high: Double)?]](repeating: [(low: Double, high: Double)?](repeating: nil, count: columns.count), count: variants.count)
-        for (position, byKey) in items where Int(position) < variants.count {
-            for (key, values) in byKey {
-                guard let column = columnIndex[keys[Int(key)]] else { continue }
-                result[Int(position)][column] = Bootstrap.interval(values)
-            }
-        }
-        return result
-    }
-
     /// The value and standard error of each chosen column for every variant, row by row: the
     /// metric of variant position `p` in column `c` is at `p * columns.count + c`.
     public func values(of columns: [String]) -> [Metric?] {

@@ -2,22 +2,12 @@ import Foundation
 
 /// A metric over the seeds of one setting: mean, sample standard deviation, n, and the 95%
 /// interval of the mean from the t distribution with n − 1 degrees of freedom.
-struct SeedSummary: Sendable, Hashable {
+struct SeedSummary: Sendable {
     var mean: Double
     /// Nil for a single seed.
     var standardDeviation: Double?
     var count: Int
     var interval: (low: Double, high: Double)?
-
-    static func == (lhs: SeedSummary, rhs: SeedSummary) -> Bool {
-        lhs.mean == rhs.mean && lhs.standardDeviation == rhs.standardDeviation && lhs.count == rhs.count
-            && lhs.interval?.low == rhs.interval?.low && lhs.interval?.high == rhs.interval?.high
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(mean)
-        hasher.combine(count)
-    }
 
     /// Nil without values.
     init?(_ values: [Double], confidence: Double = 0.95) {
