@@ -16,7 +16,8 @@ struct ReportCommand: ParsableCommand {
             form one row (mean ± standard deviation, n, 95% t-interval) unless --per-seed is given; each \
             cell is tested against the reference row (paired bootstrap over items, else Welch's t-test \
             across seeds, Holm-corrected) and marked. With several runs, the configuration keys that \
-            differ between them are listed.
+            differ between them are listed. GPU-hours (each attempt's duration × its GPUs, failed \
+            attempts included) are the columns 'cost/*' and a section of the HTML page.
             """
     )
 
@@ -43,11 +44,24 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "One row per variant instead of one per setting with its seeds aggregated.")
     var perSeed = false
 
+    @Option(help: "What a GPU-hour costs: adds the columns 'cost/price' and 'cost/<stage>/price' and prices each run.")
+    var gpuHourPrice: Double?
+
+    @Option(help: ArgumentHelp("Also write each chart of the HTML page to this directory as a standalone SVG file.", valueName: "directory"))
+    var figures: String?
+
     @OptionGroup var location: RunsLocation
+
+    func validate() throws {
+        if let gpuHourPrice, !(gpuHourPrice.isFinite && gpuHourPrice >= 0) {
+            throw ValidationError("--gpu-hour-price must be a number from 0 up, not \(gpuHourPrice)")
+        }
+    }
 
     func run() throws {
         let directories = try (runs.isEmpty ? [nil] : runs.map { Optional($0) }).map { try RunLocator.find($0, runsDirectory: location.runsDirectory) }
-        let results = try RunResults.load(runDirectories: directories, series: format == .html)
+        let drawsCharts = format == .html || figures != nil
+        let results = try RunResults.load(runDirectories: directories, series: drawsCharts)
         var report = Self.reportSpec(of: directories[0])
         if !metrics.isEmpty { report.columns = metrics.map { ReportSpec.Column(metric: $0) } }
         if let reference {
@@ -58,7 +72,9 @@ struct ReportCommand: ParsableCommand {
                 report.reference[parts[0]] = parts[1]
             }
         }
-        let table = try ResultsTableBuilder(report: report, perSeed: perSeed).build(results)
+        let table = try ResultsTableBuilder(report: report, perSeed: perSeed, gpuHourPrice: gpuHourPrice).build(results)
+        let charts = drawsCharts ? ReportCharts(table: table, runs: results, scatter: report.scatter.map { ScatterAxes(x: $0.x, y: $0.y) }) : nil
+        if let figures, let charts { try Self.writeFigures(charts, to: figures) }
         let text: String
         switch format {
         case .table: text = TextTableRenderer().render(table)
@@ -66,14 +82,24 @@ struct ReportCommand: ParsableCommand {
         case .csv: text = CSVRenderer().render(table)
         case .json: text = try JSONReportRenderer().render(table)
         case .latex: text = LaTeXRenderer().render(table)
-        case .html:
-            let scatter = report.scatter.map { ScatterAxes(x: $0.x, y: $0.y) }
-            text = HTMLRenderer().render(table, series: ResultsSeriesCollector.series(results), scatter: scatter)
+        case .html: text = HTMLRenderer().render(table, charts: charts)
         }
         if let output {
             try AtomicFile.write(Data(text.utf8), to: output, durability: .deferred)
         } else {
             print(text, terminator: "")
+        }
+    }
+
+    /// Each chart as `DIR/<kind>-<metric>.svg`, with its own key.
+    static func writeFigures(_ charts: ReportCharts, to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw UserError("cannot create the figures directory \(directory): \(error.localizedDescription)")
+        }
+        for chart in charts.charts {
+            try AtomicFile.write(Data(chart.figure.utf8), to: directory + "/" + chart.fileName, durability: .deferred)
         }
     }
 

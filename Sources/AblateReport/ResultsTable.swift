@@ -141,6 +141,8 @@ public struct ResultsTable: Sendable {
     public var runs: [String]
     /// What the table's spreads, intervals and marks mean: only the entries its cells need.
     public var legend: [LegendEntry] = []
+    /// The compute of each run, in the order of the runs.
+    public var costs: [RunCost] = []
 
     /// One line of the legend.
     public enum LegendEntry: Sendable, Hashable {

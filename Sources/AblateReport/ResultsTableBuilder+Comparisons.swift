@@ -41,21 +41,26 @@ extension ResultsTableBuilder {
         }
     }
 
-    /// Marks the best value of each column that has at least two values: one pass to find
-    /// them, one to mark them.
+    /// Marks the best value of each column that has at least two different values: one pass
+    /// to find them, one to mark them.
     func markBest(_ table: inout ResultsTable) {
         let columns = table.columns
         var best = [Double?](repeating: nil, count: columns.count)
         var counts = [Int](repeating: 0, count: columns.count)
+        var lowest = [Double](repeating: .infinity, count: columns.count)
+        var highest = [Double](repeating: -.infinity, count: columns.count)
         for row in table.rows {
             for (index, cell) in row.cells.enumerated() {
                 guard let value = cell.value else { continue }
                 counts[index] += 1
+                lowest[index] = min(lowest[index], value)
+                highest[index] = max(highest[index], value)
                 if let current = best[index], columns[index].higherIsBetter ? value <= current : value >= current { continue }
                 best[index] = value
             }
         }
-        for index in columns.indices where counts[index] < 2 { best[index] = nil }
+        // One value, or every row alike (a column of zeros): nothing is best.
+        for index in columns.indices where counts[index] < 2 || lowest[index] == highest[index] { best[index] = nil }
         for rowIndex in table.rows.indices {
             for index in columns.indices where best[index] != nil && table.rows[rowIndex].cells[index].value == best[index] {
                 table.rows[rowIndex].cells[index].isBest = true

@@ -9,14 +9,18 @@ public struct ResultsTableBuilder: Sendable {
     public var report: ReportSpec
     /// One row per variant instead of one per setting with its seeds aggregated.
     public var perSeed: Bool
+    /// What a GPU-hour costs: adds the `cost/price` metrics and prices each run's total.
+    public var gpuHourPrice: Double?
 
-    public init(report: ReportSpec, perSeed: Bool = false) {
+    public init(report: ReportSpec, perSeed: Bool = false, gpuHourPrice: Double? = nil) {
         self.report = report
         self.perSeed = perSeed
+        self.gpuHourPrice = gpuHourPrice
     }
 
     public func build(_ runs: [RunResults]) throws -> ResultsTable {
         guard !runs.isEmpty else { throw ReportError.noRuns }
+        let runs = runs.map { $0.addingCostMetrics(gpuHourPrice: gpuHourPrice) }
         let columns = selectColumns(available: runs.reduce(into: Set<String>()) { $0.formUnion($1.metricKeys) })
         var table = ResultsTable(
             title: Array(Set(runs.map(\.run.study))).sorted().joined(separator: ", "), columns: columns, rows: [], missing: [],
@@ -34,14 +38,18 @@ public struct ResultsTableBuilder: Sendable {
         table.rows = rows.map(\.row)
         markBest(&table)
         table.legend = legend(table)
+        table.costs = runs.map { $0.costSummary(gpuHourPrice: gpuHourPrice) }
         return table
     }
 
-    /// The columns: those the report names (patterns expanded in order), or every metric found.
+    /// The columns: those the report names (patterns expanded in order), or every metric found
+    /// but the costs (`--metric 'cost/*'` asks for those).
     func selectColumns(available: Set<String>) -> [ResultsTable.Column] {
         let sortedKeys = available.sorted()
         guard !report.columns.isEmpty else {
-            return sortedKeys.map { ResultsTable.Column(key: $0, label: $0, scale: 1, higherIsBetter: Self.higherIsBetter($0)) }
+            return sortedKeys.filter { !$0.hasPrefix(RunResults.costStage + "/") }.map {
+                ResultsTable.Column(key: $0, label: $0, scale: 1, higherIsBetter: Self.higherIsBetter($0))
+            }
         }
         var columns: [ResultsTable.Column] = []
         for spec in report.columns {
@@ -54,8 +62,9 @@ public struct ResultsTableBuilder: Sendable {
         return columns
     }
 
-    /// Losses, perplexities and errors are better low; everything else high.
+    /// Losses, perplexities, errors and costs are better low; everything else high.
     static func higherIsBetter(_ key: String) -> Bool {
+        if key.hasPrefix(RunResults.costStage + "/") { return false }
         let lowered = key.lowercased()
         return !["loss", "perplexity", "ppl", "error", "wer"].contains { lowered.contains($0) }
     }

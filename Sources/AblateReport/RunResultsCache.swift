@@ -7,7 +7,7 @@ import Foundation
 /// of that. It is derived data: a cache that is stale, damaged or from another version is
 /// ignored and rewritten, and one that cannot be written (a read-only run) is simply not kept.
 enum RunResultsCache {
-    private static let magic = Array("ablate-report-cache-1\n".utf8)
+    private static let magic = Array("ablate-report-cache-2\n".utf8)
 
     /// Sizes and modification times of the index and its write-ahead log. An empty log is no
     /// log at all: opening the index to read it creates one.
@@ -87,6 +87,14 @@ enum RunResultsCache {
             writer.int(params.count)
             for (name, value) in params { writer.strings(name, value) }
         }
+        writer.int(results.costs.count)
+        for (task, cost) in results.costs {
+            writer.string(task)
+            writer.int(cost.attempts)
+            writer.int(cost.unsuccessfulAttempts)
+            writer.double(cost.seconds)
+            writer.double(cost.gpuSeconds)
+        }
     }
 
     private static func decode(_ reader: inout ByteReader) -> RunResults? {
@@ -137,8 +145,15 @@ enum RunResultsCache {
             }
             params[task] = values
         }
+        var costs: [String: RunResults.TaskCost] = [:]
+        for _ in 0..<reader.count() {
+            let task = reader.string()
+            costs[task] = RunResults.TaskCost(
+                attempts: Int(reader.int()), unsuccessfulAttempts: Int(reader.int()), seconds: reader.double(), gpuSeconds: reader.double())
+        }
         return RunResults(
-            run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items, params: params, series: [:])
+            run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items, params: params, series: [:],
+            costs: costs)
     }
 }
 

@@ -95,7 +95,10 @@ import Testing
         let runID = try #require(table.runs.first)
         Snapshot.assertMatches(CSVRenderer().render(table).replacingOccurrences(of: runID, with: "RUN"), named: "seeded.csv", in: Self.snapshots)
         Snapshot.assertMatches(LaTeXRenderer().render(table), named: "seeded.tex", in: Self.snapshots)
-        Snapshot.assertMatches(try JSONReportRenderer().render(table).replacingOccurrences(of: runID, with: "RUN"), named: "seeded.json", in: Self.snapshots)
+        // The durations behind the compute differ from run to run (ReportCostTests checks them).
+        var timeless = table
+        timeless.costs = []
+        Snapshot.assertMatches(try JSONReportRenderer().render(timeless).replacingOccurrences(of: runID, with: "RUN"), named: "seeded.json", in: Self.snapshots)
         Snapshot.assertMatches(MarkdownRenderer().render(try Self.table(directory, perSeed: true)), named: "seeded-per-seed.md", in: Self.snapshots)
     }
 

@@ -150,6 +150,8 @@ public struct TaskResources: Codable, Hashable, Sendable {
 
     /// The processes a multi-process task runs on each node: one per GPU (one on a node without).
     public var processesPerNode: Int { max(gpus, 1) }
+    /// The GPUs a task holds on all its nodes together (what its GPU-hours count).
+    public var totalGPUs: Int { gpus * nodes }
 
     public var summary: String {
         var parts = (nodes > 1 ? ["nodes=\(nodes)"] : []) + ["gpus=\(gpus)", "cpus=\(cpus)"]

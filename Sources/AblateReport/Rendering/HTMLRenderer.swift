@@ -1,13 +1,13 @@
 import Foundation
 
-/// The results as one self-contained HTML page: the table, a training curve per stage, a bar
-/// chart per benchmark column, and a generalisation-versus-diversity scatter (one point per
-/// variant) — CSS and SVG inline, nothing loaded from anywhere. Every string from a spec, a
-/// run or a model output is escaped.
+/// The results as one self-contained HTML page: the table, the compute each run took, and its
+/// charts — training curves, a bar chart per column, the generalisation-versus-diversity
+/// scatter — with one key of the rows' colours; CSS and SVG inline, no script, nothing loaded
+/// from anywhere. Every string from a spec, a run or a model output is escaped.
 public struct HTMLRenderer: Sendable {
     public init() {}
 
-    public func render(_ table: ResultsTable, series: [ResultsSeries] = [], scatter: ScatterAxes? = nil) -> String {
+    public func render(_ table: ResultsTable, charts: ReportCharts? = nil) -> String {
         var body = "<h1>\(escape(table.title))</h1>\n"
         body += tableHTML(table)
         if !table.missing.isEmpty {
@@ -22,25 +22,8 @@ public struct HTMLRenderer: Sendable {
             }
             body += "</table>\n"
         }
-        let curves = Dictionary(grouping: series, by: \.group)
-        if !curves.isEmpty {
-            body += "<h2>Training curves</h2>\n"
-            for group in curves.keys.sorted() { body += SVGCharts.lines(title: group, series: curves[group] ?? []) }
-        }
-        if !table.columns.isEmpty {
-            body += "<h2>Per benchmark</h2>\n"
-            for (index, column) in table.columns.enumerated() {
-                body += SVGCharts.bars(title: column.label, bars: table.rows.map { ($0.label, $0.cells[index].value) })
-            }
-        }
-        if let scatter, let x = table.columns.firstIndex(where: { $0.key == scatter.x }), let y = table.columns.firstIndex(where: { $0.key == scatter.y }) {
-            body += "<h2>Generalisation vs diversity</h2>\n"
-            let points = table.rows.compactMap { row -> (String, Double, Double)? in
-                guard let xValue = row.cells[x].value, let yValue = row.cells[y].value else { return nil }
-                return (row.label, xValue, yValue)
-            }
-            body += SVGCharts.scatter(xLabel: table.columns[x].label, yLabel: table.columns[y].label, points: points)
-        }
+        body += costHTML(table.costs)
+        if let charts, !charts.charts.isEmpty { body += chartsHTML(charts) }
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(escape(table.title))</title>
@@ -48,11 +31,60 @@ public struct HTMLRenderer: Sendable {
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}
             table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
             th:first-child,td:first-child{text-align:left}.best{font-weight:bold}.ref{background:#f3f3f3}.missing{color:#999}
-            .delta{color:#666;font-size:.85em}svg{margin:.5em 1em .5em 0;font-size:11px}figure{display:inline-block;margin:0}
+            .delta{color:#666;font-size:.85em}.charts{display:flex;flex-wrap:wrap;gap:.5em 1em}figure{margin:0}svg.chart{display:block}
+            .key{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.2em 1.2em}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em}
+            .shared{opacity:.5}summary{cursor:pointer;margin:1em 0}
             </style></head><body>
             \(body)</body></html>
 
             """
+    }
+
+    private func costHTML(_ costs: [ResultsTable.RunCost]) -> String {
+        guard !costs.isEmpty else { return "" }
+        var html =
+            "<h2>Compute</h2>\n<p class=\"legend\">Each attempt's duration × the GPUs it held, failed attempts included; a task taken from the cache made no attempt in the run.</p>\n"
+        for cost in costs {
+            let priced = cost.gpuHourPrice != nil
+            html += "<p>\(escape(cost.sentence))</p>\n"
+            let header =
+                "<tr><th>%@</th><th>attempts</th><th>unsuccessful</th><th>task-hours</th><th>GPU-hours</th>" + (priced ? "<th>price</th>" : "") + "</tr>"
+            func rows(_ lines: [ResultsTable.CostLine]) -> String {
+                lines.map { line in
+                    "<tr><td>\(escape(line.name))</td><td>\(line.attempts)</td><td>\(line.unsuccessfulAttempts)</td>"
+                        + "<td>\(CellFormat.number(line.hours, scaled: false))</td><td>\(CellFormat.number(line.gpuHours, scaled: false))</td>"
+                        + (line.price(cost.gpuHourPrice).map { "<td>\(CellFormat.number($0, scaled: true))</td>" } ?? "") + "</tr>"
+                }.joined()
+            }
+            html += "<table class=\"cost\">" + header.replacingOccurrences(of: "%@", with: "stage") + rows(cost.stages) + "</table>\n"
+            html +=
+                "<details><summary>By task (\(cost.tasks.count))</summary><table class=\"cost\">" + header.replacingOccurrences(of: "%@", with: "task")
+                + rows(cost.tasks) + "</table></details>\n"
+        }
+        return html
+    }
+
+    private func chartsHTML(_ charts: ReportCharts) -> String {
+        var html = "<h2>Charts</h2>\n<ul class=\"key\">"
+        for entry in charts.key {
+            html += "<li><span class=\"swatch\(entry.isShared ? " shared" : "")\" style=\"background:\(entry.color)\"></span>\(escape(entry.text))</li>"
+        }
+        html += "</ul>\n"
+        let sections: [(ReportCharts.Chart.Kind, String)] = [
+            (.scatter, "Generalisation vs diversity"), (.curve, "Training curves"), (.bars, "Per metric"),
+        ]
+        for (kind, heading) in sections {
+            let shown = charts.charts.filter { $0.kind == kind && $0.isFeatured }
+            guard !shown.isEmpty else { continue }
+            html += "<h3>\(heading)</h3>\n<div class=\"charts\">" + shown.map { "<figure>\($0.svg)</figure>" }.joined(separator: "\n") + "</div>\n"
+        }
+        let rest = charts.charts.filter { !$0.isFeatured }
+        if !rest.isEmpty {
+            html +=
+                "<details><summary>More charts (\(rest.count))</summary><div class=\"charts\">"
+                + rest.map { "<figure>\($0.svg)</figure>" }.joined(separator: "\n") + "</div></details>\n"
+        }
+        return html
     }
 
     private func tableHTML(_ table: ResultsTable) -> String {
@@ -76,30 +108,6 @@ public struct HTMLRenderer: Sendable {
         }
         html += "</table>\n"
         return html + table.legend.map { "<p class=\"legend\">\(escape($0.text))</p>\n" }.joined()
-    }
-}
-
-/// A metric's points for one task, drawn as one line of a chart.
-public struct ResultsSeries: Sendable, Hashable {
-    /// The chart it belongs to (`stage/metric`).
-    public var group: String
-    public var label: String
-    public var points: [(step: Int, value: Double)]
-
-    public init(group: String, label: String, points: [(step: Int, value: Double)]) {
-        self.group = group
-        self.label = label
-        self.points = points
-    }
-
-    public static func == (lhs: ResultsSeries, rhs: ResultsSeries) -> Bool {
-        lhs.group == rhs.group && lhs.label == rhs.label && lhs.points.map(\.step) == rhs.points.map(\.step)
-            && lhs.points.map(\.value) == rhs.points.map(\.value)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(group)
-        hasher.combine(label)
     }
 }
 

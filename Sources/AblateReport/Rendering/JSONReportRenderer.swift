@@ -1,7 +1,8 @@
 import Foundation
 
 /// The results as JSON, for programs: columns, rows with every cell (null when missing) and
-/// the rows of their seeds, the legend, what is missing and what differs between runs.
+/// the rows of their seeds, the legend, what is missing, what differs between runs, and each
+/// run's compute (in total, by stage and by task).
 public struct JSONReportRenderer: Sendable {
     public init() {}
 
@@ -14,6 +15,7 @@ public struct JSONReportRenderer: Sendable {
             "legend": table.legend.map(\.text),
             "missing": table.missing,
             "configDifferences": table.configDifferences.map { ["key": $0.key, "values": $0.values] },
+            "costs": table.costs.map(costObject),
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
@@ -33,6 +35,19 @@ public struct JSONReportRenderer: Sendable {
                 ]
             },
             "perSeed": row.perSeed.map { rowObject($0, columns: columns) },
+        ]
+    }
+
+    private func costObject(_ cost: ResultsTable.RunCost) -> [String: Any] {
+        func line(_ line: ResultsTable.CostLine) -> [String: Any] {
+            [
+                "name": line.name, "attempts": line.attempts, "unsuccessfulAttempts": line.unsuccessfulAttempts, "hours": line.hours,
+                "gpuHours": line.gpuHours, "price": optional(line.price(cost.gpuHourPrice)),
+            ]
+        }
+        return [
+            "run": cost.run, "gpuHourPrice": optional(cost.gpuHourPrice), "total": line(cost.total), "stages": cost.stages.map(line),
+            "tasks": cost.tasks.map(line),
         ]
     }
 

@@ -44,7 +44,7 @@ extension RunSession: SchedulerDelegate {
         let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
         try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
         // The record is written once the process exists and its group id is known (`started`).
-        try transition(id, .attemptStarted, persist: false)
+        try transition(id, .attemptStarted(gpus: task.resources.totalGPUs), persist: false)
         observer?.taskStarted(id, attempt: attempt)
         return request
     }

@@ -54,6 +54,7 @@ extension RunSession {
         let onDisk = try target.previousRecords()
         var previous = onDisk
         let fingerprints = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) })
+        let gpus = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.resources.totalGPUs) })
         // An ablate that died between starting a local task and recording its group left an
         // attempt that only its supervisor's command line, or the exit record it wrote, names:
         // it is recorded now, to be followed (or stopped, when the task changed) like any other.
@@ -65,7 +66,7 @@ extension RunSession {
                 let exitRecord = layout.exitRecord(id, attempt: number)
                 let group = supervisors[exitRecord]
                 guard group != nil || FileManager.default.fileExists(atPath: exitRecord) else { continue }
-                let found = number == startedUnlaunched ? record : try store.transition(record, .attemptStarted, runID: run.id)
+                let found = number == startedUnlaunched ? record : try store.transition(record, .attemptStarted(gpus: gpus[id] ?? 0), runID: run.id)
                 // A supervisor that has ended is known by its record alone.
                 previous[id] = try store.transition(found, .launched(.processGroup(group ?? 0, exitRecord: exitRecord)), runID: run.id)
                 break

@@ -76,6 +76,8 @@ public struct AttemptRow: Codable, Hashable, FetchableRecord, PersistableRecord,
     public var exitCode: Int32?
     public var signal: Int32?
     public var timedOut: Bool
+    /// The GPUs the attempt held; nil where its record does not say.
+    public var gpus: Int?
 }
 
 /// A row of `param`: one resolved setting of a task (nested settings flattened: `lora.r`).

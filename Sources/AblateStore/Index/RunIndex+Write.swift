@@ -83,7 +83,9 @@ extension RunIndex {
         for attempt in task.attempts {
             try AttemptRow(
                 runId: runID, taskId: task.id, number: attempt.number, state: attempt.state, startedAt: attempt.startedAt,
-                endedAt: attempt.endedAt, pid: attempt.pid, jobId: attempt.jobID, exitCode: attempt.exitCode, signal: attempt.signal, timedOut: attempt.timedOut
+                endedAt: attempt.endedAt, pid: attempt.pid, jobId: attempt.jobID, exitCode: attempt.exitCode, signal: attempt.signal,
+                timedOut: attempt.timedOut,
+                gpus: attempt.gpus
             ).insert(db)
         }
         for (name, value) in flattened(task.settings) {

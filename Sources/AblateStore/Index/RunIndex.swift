@@ -162,6 +162,9 @@ public final class RunIndex: Sendable {
         migrator.registerMigration("v4: Slurm job ids of attempts") { db in
             try db.alter(table: "attempt") { t in t.add(column: "jobId", .text) }
         }
+        migrator.registerMigration("v5: GPUs of attempts") { db in
+            try db.alter(table: "attempt") { t in t.add(column: "gpus", .integer) }
+        }
         return migrator
     }
 }

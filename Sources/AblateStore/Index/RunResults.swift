@@ -52,11 +52,31 @@ public struct RunResults: Sendable {
     public var params: [String: [String: String]]
     /// Task id → series name → points (loaded only for charts).
     public var series: [String: [String: [(step: Int, value: Double)]]]
+    /// Task id → what its attempts in this run cost (tasks taken from the cache made none).
+    public var costs: [String: TaskCost]
+
+    /// What a task's attempts in one run cost: every attempt that ended, failed ones included.
+    public struct TaskCost: Sendable, Hashable {
+        public var attempts: Int
+        /// Attempts that did not complete (failed, timed out, interrupted).
+        public var unsuccessfulAttempts: Int
+        /// Wall-clock seconds of the attempts.
+        public var seconds: Double
+        /// Seconds × the GPUs each attempt held.
+        public var gpuSeconds: Double
+
+        public init(attempts: Int, unsuccessfulAttempts: Int, seconds: Double, gpuSeconds: Double) {
+            self.attempts = attempts
+            self.unsuccessfulAttempts = unsuccessfulAttempts
+            self.seconds = seconds
+            self.gpuSeconds = gpuSeconds
+        }
+    }
 
     public init(
         run: RunRow, variants: [VariantRow], stageTasks: [String: [String: String]], tasks: [String: (stage: String, state: TaskRecord.State)],
         keys: [String], entries: [Entry], items: [Int32: [Int32: [Double]]], params: [String: [String: String]],
-        series: [String: [String: [(step: Int, value: Double)]]]
+        series: [String: [String: [(step: Int, value: Double)]]], costs: [String: TaskCost] = [:]
     ) {
         self.run = run
         self.variants = variants
@@ -67,6 +87,7 @@ public struct RunResults: Sendable {
         self.items = items
         self.params = params
         self.series = series
+        self.costs = costs
     }
 
     /// Reads a run's index: all of it, or without the metric series (what tables need).
@@ -109,8 +130,7 @@ public struct RunResults: Sendable {
             if let unknownState { throw RunStoreError.damagedIndex(path: layout.index, cause: "a task in the unknown state '\(unknownState)'") }
             return RunResults(
                 run: run, variants: variants, stageTasks: stageTasks, tasks: tasks, keys: keys, entries: entries, items: items,
-                params: params,
-                series: series)
+                params: params, series: series, costs: try readCosts(db))
         }
     }
 
@@ -179,6 +199,25 @@ public struct RunResults: Sendable {
             }
         }
         return (keys, entries)
+    }
+
+    /// What each task's ended attempts took: wall-clock seconds, and seconds × GPUs (an attempt
+    /// recorded before attempts counted their GPUs counts none).
+    private static func readCosts(_ db: Database) throws -> [String: TaskCost] {
+        var costs: [String: TaskCost] = [:]
+        let seconds = "(julianday(endedAt) - julianday(startedAt)) * 86400.0"
+        try forEachRow(
+            db,
+            sql: """
+                SELECT taskId, COUNT(*), SUM(state <> 'completed'), SUM(\(seconds)), SUM(\(seconds) * COALESCE(gpus, 0))
+                FROM attempt WHERE endedAt IS NOT NULL GROUP BY taskId
+                """
+        ) { columns in
+            costs[columns[0]] = TaskCost(
+                attempts: Int(columns[1]) ?? 0, unsuccessfulAttempts: Int(columns[2]) ?? 0, seconds: max(Double(columns[3]) ?? 0, 0),
+                gpuSeconds: max(Double(columns[4]) ?? 0, 0))
+        }
+        return costs
     }
 
     /// A metric name met at some row of a task, with the key it had for the last stage.

@@ -6,8 +6,8 @@ import Foundation
 public enum TaskEvent: Sendable {
     /// Its outputs come from the cache: an earlier run (or session) finished it.
     case cached(origin: CacheOrigin, outputs: [String: String], reason: String)
-    /// A new attempt begins.
-    case attemptStarted
+    /// A new attempt begins, holding this many GPUs (on every node together).
+    case attemptStarted(gpus: Int)
     /// The executor started the attempt: its process group or job, recorded before anything else.
     case launched(LaunchHandle)
     /// An attempt an earlier ablate started is followed again.
@@ -75,14 +75,14 @@ public enum TaskLifecycle {
             record.outputs = outputs
             return (record, RunEvent(.taskCached, task: record.id, state: .cached, message: reason, time: time))
 
-        case .attemptStarted:
+        case .attemptStarted(let gpus):
             record.state = .running
             record.reason = nil
             record.cachedFrom = nil
             record.outputs = [:]
             // Attempts are numbered across every session of the run.
             let number = (record.attempts.last?.number ?? 0) + 1
-            record.attempts.append(AttemptRecord(number: number, startedAt: time, state: .running))
+            record.attempts.append(AttemptRecord(number: number, startedAt: time, state: .running, gpus: gpus))
             return (record, RunEvent(.taskStarted, task: record.id, attempt: number, state: .running, time: time))
 
         case .launched(let handle):

@@ -71,12 +71,16 @@ public struct AttemptRecord: Codable, Hashable, Sendable {
     public var exitCode: Int32?
     public var signal: Int32?
     public var timedOut: Bool
+    /// The GPUs the attempt held (on every node together), for its cost in GPU-hours; nil in
+    /// records written before attempts counted them.
+    public var gpus: Int?
 
-    public init(number: Int, startedAt: Date, state: TaskRecord.State, pid: Int32? = nil) {
+    public init(number: Int, startedAt: Date, state: TaskRecord.State, pid: Int32? = nil, gpus: Int? = nil) {
         self.number = number
         self.startedAt = startedAt
         self.state = state
         self.pid = pid
+        self.gpus = gpus
         timedOut = false
     }
 
