@@ -99,6 +99,8 @@ import Testing
         var timeless = table
         timeless.costs = []
         Snapshot.assertMatches(try JSONReportRenderer().render(timeless).replacingOccurrences(of: runID, with: "RUN"), named: "seeded.json", in: Self.snapshots)
+        let charts = ReportCharts(table: timeless, runs: [try RunResults.load(runDirectory: directory, series: true)], scatter: nil)
+        Snapshot.assertMatches(HTMLRenderer().render(timeless, charts: charts), named: "seeded.html", in: Self.snapshots)
         Snapshot.assertMatches(MarkdownRenderer().render(try Self.table(directory, perSeed: true)), named: "seeded-per-seed.md", in: Self.snapshots)
     }
 
