@@ -42,6 +42,21 @@ def read_lines(path):
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def write_lines(path, records):
+    """Writes the records to `path` as JSON lines (making its folder) and returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def one_line_error(result, fragment):
+    """Exit status 1 and one `error:` line, the last (libraries may have logged before it)."""
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0] == lines[-1] and fragment in errors[0], result.stderr
+
+
 @pytest.fixture(scope="session")
 def hf_home(tmp_path_factory):
     return tmp_path_factory.mktemp("hf-home")

@@ -9,7 +9,7 @@ import pytest
 
 from ablate_runners.common import RunnerError
 from ablate_runners.data import add_dataset_arguments, load_records, prompts_of
-from conftest import read_lines, run_runner
+from conftest import read_lines, run_runner, write_lines
 
 HH_CHOSEN = "\n\nHuman: Tell me about the moon.\n\nAssistant: It is bright.\n\nHuman: Why?\n\nAssistant: It reflects sunlight."
 HH_REJECTED = "\n\nHuman: Tell me about the moon.\n\nAssistant: It is bright.\n\nHuman: Why?\n\nAssistant: No idea."
@@ -28,11 +28,6 @@ ALPACA_PREFERENCE = [{"instruction": "Name a fruit.", "input": "", "output_1": "
 ALPACA_EVAL = [{"instruction": "What are the names of some famous actors?", "output": "Tom Hanks.", "generator": "text_davinci_003",
                 "dataset": "helpful_base"},
                {"instruction": "Write a short poem.", "output": "Roses are red.", "generator": "text_davinci_003", "dataset": "koala"}]
-
-
-def write_lines(path, records):
-    path.write_text("".join(json.dumps(record) + "\n" for record in records))
-    return path
 
 
 def loaded(path, data_format, columns=None, template=None, subset=None, split=None):
