@@ -16,6 +16,7 @@ from fake_judge import FakeJudge
 RUNNERS = Path(__file__).resolve().parent.parent
 REPOSITORY = RUNNERS.parent
 QUICKSTART_DATA = REPOSITORY / "Experiments" / "data" / "quickstart"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # sitecustomize.py of test hooks (a trainer pausing or failing at a step): on PYTHONPATH, before RUNNERS.
 HOOKS = Path(__file__).resolve().parent / "hooks"
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
