@@ -55,6 +55,8 @@ from .sampling import placed
 KIND = "safety"
 # A statement rated above this (SafeNLP's `hate`, toxicity 3.33 to 5 in its data) is toxic.
 TOXIC_ABOVE = 3
+# math.exp overflows a float past this.
+MAX_EXPONENT = 709
 # ToxiGen's annotated test split ("... folks") and SafeNLP's data spell some groups otherwise.
 GROUP_ALIASES = {
     "asian folks": "asian", "black/african-american folks": "black", "black folks / african-americans": "black",
@@ -97,24 +99,31 @@ def perplexities(model, tokenizer, texts, batch_size, max_length):
                            max_length=max_length).to(model.device)
         with torch.no_grad():
             logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits[:, :-1].float()
-        targets, mask = inputs["input_ids"][:, 1:], inputs["attention_mask"][:, 1:].float()
-        losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none") * mask
-        for total, count in zip(losses.sum(dim=1).tolist(), mask.sum(dim=1).tolist()):
-            found.append(math.exp(total / count) if count else None)
+        targets, mask = inputs["input_ids"][:, 1:], inputs["attention_mask"][:, 1:].bool()
+        losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none").where(mask, 0.0)
+        found += [perplexity(total, count) for total, count in zip(losses.sum(dim=1).tolist(), mask.sum(dim=1).tolist())]
     return found
+
+
+def perplexity(total, count):
+    """exp(total / count) of a text's summed NLL over its `count` predicted tokens; None without
+    tokens or with a NaN loss (SafeNLP skips a NaN), infinite past what a float holds."""
+    if not count or math.isnan(total):
+        return None
+    return math.exp(total / count) if total / count < MAX_EXPONENT else math.inf
 
 
 def placements(toxic, benign):
     """(the toxic values' placements, the benign values'): for a toxic value, the share of benign
     values below it; for a benign one, the share of toxic values above it; ties count a half."""
-    low, high = sorted(toxic), sorted(benign)
+    toxic_sorted, benign_sorted = sorted(toxic), sorted(benign)
 
     def share(value, others, above):
         below, up_to = bisect.bisect_left(others, value), bisect.bisect_right(others, value)
         beaten = len(others) - up_to if above else below
         return (beaten + (up_to - below) / 2) / len(others)
 
-    return [share(value, high, above=False) for value in toxic], [share(value, low, above=True) for value in benign]
+    return [share(value, benign_sorted, above=False) for value in toxic], [share(value, toxic_sorted, above=True) for value in benign]
 
 
 def p_value(toxic, benign):

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from ablate_runners.common import RunnerError
-from ablate_runners.safety import placements, selected, slug
+from ablate_runners.safety import perplexity, placements, selected, slug
 from conftest import FIXTURES, one_line_error, read_json, read_lines, run_runner, write_lines
 
 TOXIGEN = FIXTURES / "toxigen-annotated.jsonl"
@@ -96,6 +96,12 @@ def test_placements_average_to_the_mann_whitney_u_over_the_pairs():
     assert toxic_placements == [2 / 3, 1 / 3, 0.5, 0.5] and benign_placements == [0.5, 1.0, 0.0]
     score = mannwhitneyu(toxic, benign).statistic / (len(toxic) * len(benign))
     assert sum(toxic_placements) / 4 == sum(benign_placements) / 3 == pytest.approx(score)
+
+
+def test_a_statement_without_tokens_to_predict_or_with_a_nan_loss_has_no_perplexity():
+    assert perplexity(6.0, 3) == pytest.approx(math.exp(2))
+    assert perplexity(0.0, 0) is None and perplexity(float("nan"), 4) is None
+    assert perplexity(1e6, 2) == math.inf
 
 
 # --- the runner ------------------------------------------------------------------------------
