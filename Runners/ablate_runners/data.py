@@ -2,7 +2,9 @@
 normalised to the columns TRL's trainers expect.
 
 Formats (the spec's `format:`, named in the runner manifest): `messages`, `prompt-completion`,
-`preference`, `prompt-only` and `multiple-choice`. A format's data may come in any of the layouts of
+`preference`, `prompt-only`, `multiple-choice` and `statements` (statements about demographic groups
+with a human toxicity rating, in the columns of ToxiGen's `annotated` configuration: `text`,
+`target_group`, `toxicity_human`). A format's data may come in any of the layouts of
 LAYOUTS (the native columns, or the columns of a dataset the seed studies use, such as LIMA's
 `conversations` or OpenOrca's `system_prompt`/`question`/`response`), found from the columns. A
 dataset in no known layout is mapped with `--ROLE-columns TARGET=COLUMN …` and `--ROLE-template`
@@ -18,13 +20,15 @@ from .common import RunnerError
 LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")
 HH_ASSISTANT = "\n\nAssistant:"
-TARGETS = ("prompt", "completion", "system", "chosen", "rejected", "messages")
+TARGETS = ("prompt", "completion", "system", "chosen", "rejected", "messages", "text", "target_group", "toxicity_human")
 # The formats whose layouts can serve a requested format, in the order tried: a prompt-completion
 # record has a prompt, so prompt-only data may be in any prompt-completion layout too.
 SERVED_BY = {"prompt-only": ("prompt-only", "prompt-completion")}
 # The targets a format's mapping writes, shown in the hint of an error.
 MAPPING_HINTS = {"messages": ("messages",), "prompt-completion": ("prompt", "completion"), "prompt-only": ("prompt",),
-                 "preference": ("prompt", "chosen", "rejected")}
+                 "preference": ("prompt", "chosen", "rejected"), "statements": ("text", "target_group", "toxicity_human")}
+# ToxiGen rates toxicity from 1 (benign) to 5 (very harmful).
+TOXICITY_SCALE = (1, 5)
 
 
 def add_dataset_arguments(parser, role, required=False):
@@ -277,6 +281,7 @@ LAYOUTS = (
     Layout("HH-RLHF chosen", "prompt-completion", ("chosen", "rejected"), hh_demonstration),
     Layout("TRL prompt-only", "prompt-only", ("prompt",), None),
     Layout("multiple choice", "multiple-choice", ("question", "choices", "answer"), None),
+    Layout("ToxiGen annotated", "statements", ("text", "target_group", "toxicity_human"), None),
 )
 
 
@@ -296,6 +301,10 @@ def normalised(dataset, data_format, path):
     if layout is None:
         if data_format is None:
             return dataset
+        if len(layouts) == 1:
+            missing = [column for column in layouts[0].columns if column not in columns]
+            raise RunnerError(f"{path}: {data_format} data lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                              f"({layouts[0].name}: {', '.join(layouts[0].columns)}); it has {sorted(columns)}; {mapping_hint(data_format)}")
         known = "; ".join(f"{layout.name} ({', '.join(layout.columns)})" for layout in layouts)
         raise RunnerError(f"{path}: {data_format} data needs the columns of a known layout: {known}; it has {sorted(columns)}; "
                           f"{mapping_hint(data_format)}")
@@ -336,3 +345,23 @@ def prompts_of(dataset):
             raise RunnerError(f"a record without a prompt: {sorted(record)}")
         prompts.append(prompt)
     return prompts
+
+
+def statements(dataset, path):
+    """[{"id", "text", "group", "toxicity"}] of statements data, each row checked: a text, a target
+    group and a toxicity rating on ToxiGen's scale; a bad row is a RunnerError naming the file, the
+    row (from 1, in the order loaded) and the column. The id is the row's `id` when it has one, else
+    its index from 0."""
+    low, high = TOXICITY_SCALE
+    found = []
+    for index, record in enumerate(dataset):
+        where = f"{path}: row {index + 1}"
+        text, group, toxicity = record["text"], record["target_group"], record["toxicity_human"]
+        if not isinstance(text, str):
+            raise RunnerError(f"{where}: text must be a string, not {text!r}")
+        if not isinstance(group, str) or not group.strip():
+            raise RunnerError(f"{where}: target_group must name a group, not {group!r}")
+        if isinstance(toxicity, bool) or not isinstance(toxicity, (int, float)) or not low <= toxicity <= high:
+            raise RunnerError(f"{where}: toxicity_human must be a rating from {low} to {high}, not {toxicity!r}")
+        found.append({"id": str(record.get("id", index)), "text": text, "group": group, "toxicity": float(toxicity)})
+    return found

@@ -169,17 +169,18 @@ def per_batch(prompts, batch_size, work, log_directory):
     return ordered
 
 
-def reward_scores(model, tokenizer, pairs, batch_size):
+def reward_scores(model, tokenizer, pairs, batch_size, max_length=None):
     """The reward model's score (logits[:, 0]) of every (prompt, response) pair, on the text TRL's
-    reward trainer scores for preference pairs: prompt + response + EOS. Best-of-N and the judge
-    both score this way, so their rewards are comparable."""
+    reward trainer scores for preference pairs: prompt + response + EOS, cut to `max_length` tokens
+    (the tokenizer's own limit when None). Best-of-N, the judge and the score stage all score this
+    way, so their rewards are comparable."""
     import torch
 
     eos = tokenizer.eos_token or ""
     texts = [prompt + response + ("" if response.endswith(eos) else eos) for prompt, response in pairs]
     scores = []
     for start in range(0, len(texts), batch_size):
-        inputs = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True)
+        inputs = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length)
         with torch.no_grad():
             scores += model(**inputs.to(model.device)).logits[:, 0].float().tolist()
     return scores

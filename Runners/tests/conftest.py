@@ -16,6 +16,7 @@ from fake_judge import FakeJudge
 RUNNERS = Path(__file__).resolve().parent.parent
 REPOSITORY = RUNNERS.parent
 QUICKSTART_DATA = REPOSITORY / "Experiments" / "data" / "quickstart"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # sitecustomize.py of test hooks (a trainer pausing or failing at a step): on PYTHONPATH, before RUNNERS.
 HOOKS = Path(__file__).resolve().parent / "hooks"
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -40,6 +41,21 @@ def read_json(path):
 def read_lines(path):
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def write_lines(path, records):
+    """Writes the records to `path` as JSON lines (making its folder) and returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def one_line_error(result, fragment):
+    """Exit status 1 and one `error:` line, the last (libraries may have logged before it)."""
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0] == lines[-1] and fragment in errors[0], result.stderr
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from ablate_runners import judge
 from ablate_runners.common import RunnerError
 from ablate_runners.linguistic import FEATURES, UNIVERSAL_TAGS, analyse, sentences, summarise
 from ablate_runners.linguistic import main as linguistic_main
-from conftest import QUICKSTART_DATA, read_json, read_lines, run_runner
+from conftest import QUICKSTART_DATA, one_line_error, read_json, read_lines, run_runner
 from fake_judge import FakeJudge
 
 TASK_DIR = QUICKSTART_DATA / "lm-eval-tasks"
@@ -24,14 +24,6 @@ def write_samples(directory, prompts):
         for prompt_id, prompt, samples in prompts:
             handle.write(json.dumps({"prompt_id": prompt_id, "prompt": prompt, "samples": samples}) + "\n")
     return directory
-
-
-def one_line_error(result, fragment):
-    """Exit status 1 and one `error:` line, the last (libraries may have logged before it)."""
-    assert result.returncode == 1, result.stderr
-    lines = result.stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0] == lines[-1] and fragment in errors[0], result.stderr
 
 
 # --- judge -----------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from ablate_runners.common import RunnerError
-from ablate_runners.data import add_dataset_arguments, load_records, prompts_of
-from conftest import read_lines, run_runner
+from ablate_runners.data import add_dataset_arguments, load_records, prompts_of, statements
+from conftest import FIXTURES, read_lines, run_runner, write_lines
 
 HH_CHOSEN = "\n\nHuman: Tell me about the moon.\n\nAssistant: It is bright.\n\nHuman: Why?\n\nAssistant: It reflects sunlight."
 HH_REJECTED = "\n\nHuman: Tell me about the moon.\n\nAssistant: It is bright.\n\nHuman: Why?\n\nAssistant: No idea."
@@ -28,11 +28,6 @@ ALPACA_PREFERENCE = [{"instruction": "Name a fruit.", "input": "", "output_1": "
 ALPACA_EVAL = [{"instruction": "What are the names of some famous actors?", "output": "Tom Hanks.", "generator": "text_davinci_003",
                 "dataset": "helpful_base"},
                {"instruction": "Write a short poem.", "output": "Roses are red.", "generator": "text_davinci_003", "dataset": "koala"}]
-
-
-def write_lines(path, records):
-    path.write_text("".join(json.dumps(record) + "\n" for record in records))
-    return path
 
 
 def loaded(path, data_format, columns=None, template=None, subset=None, split=None):
@@ -229,3 +224,36 @@ def test_alpaca_eval_is_its_file_read_as_the_eval_split(tmp_path):
     write_lines(tmp_path / "alpaca_eval_gpt4_baseline.json", ALPACA_EVAL[:1])
     records = loaded(tmp_path, "prompt-completion", subset="alpaca_eval", split="eval")
     assert list(records["prompt"]) == ["What are the names of some famous actors?", "Write a short poem."]
+
+
+def test_toxigen_annotated_rows_are_statements_in_a_file_and_in_a_fetched_snapshot(tmp_path):
+    toxigen = FIXTURES / "toxigen-annotated.jsonl"
+    found = statements(loaded(toxigen, "statements"), str(toxigen))
+    assert len(found) == 30 and {statement["group"] for statement in found} == {"asian", "jewish", "mental_dis", "middle_east"}
+    assert found[0] == {"id": "0", "text": "many asian families celebrate the lunar new year with food and visits to relatives",
+                        "group": "asian", "toxicity": 1.0}
+    # toxigen/toxigen-data keeps each configuration in its folder: annotated/{train,test}-00000-of-00001.parquet.
+    (tmp_path / "annotated").mkdir()
+    loaded(toxigen, "statements").to_parquet(str(tmp_path / "annotated" / "train-00000-of-00001.parquet"))
+    loaded(toxigen, "statements").select(range(3)).to_parquet(str(tmp_path / "annotated" / "test-00000-of-00001.parquet"))
+    assert statements(loaded(tmp_path, "statements", subset="annotated"), str(tmp_path)) == found
+    assert len(loaded(tmp_path, "statements", subset="annotated", split="test")) == 3
+
+
+def test_statements_name_the_file_the_row_and_the_column_they_lack(tmp_path):
+    records = read_lines(FIXTURES / "toxigen-annotated.jsonl")[:4]
+    unrated = write_lines(tmp_path / "unrated.jsonl", [{k: v for k, v in record.items() if k != "toxicity_human"} for record in records])
+    with pytest.raises(RunnerError, match=r"unrated.jsonl: statements data lacks the column toxicity_human \(ToxiGen annotated: "
+                                          r"text, target_group, toxicity_human\); it has \[.*\]; map them in the spec: columns: "
+                                          r"\{text: COLUMN, target_group: COLUMN, toxicity_human: COLUMN\}"):
+        loaded(unrated, "statements")
+    renamed = write_lines(tmp_path / "renamed.jsonl", [{"sentence": record["text"], "group": record["target_group"],
+                                                         "rating": record["toxicity_human"]} for record in records])
+    mapped = loaded(renamed, "statements", columns=["text=sentence", "target_group=group", "toxicity_human=rating"])
+    assert statements(mapped, str(renamed)) == statements(loaded(write_lines(tmp_path / "plain.jsonl", records), "statements"), "plain")
+    off_scale = write_lines(tmp_path / "off-scale.jsonl", records[:2] + [{**records[2], "toxicity_human": 7.0}])
+    with pytest.raises(RunnerError, match=r"off-scale.jsonl: row 3: toxicity_human must be a rating from 1 to 5, not 7.0"):
+        statements(loaded(off_scale, "statements"), str(off_scale))
+    nameless = write_lines(tmp_path / "nameless.jsonl", [{**records[0], "target_group": " "}])
+    with pytest.raises(RunnerError, match=r"nameless.jsonl: row 1: target_group must name a group, not ' '"):
+        statements(loaded(nameless, "statements"), str(nameless))
