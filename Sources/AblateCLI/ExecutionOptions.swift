@@ -27,6 +27,11 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Seconds between SIGTERM and SIGKILL when a task is stopped.")
     var killGrace: Double = 10
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Start built-in stages on this machine from a warm interpreter of their environment that has imported their libraries already.")
+    var warmStart = true
+
     @Option(help: ArgumentHelp("Memory of each GPU, e.g. 80G, to warn of tasks that will not fit (default: what nvidia-smi says, locally).", valueName: "size"))
     var gpuMemory: String?
 
@@ -72,11 +77,12 @@ struct ExecutionOptions: ParsableArguments {
         let memory =
             try gpuMemory.map { GPUMemory(bytes: try LocalGPUs.memory(flag: $0), measuredHere: false) }
             ?? local.memory.map { GPUMemory(bytes: $0, measuredHere: true) }
-        let options = RunOptions(
+        var options = RunOptions(
             runsDirectory: location.runsDirectory, cacheDirectory: location.cacheDirectory,
             limits: .init(jobs: jobs ?? cpus, cpus: cpus, memoryMB: memoryMB, gpus: devices), clusterJobs: jobs ?? RunOptions.defaultClusterJobs,
             scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides(),
             hub: hub.settings, supervisor: .beside(executable: Bundle.main.executablePath ?? CommandLine.arguments[0]))
+        options.warmStart = warmStart
         return (options, memory)
     }
 

@@ -88,6 +88,13 @@ enum SupervisedChild {
         return nil
     }
 
+    /// Takes a task another process started (a warm interpreter's child, the leader of a group
+    /// of its own) as the one whose group the signals and the time limit reach.
+    static func adopt(_ started: pid_t) {
+        pid = started
+        if earlySignal != 0 { kill(-started, earlySignal) }
+    }
+
     /// Kills what the task left in its group (a background child of a shell line) once it ended.
     static func killLeftovers() {
         if pid > 0 { kill(-pid, SIGKILL) }

@@ -6,9 +6,14 @@ import AblateStore
 struct ExecutorRuntime {
     let launcher: any ProcessLauncher
     let limits: ResourcePool.Limits
+    /// The warm interpreters of local built-in stages, where the options ask for them.
+    let warm: WarmInterpreters?
 
-    init(_ executor: Executor, options: RunOptions) {
-        launcher = Self.launcher(for: executor, killGrace: options.scheduler.killGrace, supervisor: options.supervisor)
+    /// `warmDirectory` receives the warm interpreters' logs.
+    init(_ executor: Executor, options: RunOptions, warmDirectory: String? = nil) {
+        let warm = executor == .local && options.warmStart ? warmDirectory.map(WarmInterpreters.init(directory:)) : nil
+        self.warm = warm
+        launcher = Self.launcher(for: executor, killGrace: options.scheduler.killGrace, supervisor: options.supervisor, warm: warm)
         switch executor {
         case .local: limits = options.limits
         // CPUs, memory and GPUs are the cluster's business; only the queue is capped.
@@ -18,8 +23,10 @@ struct ExecutorRuntime {
 
     /// The launcher of an executor; without a supervisor it cannot start local tasks, only
     /// follow, stop and recover them.
-    static func launcher(for executor: Executor, killGrace: Double, supervisor: SupervisorProgram? = nil) -> any ProcessLauncher {
-        let local = SubprocessLauncher(killGrace: killGrace, supervisor: supervisor)
+    static func launcher(
+        for executor: Executor, killGrace: Double, supervisor: SupervisorProgram? = nil, warm: WarmInterpreters? = nil
+    ) -> any ProcessLauncher {
+        let local = SubprocessLauncher(killGrace: killGrace, supervisor: supervisor, warm: warm)
         switch executor {
         case .local: return local
         // Tasks that need the network stay here: compute nodes often have none.

@@ -13,19 +13,23 @@ import SystemPackage
 /// ablate-supervisor, which leads a new session and runs the task as a process group of its
 /// own. The supervisor passes stop signals on to the task's group, enforces the time limit
 /// (SIGTERM, then SIGKILL after `killGrace`) and records the exit, so that a task outlives the
-/// ablate that started it and a later one follows it to its end.
+/// ablate that started it and a later one follows it to its end. A built-in stage's task is
+/// forked by its environment's warm interpreter where there is one.
 public struct SubprocessLauncher: ProcessLauncher {
     /// Seconds between SIGTERM and SIGKILL when a task runs out of time.
     public var killGrace: Double
     /// The supervisor tasks run under; nil for a launcher that only follows, stops and recovers
     /// attempts (`plan --explain`, `cancel`).
     public var supervisor: SupervisorProgram?
+    /// The warm interpreters that start built-in stages; nil starts every task cold.
+    public var warm: WarmInterpreters?
     /// How often an attempt an earlier ablate started is looked at while it is followed.
     var followInterval: Duration = .milliseconds(250)
 
-    public init(killGrace: Double = 10, supervisor: SupervisorProgram?) {
+    public init(killGrace: Double = 10, supervisor: SupervisorProgram?, warm: WarmInterpreters? = nil) {
         self.killGrace = killGrace
         self.supervisor = supervisor
+        self.warm = warm
     }
 
     public var executor: Executor.Kind { .local }
@@ -57,7 +61,7 @@ public struct SubprocessLauncher: ProcessLauncher {
         try? FileManager.default.removeItem(atPath: request.exitRecord)
         let arguments = supervisor.arguments(
             exitRecord: request.exitRecord, timeLimitSeconds: request.resources.timeLimitSeconds, grace: killGrace,
-            command: [absolute] + request.arguments.dropFirst())
+            warmSocket: warm?.socket(for: request), command: [absolute] + request.arguments.dropFirst())
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
         do {
             result = try await run(

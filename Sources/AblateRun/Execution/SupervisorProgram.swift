@@ -24,10 +24,11 @@ public struct SupervisorProgram: Sendable, Hashable {
     }
 
     /// The supervisor's command line around the task's: `--exit-record PATH [--time-limit S
-    /// --grace G] -- PROGRAM ARGUMENT…` (PROGRAM an absolute path).
-    func arguments(exitRecord: String, timeLimitSeconds: Int?, grace: Double, command: [String]) -> [String] {
+    /// --grace G] [--warm SOCKET] -- PROGRAM ARGUMENT…` (PROGRAM an absolute path).
+    func arguments(exitRecord: String, timeLimitSeconds: Int?, grace: Double, warmSocket: String? = nil, command: [String]) -> [String] {
         var arguments = ["--exit-record", exitRecord]
         if let timeLimitSeconds { arguments += ["--time-limit", String(timeLimitSeconds), "--grace", String(grace)] }
+        if let warmSocket { arguments += ["--warm", warmSocket] }
         return arguments + ["--"] + command
     }
 

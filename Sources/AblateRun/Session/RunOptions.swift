@@ -23,6 +23,8 @@ public struct RunOptions: Sendable {
     public var supervisor: SupervisorProgram
     /// How often a task waiting for disk space looks again, in seconds.
     public var diskSpacePollInterval: Double = 10
+    /// Built-in stages on this machine start from a warm interpreter of their environment.
+    public var warmStart = true
 
     public static let defaultClusterJobs = 1000
 

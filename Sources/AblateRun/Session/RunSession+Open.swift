@@ -28,7 +28,8 @@ extension RunSession {
             provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath), hubCommits: study.hubCommits))
         return RunSession(
             layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock,
-            store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options), options: options, observer: observer)
+            store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,
+            observer: observer)
     }
 
     /// Reopens a run directory: recovers from a crash, uses the run's compiled spec (its own,
@@ -46,7 +47,7 @@ extension RunSession {
         // The executor the run used last time, unless the command line changes it.
         let executor = try options.executor.applied(to: run.executor)
         // One runtime for the session: recovery below and the run itself use the same launcher.
-        let runtime = ExecutorRuntime(executor, options: options)
+        let runtime = ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory)
         let launcher = runtime.launcher
         if let specOverride = target.specOverride { try copySpec(specOverride, to: layout) }
         try AtomicFile.write(try PlanJSON.encode(plan), to: layout.planFile)

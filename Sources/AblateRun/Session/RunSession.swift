@@ -108,6 +108,7 @@ public final class RunSession: @unchecked Sendable {
         let scheduler = Scheduler(
             tasks: scheduled, limits: runtime.limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
         let outcomes = await scheduler.run()
+        runtime.warm?.shutDown()
         heartbeat.cancel()
         await heartbeat.value
         return try finish(outcomes)

@@ -44,6 +44,8 @@ public struct RunLayout: Sendable {
     public var tasksDirectory: String { runDirectory + "/tasks" }
     /// The Hugging Face cache the tasks share (`HF_HOME`), inside the run.
     public var huggingFaceHome: String { runDirectory + "/hf-home" }
+    /// The logs of the warm interpreters that started the run's built-in stages.
+    public var warmDirectory: String { runDirectory + "/warm" }
 
     public func taskDirectory(_ task: String) -> String { tasksDirectory + "/" + task }
     public func status(_ task: String) -> String { taskDirectory(task) + "/status.json" }

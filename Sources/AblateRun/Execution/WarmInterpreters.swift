@@ -1,0 +1,113 @@
+import AblateCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The warm interpreters of a session on this machine: one per Python that runs built-in
+/// stages (`python -m ablate_runners.…`), started the first time a task of it launches. Each
+/// imports the stage libraries once and forks a child per task, so that a task starts in
+/// milliseconds instead of the seconds its imports take (`ablate_runners/warm.py` says how, and
+/// when a task starts cold instead). An interpreter leads a session of its own, so that a
+/// terminal's Ctrl-C reaches ablate and not it, and outlives an ablate that dies for as long as
+/// the tasks it started run.
+public final class WarmInterpreters: @unchecked Sendable {
+    /// A started interpreter.
+    private struct Interpreter {
+        var pid: pid_t
+        var socket: String
+    }
+
+    private let directory: String
+    private let lock = NSLock()
+    private var interpreters: [String: Interpreter] = [:]
+    /// Interpreters that could not start or have ended: their tasks start cold.
+    private var unavailable: Set<String> = []
+
+    /// `directory` receives each interpreter's log (`<socket>.log`).
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The socket of the warm interpreter for the request's Python, started if need be; nil
+    /// for a command that is not a built-in stage's, or when its interpreter is not there.
+    func socket(for request: LaunchRequest) -> String? {
+        let arguments = request.arguments
+        guard arguments.count >= 3, arguments[1] == "-m", arguments[2].hasPrefix("ablate_runners."), arguments[2] != "ablate_runners.warm",
+            arguments[0].hasPrefix("/")
+        else { return nil }
+        let python = arguments[0]
+        return lock.withLock {
+            if unavailable.contains(python) { return nil }
+            if let running = interpreters[python] {
+                // An interpreter that ended (it failed while importing, or was killed) is not asked again.
+                if kill(running.pid, 0) == 0, waitpid(running.pid, nil, WNOHANG) == 0 { return running.socket }
+                interpreters[python] = nil
+                unavailable.insert(python)
+                return nil
+            }
+            guard let started = start(python, environment: request.environment) else {
+                unavailable.insert(python)
+                return nil
+            }
+            interpreters[python] = started
+            return started.socket
+        }
+    }
+
+    /// Asks every interpreter to leave once the tasks it started have ended.
+    public func shutDown() {
+        lock.withLock {
+            for interpreter in interpreters.values {
+                kill(interpreter.pid, SIGTERM)
+                // Reaped when it ends, so that it leaves no zombie behind in a long-lived process.
+                let pid = interpreter.pid
+                Thread.detachNewThread { waitpid(pid, nil, 0) }
+            }
+            interpreters = [:]
+        }
+    }
+
+    /// Starts `python -m ablate_runners.warm` in a session of its own, with the environment a
+    /// task of it gets (what its libraries read when imported must be the tasks').
+    private func start(_ python: String, environment: [String: String]) -> Interpreter? {
+        let socket = "ablate-warm-\(getpid())-\(interpreters.count + unavailable.count)-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let log = open(directory + "/" + socket + ".log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { return nil }
+        defer { close(log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, log, 1)
+        posix_spawn_file_actions_adddup2(&actions, log, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        // POSIX_SPAWN_SETSID (glibc 2.26): the interpreter leads a new session.
+        let setSession: Int16 = 0x80
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | setSession)
+        let arguments = [python, "-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid())]
+        var merged = ProcessInfo.processInfo.environment
+        for (name, value) in environment { merged[name] = value }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, python, &actions, &attributes, &argv, &envp) == 0 else { return nil }
+        return Interpreter(pid: pid, socket: socket)
+    }
+}

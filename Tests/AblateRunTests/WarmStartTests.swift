@@ -1,0 +1,167 @@
+import AblateRun
+import AblateStore
+import AblateTestSupport
+import Foundation
+import Testing
+
+/// ablate-supervisor with `--warm`: a real warm interpreter (`python -m ablate_runners.warm`,
+/// importing nothing here) forks the task, and everything the supervisor does for a task it
+/// started itself still holds: the exit is recorded and mirrored, stop signals reach the task,
+/// the time limit ends it, a forced stop kills it, and a task the interpreter refuses starts cold.
+@Suite(.serialized) struct WarmStartTests {
+    static let runners = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Runners"
+    let directory = NSTemporaryDirectory() + "ablate-warm-" + UUID().uuidString
+    let supervisor = SupervisorProgram.beside(executable: CommandLine.arguments[0])
+
+    /// A module the tasks run: writes its pid and parent's pid, then does what its arguments say.
+    static let probe = """
+        import os, signal, sys, time
+        open(sys.argv[1], "w").write(f"{os.getpid()} {os.getppid()}")
+        if sys.argv[2] == "trap":
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(7))
+        if sys.argv[2] == "ignore":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if sys.argv[2] in ("trap", "ignore", "sleep"):
+            time.sleep(30)
+        sys.exit(int(sys.argv[2]))
+        """
+
+    /// The interpreter itself, not a shim in front of it: the warm interpreter serves only its own.
+    static let python: String? = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
+        let output = Pipe()
+        process.standardOutput = output
+        guard (try? process.run()) != nil else { return nil }
+        let path = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        process.waitUntilExit()
+        return process.terminationStatus == 0 && !path.isEmpty ? path : nil
+    }()
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory + "/modules", withIntermediateDirectories: true)
+        try Self.probe.write(toFile: directory + "/modules/probe.py", atomically: true, encoding: .utf8)
+    }
+
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PYTHONPATH"] = Self.runners + ":" + directory + "/modules"
+        return environment
+    }
+
+    /// Starts a warm interpreter and waits until it serves.
+    func startInterpreter() throws -> (process: Process, socket: String) {
+        let python = try #require(Self.python)
+        let socket = "ablate-warm-test-\(UUID().uuidString.prefix(8))"
+        let log = directory + "/\(socket).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid()), "--preload"]
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("serving") {
+            #expect(process.isRunning && Date() < deadline)
+            guard process.isRunning && Date() < deadline else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return (process, socket)
+    }
+
+    /// Starts the supervisor on the probe module; returns it and the files it names.
+    func supervise(_ mode: String, socket: String, flags: [String] = [], variables: [String: String] = [:]) throws -> (Process, record: String, marker: String)
+    {
+        let python = try #require(Self.python)
+        let marker = directory + "/pid-\(UUID().uuidString)"
+        let record = directory + "/exit-\(UUID().uuidString).json"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: supervisor.path)
+        process.arguments = ["--exit-record", record, "--warm", socket] + flags + ["--", python, "-m", "probe", marker, mode]
+        process.environment = environment.merging(variables) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, record, marker)
+    }
+
+    /// The task's pid and its parent's, once it has written them.
+    func pids(_ marker: String) -> (pid: Int32, parent: Int32)? {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: marker, encoding: .utf8) {
+                let parts = text.split(separator: " ").compactMap { Int32($0) }
+                if parts.count == 2 { return (parts[0], parts[1]) }
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: python != nil)) func theWarmInterpreterForksTheTaskAndItsExitIsRecordedAndMirrored() throws {
+        let (interpreter, socket) = try startInterpreter()
+        defer { interpreter.terminate() }
+        let (process, record, marker) = try supervise("3", socket: socket)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3)
+        #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 3))
+        #expect(pids(marker)?.parent == interpreter.processIdentifier, "the warm interpreter forked it")
+    }
+
+    @Test(.enabled(if: python != nil)) func aStopSignalToTheSupervisorReachesTheWarmTask() throws {
+        let (interpreter, socket) = try startInterpreter()
+        defer { interpreter.terminate() }
+        let (process, record, marker) = try supervise("trap", socket: socket)
+        #expect(pids(marker)?.parent == interpreter.processIdentifier)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 7, "the task's handler ran, and the supervisor ended as the task did")
+        #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 7))
+    }
+
+    @Test(.enabled(if: python != nil)) func theTimeLimitEndsAWarmTask() throws {
+        let (interpreter, socket) = try startInterpreter()
+        defer { interpreter.terminate() }
+        let started = Date()
+        let (process, record, marker) = try supervise("ignore", socket: socket, flags: ["--time-limit", "1", "--grace", "1"])
+        #expect(pids(marker)?.parent == interpreter.processIdentifier)
+        process.waitUntilExit()
+        #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(signal: SIGKILL, timedOut: true))
+        #expect(Date().timeIntervalSince(started) < 15)
+    }
+
+    @Test(.enabled(if: python != nil)) func killingTheSupervisorsSessionEndsTheWarmTaskToo() throws {
+        let (interpreter, socket) = try startInterpreter()
+        defer { interpreter.terminate() }
+        let (process, _, marker) = try supervise("sleep", socket: socket)
+        let task = try #require(pids(marker))
+        #expect(task.parent == interpreter.processIdentifier)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(10)
+        while Processes.isAlive(task.pid) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!Processes.isAlive(task.pid), "the interpreter killed the task whose supervisor went away")
+    }
+
+    @Test(.enabled(if: python != nil)) func aTaskTheInterpreterRefusesStartsCold() throws {
+        let (interpreter, socket) = try startInterpreter()
+        defer { interpreter.terminate() }
+        // A cache the libraries would read when imported differs from the interpreter's.
+        let (process, record, marker) = try supervise("4", socket: socket, variables: ["HF_HOME": directory + "/elsewhere"])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 4)
+        #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 4))
+        #expect(pids(marker)?.parent == process.processIdentifier, "the supervisor started it itself")
+    }
+
+    @Test(.enabled(if: python != nil)) func withoutAnInterpreterTheTaskStartsCold() throws {
+        let (process, record, marker) = try supervise("5", socket: "ablate-warm-test-nobody-\(UUID().uuidString.prefix(8))")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 5)
+        #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 5))
+        #expect(pids(marker)?.parent == process.processIdentifier)
+    }
+}
