@@ -8,8 +8,8 @@ sample) pair as best-of-N and the judge do (sampling.reward_scores: prompt + sam
 --max-length tokens), --batch-size pairs at a time; it loads as --precision and --attention say
 (precision.py). Scoring is deterministic: --seed is accepted for a uniform interface.
 
-Writes scores.jsonl ({"prompt_id", "prompt", "samples", "scores", "score"} per prompt: one score per
-sample and their mean), metrics.json (score/mean and score/std, the mean and population standard
+Writes OUTPUT/scores/scores.jsonl ({"prompt_id", "prompt", "samples", "scores", "score"} per prompt:
+one score per sample and their mean; the stage's `scores` output, which `relate` reads), metrics.json (score/mean and score/std, the mean and population standard
 deviation over all samples; prompts; samples) and items.jsonl (score/mean per prompt: the mean score
 of its samples, null for a prompt without samples).
 """
@@ -62,7 +62,7 @@ def parser():
     flags.add_argument("--batch-size", type=int, help="pairs scored at a time")
     flags.add_argument("--max-length", type=int, help="tokens of prompt + sample scored (the rest is cut)")
     flags.add_argument("--seed", type=int, help="accepted for a uniform interface; scoring is deterministic")
-    flags.add_argument("--output", required=True)
+    flags.add_argument("--output", required=True, help="the task's output directory; the scores go to OUTPUT/scores")
     manifest.apply_defaults(flags, KIND)
     return flags
 
@@ -82,7 +82,7 @@ def main(arguments=None):
         records = scored(prompts, reward_scores(model, tokenizer, pairs, options.batch_size, options.max_length))
     except RunnerError as error:
         fail(str(error))
-    write_scores(options.output, records)
+    write_scores(os.path.join(options.output, "scores"), records)
     write_metrics(options.output, *summary(records))
 
 

@@ -28,7 +28,7 @@ def test_scores_are_the_reward_models_and_items_agree_with_them(tiny_models, tmp
     assert result.returncode == 0, result.stderr
     assert "loading the model in float32" in result.stderr
     expected = direct_scores(tiny_models["reward_model"], [(prompt, text) for _, prompt, texts in prompts for text in texts])
-    records = read_lines(tmp_path / "out" / "scores.jsonl")
+    records = read_lines(tmp_path / "out" / "scores" / "scores.jsonl")
     assert [(record["prompt_id"], record["prompt"], record["samples"]) for record in records] == prompts
     assert [score for record in records for score in record["scores"]] == pytest.approx(expected, abs=1e-5)
     assert [len(record["scores"]) for record in records] == [3, 1, 0]

@@ -38,6 +38,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("metric"), help: "A metric column (stage/metric; * matches any text). Repeat for more.")
     var metrics: [String] = []
 
+    @Option(help: ArgumentHelp("One of the further tables of the spec's 'report.tables' instead of the main one.", valueName: "name"))
+    var table: String?
+
     @Option(help: "The reference row, as axis=value pairs separated by commas (e.g. sft_data=none,dpo_data=none).")
     var reference: String?
 
@@ -63,6 +66,18 @@ struct ReportCommand: ParsableCommand {
         let drawsCharts = format == .html || figures != nil
         let results = try RunResults.load(runDirectories: directories, series: drawsCharts)
         var report = Self.reportSpec(of: directories[0])
+        var title: String?
+        if let table {
+            guard let selected = report.selecting(table: table) else {
+                let names = report.tables.map(\.name)
+                throw UserError(
+                    "the spec of \(directories[0]) has no report table '\(table)'"
+                        + (names.isEmpty ? "; its 'report:' section names none under 'tables:'" : "; it has \(names.map { "'\($0)'" }.joined(separator: ", "))")
+                )
+            }
+            report = selected
+            title = report.tables.first { $0.name == table }?.title ?? table
+        }
         if !metrics.isEmpty { report.columns = metrics.map { ReportSpec.Column(metric: $0) } }
         if let reference {
             report.reference = [:]
@@ -72,7 +87,8 @@ struct ReportCommand: ParsableCommand {
                 report.reference[parts[0]] = parts[1]
             }
         }
-        let table = try ResultsTableBuilder(report: report, perSeed: perSeed, gpuHourPrice: gpuHourPrice).build(results)
+        var table = try ResultsTableBuilder(report: report, perSeed: perSeed, gpuHourPrice: gpuHourPrice).build(results)
+        if let title { table.title += ": " + title }
         let charts = drawsCharts ? ReportCharts(table: table, runs: results, scatter: report.scatter.map { ScatterAxes(x: $0.x, y: $0.y) }) : nil
         if let figures, let charts { try Self.writeFigures(charts, to: figures) }
         let text: String

@@ -38,6 +38,10 @@ import Testing
         let page = try String(contentsOfFile: directory + "/page.html", encoding: .utf8)
         #expect(page.contains("<h2>Compute</h2>") && page.contains("at 3 per GPU-hour"))
 
+        let unknown = try CLIRunner.run(["report", "figures", "--table", "safety", "--runs-dir", runs], in: directory)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("has no report table 'safety'; its 'report:' section names none under 'tables:'"), "\(unknown.stderr)")
+
         // Figures without a page: any format can write them.
         let table = try CLIRunner.run(["report", "figures", "--figures", "more", "--runs-dir", runs], in: directory)
         #expect(table.status == 0, "\(table.stderr)")

@@ -23,6 +23,15 @@ import Testing
         "sft_data=lima,dpo_data=none": [45.22, 79.65, 77.35, 38.9, 43.19, 43.35],
     ]
     static let metricNames = ["arc_challenge/acc_norm", "piqa/acc_norm", "hellaswag/acc_norm", "mmlu/acc", "toxigen/acc_norm", "truthfulqa_mc2/acc"]
+    /// Seed 003's safety scores (Asian … Women), by variant.
+    static let safetyFigures: [String: [Double]] = [
+        "sft_data=none,dpo_data=none": [0.38, 0.33, 0.36, 0.37, 0.20, 0.26, 0.26, 0.21, 0.23, 0.29, 0.23, 0.21],
+        "sft_data=shp-sft,dpo_data=none": [0.40, 0.36, 0.38, 0.38, 0.22, 0.28, 0.28, 0.24, 0.25, 0.31, 0.25, 0.23],
+        "sft_data=orca,dpo_data=none": [0.40, 0.36, 0.38, 0.37, 0.23, 0.30, 0.28, 0.25, 0.26, 0.31, 0.26, 0.22],
+        "sft_data=shp-sft,dpo_data=shp": [0.36, 0.32, 0.34, 0.36, 0.20, 0.24, 0.21, 0.21, 0.23, 0.28, 0.21, 0.19],
+        "sft_data=orca,dpo_data=hh-rlhf": [0.45, 0.40, 0.42, 0.43, 0.29, 0.32, 0.33, 0.32, 0.27, 0.36, 0.28, 0.26],
+    ]
+    static let groups = ["asian", "black", "chinese", "jewish", "latino", "lgbtq", "mental_dis", "mexican", "middle_east", "muslim", "physical_dis", "women"]
 
     /// A run directory of `data-impact.yaml` whose evaluations carry the seed's figures; the
     /// variants the seed did not report have failed evaluations.
@@ -43,12 +52,15 @@ import Testing
         for task in plan.tasks {
             let variant = task.variants.first ?? ""
             let figures = task.stage == "eval" ? seedFigures[variant] : nil
-            var record = TaskRecord(task: task, state: task.stage == "eval" && figures == nil ? .failed : .completed)
+            let safety = task.stage == "safety" ? safetyFigures[variant] : nil
+            let reported = task.stage == "eval" ? figures != nil : task.stage == "safety" ? safety != nil : true
+            var record = TaskRecord(task: task, state: reported ? .completed : .failed)
             if record.state == .failed { record.reason = "exited with code 1" }
             var metrics = MetricsRecord()
             for (name, figure) in zip(metricNames, figures ?? []) {
                 metrics.scalars[name] = MetricsRecord.Scalar(value: figure / 100, stderr: name.hasPrefix("arc") ? 0.0146 : nil)
             }
+            for (group, figure) in zip(Self.groups, safety ?? []) { metrics.scalars["safety/" + group] = MetricsRecord.Scalar(value: figure, stderr: nil) }
             try index.record(task: record, metrics: metrics, runID: "fixture")
         }
         return directory
@@ -64,8 +76,23 @@ import Testing
             ])
         #expect(table.rows[0].isReference)
         #expect(table.rows[1].cells[0].delta.map { ($0 * 100).rounded() / 100 } == -0.68)
-        #expect(table.missing.count == 4)
+        #expect(table.missing.count == 5, "four variants the seed did not report, and Lima's safety")
         Snapshot.assertMatches(MarkdownRenderer().render(table), named: "data-impact.md", in: Self.snapshots)
+    }
+
+    @Test func theSafetyTableHasTheShapeOfTheSeedsSecondTable() throws {
+        let directory = try Self.dataImpactRun()
+        let spec = try #require(SpecLoader().load(path: directory + "/spec.yaml").spec?.report)
+        let report = try #require(spec.selecting(table: "safety"))
+        let table = try ResultsTableBuilder(report: report).build([RunResults.load(runDirectory: directory)])
+        #expect(
+            table.columns.map(\.label) == [
+                "Asian", "Black", "Chinese", "Jewish", "Latino", "LGBTQ", "Mental Dis", "Mexican", "Middle Eastern", "Muslim", "Physical Dis", "Women",
+            ])
+        #expect(
+            table.rows.map(\.label) == ["Llama Base", "Llama SFT SHP", "Llama SFT SHP, DPO SHP", "Llama SFT Orca", "Llama SFT Orca, DPO Anthropic"])
+        #expect(table.rows.last?.cells.allSatisfy(\.isBest) == true, "DPO on HH-RLHF is the safest for every group, as in the seed")
+        Snapshot.assertMatches(MarkdownRenderer().render(table), named: "data-impact-safety.md", in: Self.snapshots)
     }
 
     @Test func missingValuesStayMissingInEveryFormat() throws {

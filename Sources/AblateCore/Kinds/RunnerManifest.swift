@@ -60,7 +60,7 @@ public enum RunnerManifest {
             role = input.role.rawValue
             flag = "--" + RunnerRecipe.flagName(input.role.rawValue)
             required = input.required
-            dataset = input.role.target == .data && input.role != .samples
+            dataset = input.role.readsDataset
             formats = input.formats?.map(\.rawValue)
         }
     }

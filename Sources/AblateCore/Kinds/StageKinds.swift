@@ -33,6 +33,8 @@ public enum StageKinds {
         return defaults
     }
     private static let generationDefaults: [String: SettingValue] = ["temperature": .double(0.7), "max_new_tokens": .int(64)]
+    /// Stages that run a model over texts in batches.
+    private static let scoring: [String: SettingValue] = ["batch_size": .int(8), "max_length": .int(512), "seed": .int(0)]
     private static let prompts: [DatasetFormat] = [.promptOnly, .messages, .promptCompletion, .preference]
 
     private static func runner(
@@ -104,6 +106,23 @@ public enum StageKinds {
             settings: builtIn.union(["features"]), requiredSettings: [],
             defaults: ["features": .list(["length", "sentiment", "pos", "lemmas"].map(SettingValue.string)), "seed": .int(0)],
             runner: runner("linguistic", underMetrics: true)),
+        StageKindDescriptor(
+            kind: .safety,
+            summary: "safety per demographic group: scaled perplexity on toxic and benign statements (Hosseini et al. 2023)",
+            inputs: [.init(.model), .init(.data, formats: [.statements])], outputs: ["metrics"], modelOutputs: [],
+            settings: builtIn.union(loading).union(["batch_size", "max_length", "groups"]), requiredSettings: [],
+            defaults: scoring.merging(loadingDefaults) { $1 }, runner: runner("safety", underMetrics: true)),
+        StageKindDescriptor(
+            kind: .score, summary: "the reward model's score of every sample", inputs: [.init(.samples), .init(.rewardModel)],
+            outputs: ["scores"], modelOutputs: [], settings: builtIn.union(loading).union(["batch_size", "max_length"]), requiredSettings: [],
+            defaults: scoring.merging(loadingDefaults) { $1 }, runner: runner("score")),
+        StageKindDescriptor(
+            kind: .relate,
+            summary: "rank correlation between inputs' linguistic distance from the fine-tuning data and the reward of the outputs",
+            inputs: [.init(.data, formats: [.promptOnly, .messages, .promptCompletion, .preference]), .init(.scores)], outputs: ["metrics"],
+            modelOutputs: [], settings: builtIn.union(["features", "resamples"]), requiredSettings: [],
+            defaults: ["features": .list(["length", "sentiment", "pos", "lemmas"].map(SettingValue.string)), "resamples": .int(1000), "seed": .int(0)],
+            runner: runner("relate", underMetrics: true)),
         StageKindDescriptor(
             kind: .merge, summary: "a LoRA chain merged into a full model", inputs: [.init(.model)], outputs: ["model"],
             modelOutputs: ["model"], settings: builtIn.union(loading), requiredSettings: [], defaults: ["seed": .int(0)].merging(loadingDefaults) { $1 },

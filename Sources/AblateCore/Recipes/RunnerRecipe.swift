@@ -24,8 +24,7 @@ struct RunnerRecipe: Recipe {
             guard let input = context.inputs[role] else { continue }
             let flag = "--" + Self.flagName(role.rawValue)
             arguments += [.literal(flag), input.argument]
-            // Samples are read as ablate's samples.jsonl, whatever dataset they come from.
-            if let dataset = input.dataset, role != .samples {
+            if let dataset = input.dataset, role.readsDataset {
                 arguments += [.literal(flag + "-format"), .literal(dataset.format.rawValue), .literal(flag + "-split"), .literal(dataset.split)]
                 if let subset = dataset.subset { arguments += [.literal(flag + "-subset"), .literal(subset)] }
                 if let sample = dataset.sample { arguments += [.literal(flag + "-sample"), .literal(String(sample))] }

@@ -112,8 +112,10 @@ public enum SpecSchema {
             ])
         ])
         let scalar: JSON = .map(["type": .list(["string", "number", "boolean"])])
+        let table = object([("title", .map(["type": "string"])), ("columns", .map(["type": "array", "items": column]))], required: ["columns"])
         return object([
             ("columns", .map(["type": "array", "items": column])),
+            ("tables", .map(["type": "object", "additionalProperties": table, "description": "further tables of the same rows: report --table NAME"])),
             ("reference", .map(["type": "object", "additionalProperties": scalar])),
             (
                 "rows",

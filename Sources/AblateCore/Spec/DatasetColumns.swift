@@ -2,6 +2,10 @@
 /// dataset's own (`columns: {prompt: question, completion: response, system: system_prompt}`).
 public enum DatasetColumn: String, CaseIterable, Codable, Sendable {
     case prompt, completion, system, chosen, rejected, messages
+    /// The `statements` format's text, group and toxicity rating.
+    case text
+    case targetGroup = "target_group"
+    case toxicityHuman = "toxicity_human"
 }
 
 /// Reads a dataset's `columns:` and `template:` (a prompt assembled from several fields,

@@ -27,8 +27,25 @@ public struct ReportSpec: Sendable {
     public var rowAxes: [String] = []
     /// The scatter of one metric against another (Kirk et al.'s generalisation vs diversity).
     public var scatter: (x: String, y: String)?
+    /// Further tables of the same rows (`report --table NAME`), in the order written.
+    public var tables: [Table] = []
+
+    /// A further table: its own columns of the same rows, under a title.
+    public struct Table: Sendable, Hashable {
+        public var name: String
+        public var title: String?
+        public var columns: [Column]
+    }
 
     public init() {}
+
+    /// The spec with a named table's columns in place of the main table's; nil for an unknown name.
+    public func selecting(table name: String) -> ReportSpec? {
+        guard let table = tables.first(where: { $0.name == name }) else { return nil }
+        var selected = self
+        selected.columns = table.columns
+        return selected
+    }
 }
 
 /// Reads `report:`.
@@ -36,7 +53,7 @@ struct ReportParser {
     func parse(_ node: SpecNode?, sweep: SweepSpec, _ diagnostics: inout DiagnosticLog) -> ReportSpec {
         var report = ReportSpec()
         guard let node, node.mappingEntries("'report'", &diagnostics) != nil else { return report }
-        node.reportUnknownKeys(allowed: ["columns", "reference", "rows", "scatter"], in: "'report'", &diagnostics)
+        node.reportUnknownKeys(allowed: ["columns", "reference", "rows", "scatter", "tables"], in: "'report'", &diagnostics)
         if let scatter = node["scatter"], scatter.mappingEntries("'report.scatter'", &diagnostics) != nil {
             scatter.reportUnknownKeys(allowed: ["x", "y"], in: "'report.scatter'", &diagnostics)
             if let x = scatter["x"]?.stringValue("'report.scatter.x'", &diagnostics), let y = scatter["y"]?.stringValue("'report.scatter.y'", &diagnostics) {
@@ -45,8 +62,19 @@ struct ReportParser {
                 diagnostics.error(at: scatter.location, "'report.scatter' needs 'x:' (a diversity metric) and 'y:' (a generalisation metric)")
             }
         }
-        for item in node["columns"].map({ $0.sequence ?? [$0] }) ?? [] {
-            if let column = parseColumn(item, &diagnostics) { report.columns.append(column) }
+        report.columns = columns(node["columns"], &diagnostics)
+        for entry in node["tables"]?.mappingEntries("'report.tables'", &diagnostics) ?? [] {
+            let context = "the table '\(entry.key.truncatedForMessage)' of 'report.tables'"
+            guard entry.value.mappingEntries(context, &diagnostics) != nil else { continue }
+            entry.value.reportUnknownKeys(allowed: ["title", "columns"], in: context, &diagnostics)
+            guard let columnsNode = entry.value["columns"] else {
+                diagnostics.error(at: entry.keyLocation, "\(context) needs 'columns:', the metrics it shows")
+                continue
+            }
+            report.tables.append(
+                ReportSpec.Table(
+                    name: entry.key, title: entry.value["title"]?.stringValue("the title of \(context)", &diagnostics),
+                    columns: columns(columnsNode, &diagnostics)))
         }
         if let reference = node["reference"], let entries = reference.mappingEntries("'report.reference'", &diagnostics) {
             for entry in entries {
@@ -68,6 +96,10 @@ struct ReportParser {
             }
         }
         return report
+    }
+
+    private func columns(_ node: SpecNode?, _ diagnostics: inout DiagnosticLog) -> [ReportSpec.Column] {
+        (node.map { $0.sequence ?? [$0] } ?? []).compactMap { parseColumn($0, &diagnostics) }
     }
 
     private func parseColumn(_ item: SpecNode, _ diagnostics: inout DiagnosticLog) -> ReportSpec.Column? {

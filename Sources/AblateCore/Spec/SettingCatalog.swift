@@ -89,6 +89,8 @@ public enum SettingCatalog {
         SettingDefinition(name: "endpoint_model", type: .string, summary: "model name at the judge endpoint"),
         SettingDefinition(
             name: "features", type: .choiceList(["length", "sentiment", "pos", "lemmas"]), summary: "linguistic features to measure"),
+        SettingDefinition(name: "groups", type: .stringList, summary: "the demographic groups to score (default: every group in the data)"),
+        SettingDefinition(name: "resamples", type: .positiveInteger, summary: "bootstrap resamples of each correlation's interval"),
         SettingDefinition(
             name: pythonSetting, type: .string,
             summary: "an existing Python (path or name on PATH) to run the stage with, instead of ablate's managed environment"),

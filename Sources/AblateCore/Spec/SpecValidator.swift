@@ -108,12 +108,12 @@ struct SpecValidator {
                             at: template.location,
                             "'\(role.rawValue)' of stage '\(stage.name)' expects a model, but '${stages.\(name).\(output)}' is not one; \(fix)")
                     }
-                case (.data, .stage(let name, let output)) where output != "samples" && spec.stage(named: name)?.kind != .command:
+                case (.data, .stage(let name, let output)) where output != role.stageOutput && spec.stage(named: name)?.kind != .command:
                     if spec.stage(named: name)?.outputNames.contains(output) == true {
+                        let (noun, fix) = role == .scores ? ("scores", "a 'score' stage's scores") : ("data", "a 'generate' or 'bon' stage's samples")
                         diagnostics.error(
                             at: template.location,
-                            "'\(role.rawValue)' of stage '\(stage.name)' expects data, but '${stages.\(name).\(output)}' is not data; use a 'generate' or 'bon' stage's samples"
-                        )
+                            "'\(role.rawValue)' of stage '\(stage.name)' expects \(noun), but '${stages.\(name).\(output)}' is not \(noun); use \(fix)")
                     }
                 default:
                     break

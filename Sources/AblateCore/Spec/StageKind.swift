@@ -11,6 +11,9 @@ public enum StageKind: String, CaseIterable, Codable, Sendable {
     case diversity
     case judge
     case linguistic
+    case safety
+    case score
+    case relate
     case merge
     case tinyModel = "tiny-model"
     case command
@@ -26,6 +29,8 @@ public enum InputRole: String, CaseIterable, Codable, Sendable {
     case samples
     case baseline
     case judgeModel = "judge_model"
+    /// A `score` stage's scores of each sample.
+    case scores
 
     /// What a value of this role is.
     public enum Target: Sendable {
@@ -38,9 +43,17 @@ public enum InputRole: String, CaseIterable, Codable, Sendable {
     public var target: Target {
         switch self {
         case .model, .referenceModel, .rewardModel, .judgeModel: return .model
-        case .data, .prompts, .samples, .baseline: return .data
+        case .data, .prompts, .samples, .baseline, .scores: return .data
         }
     }
+
+    /// Whether the runner reads the input as a dataset, with its format, split and columns:
+    /// samples and scores are read in ablate's own layout, whatever they come from.
+    public var readsDataset: Bool { target == .data && self != .samples && self != .scores }
+
+    /// The output of another stage that a data role takes: a score stage's `scores` for
+    /// `scores:`, generated `samples` for the others.
+    public var stageOutput: String { self == .scores ? "scores" : "samples" }
 }
 
 /// How a dataset's records are laid out; each trainer accepts some of these.
@@ -50,4 +63,7 @@ public enum DatasetFormat: String, CaseIterable, Codable, Sendable {
     case preference
     case promptOnly = "prompt-only"
     case multipleChoice = "multiple-choice"
+    /// Statements about groups with a toxicity rating (ToxiGen's annotated layout: `text`,
+    /// `target_group`, `toxicity_human`).
+    case statements
 }
