@@ -314,6 +314,9 @@ def main(argv=None):
     # What ablate had open (its own pipes among them) is not the interpreter's to hold: a reader
     # of ablate's output would otherwise wait for this process to end.
     os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 1024)
+    # Whoever started the interpreter may have blocked signals (the mask is inherited): SIGTERM
+    # must reach it, and its children start with none blocked.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     # Bound first, so that a supervisor connecting while the imports run waits for them.
     interpreter = WarmInterpreter(arguments.socket, arguments.parent)
     started = time.monotonic()

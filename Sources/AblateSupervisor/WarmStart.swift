@@ -77,7 +77,7 @@ enum WarmStart {
         }
         var directory = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let found = directory.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { getcwd($0, buffer.count) != nil }
+            buffer.baseAddress?.withMemoryRebound(to: CChar.self, capacity: buffer.count) { getcwd($0, buffer.count) != nil } ?? false
         }
         let cwd = found ? String(decoding: directory.prefix { $0 != 0 }, as: UTF8.self) : "/"
         var json = "{\"argv\":[" + command.map(quoted).joined(separator: ",") + "],\"cwd\":" + quoted(cwd) + ",\"env\":{"
@@ -114,10 +114,11 @@ enum WarmStart {
         let payload = descriptors.count * MemoryLayout<Int32>.size
         var control = [UInt8](repeating: 0, count: header + (payload + 7) / 8 * 8)
         control.withUnsafeMutableBytes { buffer in
-            let message = buffer.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
-            message.pointee.cmsg_len = header + payload
-            message.pointee.cmsg_level = SOL_SOCKET
-            message.pointee.cmsg_type = Int32(SCM_RIGHTS)
+            var message = cmsghdr()
+            message.cmsg_len = header + payload
+            message.cmsg_level = SOL_SOCKET
+            message.cmsg_type = Int32(SCM_RIGHTS)
+            buffer.storeBytes(of: message, as: cmsghdr.self)
             for (index, descriptor) in descriptors.enumerated() {
                 buffer.storeBytes(of: descriptor, toByteOffset: header + index * MemoryLayout<Int32>.size, as: Int32.self)
             }
@@ -125,7 +126,8 @@ enum WarmStart {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { data -> Int in
-                var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: data.baseAddress! + offset), iov_len: bytes.count - offset)
+                guard let base = data.baseAddress else { return -1 }
+                var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + offset), iov_len: bytes.count - offset)
                 return withUnsafeMutablePointer(to: &vector) { vectorPointer in
                     var message = msghdr()
                     message.msg_iov = vectorPointer

@@ -51,40 +51,30 @@ import Testing
     }
 
     /// Starts a warm interpreter and waits until it serves.
-    func startInterpreter() throws -> (process: Process, socket: String) {
+    func startInterpreter() throws -> (process: Spawned, socket: String) {
         let python = try #require(Self.python)
         let socket = "ablate-warm-test-\(UUID().uuidString.prefix(8))"
         let log = directory + "/\(socket).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid()), "--preload"]
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
+        let process = try Spawned(
+            [python, "-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid()), "--preload"], environment: environment, output: log)
         let deadline = Date().addingTimeInterval(20)
         while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("serving") {
-            #expect(process.isRunning && Date() < deadline)
-            guard process.isRunning && Date() < deadline else { break }
+            #expect(Processes.isAlive(process.pid) && Date() < deadline)
+            guard Processes.isAlive(process.pid) && Date() < deadline else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         return (process, socket)
     }
 
     /// Starts the supervisor on the probe module; returns it and the files it names.
-    func supervise(_ mode: String, socket: String, flags: [String] = [], variables: [String: String] = [:]) throws -> (Process, record: String, marker: String)
+    func supervise(_ mode: String, socket: String, flags: [String] = [], variables: [String: String] = [:]) throws -> (Spawned, record: String, marker: String)
     {
         let python = try #require(Self.python)
         let marker = directory + "/pid-\(UUID().uuidString)"
         let record = directory + "/exit-\(UUID().uuidString).json"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: supervisor.path)
-        process.arguments = ["--exit-record", record, "--warm", socket] + flags + ["--", python, "-m", "probe", marker, mode]
-        process.environment = environment.merging(variables) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Spawned(
+            [supervisor.path, "--exit-record", record, "--warm", socket] + flags + ["--", python, "-m", "probe", marker, mode],
+            environment: environment.merging(variables) { $1 }, output: "/dev/null")
         return (process, record, marker)
     }
 
@@ -103,44 +93,42 @@ import Testing
 
     @Test(.enabled(if: python != nil)) func theWarmInterpreterForksTheTaskAndItsExitIsRecordedAndMirrored() throws {
         let (interpreter, socket) = try startInterpreter()
-        defer { interpreter.terminate() }
+        defer { interpreter.stop() }
         let (process, record, marker) = try supervise("3", socket: socket)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 3)
+        #expect(process.wait() == 3)
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 3))
-        #expect(pids(marker)?.parent == interpreter.processIdentifier, "the warm interpreter forked it")
+        #expect(pids(marker)?.parent == interpreter.pid, "the warm interpreter forked it")
     }
 
     @Test(.enabled(if: python != nil)) func aStopSignalToTheSupervisorReachesTheWarmTask() throws {
         let (interpreter, socket) = try startInterpreter()
-        defer { interpreter.terminate() }
+        defer { interpreter.stop() }
         let (process, record, marker) = try supervise("trap", socket: socket)
-        #expect(pids(marker)?.parent == interpreter.processIdentifier)
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 7, "the task's handler ran, and the supervisor ended as the task did")
+        #expect(pids(marker)?.parent == interpreter.pid)
+        kill(process.pid, SIGTERM)
+        #expect(process.wait() == 7, "the task's handler ran, and the supervisor ended as the task did")
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 7))
     }
 
     @Test(.enabled(if: python != nil)) func theTimeLimitEndsAWarmTask() throws {
         let (interpreter, socket) = try startInterpreter()
-        defer { interpreter.terminate() }
+        defer { interpreter.stop() }
         let started = Date()
         let (process, record, marker) = try supervise("ignore", socket: socket, flags: ["--time-limit", "1", "--grace", "1"])
-        #expect(pids(marker)?.parent == interpreter.processIdentifier)
-        process.waitUntilExit()
+        #expect(pids(marker)?.parent == interpreter.pid)
+        _ = process.wait()
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(signal: SIGKILL, timedOut: true))
         #expect(Date().timeIntervalSince(started) < 15)
     }
 
     @Test(.enabled(if: python != nil)) func killingTheSupervisorsSessionEndsTheWarmTaskToo() throws {
         let (interpreter, socket) = try startInterpreter()
-        defer { interpreter.terminate() }
+        defer { interpreter.stop() }
         let (process, _, marker) = try supervise("sleep", socket: socket)
         let task = try #require(pids(marker))
-        #expect(task.parent == interpreter.processIdentifier)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        #expect(task.parent == interpreter.pid)
+        kill(process.pid, SIGKILL)
+        _ = process.wait()
         let deadline = Date().addingTimeInterval(10)
         while Processes.isAlive(task.pid) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(!Processes.isAlive(task.pid), "the interpreter killed the task whose supervisor went away")
@@ -148,20 +136,62 @@ import Testing
 
     @Test(.enabled(if: python != nil)) func aTaskTheInterpreterRefusesStartsCold() throws {
         let (interpreter, socket) = try startInterpreter()
-        defer { interpreter.terminate() }
+        defer { interpreter.stop() }
         // A cache the libraries would read when imported differs from the interpreter's.
         let (process, record, marker) = try supervise("4", socket: socket, variables: ["HF_HOME": directory + "/elsewhere"])
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 4)
+        #expect(process.wait() == 4)
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 4))
-        #expect(pids(marker)?.parent == process.processIdentifier, "the supervisor started it itself")
+        #expect(pids(marker)?.parent == process.pid, "the supervisor started it itself")
     }
 
     @Test(.enabled(if: python != nil)) func withoutAnInterpreterTheTaskStartsCold() throws {
         let (process, record, marker) = try supervise("5", socket: "ablate-warm-test-nobody-\(UUID().uuidString.prefix(8))")
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 5)
+        #expect(process.wait() == 5)
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 5))
-        #expect(pids(marker)?.parent == process.processIdentifier)
+        #expect(pids(marker)?.parent == process.pid)
+    }
+}
+
+/// A process started with posix_spawn and waited for with waitpid, which sees its end however
+/// many other children the test process has.
+final class Spawned {
+    let pid: pid_t
+
+    init(_ arguments: [String], environment: [String: String], output: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv + envp { free(pointer) }
+        }
+        // The test process's threads may block signals: the child starts with none blocked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var started: pid_t = 0
+        guard posix_spawn(&started, arguments[0], &actions, &attributes, &argv, &envp) == 0 else { throw CocoaError(.executableLoad) }
+        pid = started
+    }
+
+    /// The exit status (128 + the signal for a process ended by one).
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// SIGTERM, then reaped.
+    func stop() {
+        kill(pid, SIGTERM)
+        _ = wait()
     }
 }
