@@ -60,7 +60,8 @@ struct PlanCommand: AsyncParsableCommand {
         switch format {
         case .tree: print(PlanTreeRenderer(memory: memory.estimates).render(plan), terminator: "")
         case .json:
-            FileHandle.standardOutput.write(try PlanJSON.encode(plan, memory: memory.estimates))
+            // Written as it is encoded: a large sweep's plan is never held whole.
+            try PlanJSON.write(plan, memory: memory.estimates) { FileHandle.standardOutput.write($0) }
             print()
         case .dot: print(PlanGraphRenderer(.dot).render(plan), terminator: "")
         case .mermaid: print(PlanGraphRenderer(.mermaid).render(plan), terminator: "")

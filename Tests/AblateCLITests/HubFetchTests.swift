@@ -113,13 +113,17 @@ struct HubFetchTests {
         let downloads = hub.downloads
         #expect(downloads == 8, "the model's six files and each dataset's one, each once")
         // The evaluation read the lm-eval task's dataset, fetched into the shared datasets cache, offline.
-        let evalCommand = try String(contentsOfFile: first.layout.taskDirectory("eval") + "/command.json", encoding: .utf8)
-        #expect(evalCommand.contains(#""HF_DATASETS_OFFLINE" : "1""#) && evalCommand.contains(#""HF_DATASETS_CACHE" : "\#(directory)/hf-home/datasets""#))
+        struct Recorded: Decodable {
+            var arguments: [String]
+            var environment: [String: String]
+        }
+        let evalCommand = try JSONDecoder().decode(Recorded.self, from: Data(contentsOf: URL(fileURLWithPath: first.layout.command("eval"))))
+        #expect(evalCommand.environment["HF_DATASETS_OFFLINE"] == "1" && evalCommand.environment["HF_DATASETS_CACHE"] == directory + "/hf-home/datasets")
         #expect(
             try String(contentsOfFile: first.layout.stdout("eval"), encoding: .utf8).contains("lm-eval task hub_mc: datasets test-org/mc-eval from the cache"))
         // The stage read the snapshot in the shared cache, offline.
-        let sftCommand = try String(contentsOfFile: first.layout.taskDirectory("sft") + "/command.json", encoding: .utf8)
-        #expect(sftCommand.contains(directory + "/Runs/.cache/") && sftCommand.contains("\"HF_HUB_OFFLINE\" : \"1\""))
+        let sftCommand = try JSONDecoder().decode(Recorded.self, from: Data(contentsOf: URL(fileURLWithPath: first.layout.command("sft"))))
+        #expect(sftCommand.arguments.contains { $0.contains(directory + "/Runs/.cache/") } && sftCommand.environment["HF_HUB_OFFLINE"] == "1")
         let fetched =
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: first.layout.outputs("fetch[model:tiny]") + "/fetch.json"))) as? [String: Any]

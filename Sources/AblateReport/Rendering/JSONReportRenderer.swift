@@ -25,13 +25,15 @@ public struct JSONReportRenderer: Sendable {
         [
             "run": row.run, "variants": row.variants, "seeds": row.seeds, "label": row.label, "reference": row.isReference,
             "cells": zip(columns, row.cells).map { column, cell -> [String: Any] in
-                [
+                let comparison: Any =
+                    cell.comparison.map { comparison -> [String: Any] in
+                        ["test": comparison.test.rawValue, "p": comparison.p, "pHolm": comparison.adjustedP, "significant": comparison.isSignificant]
+                    } ?? (cell.isUntestable ? "untestable" : NSNull())
+                return [
                     "key": column.key, "value": optional(cell.value), "sd": optional(cell.spread), "n": cell.count, "stderr": optional(cell.stderr),
                     "delta": optional(cell.delta), "best": cell.isBest, "ciLow": optional(cell.intervalLow), "ciHigh": optional(cell.intervalHigh),
                     "ciMethod": cell.intervalLow == nil ? NSNull() : cell.intervalMethod.rawValue,
-                    "comparison": cell.comparison.map { comparison -> Any in
-                        ["test": comparison.test.rawValue, "p": comparison.p, "pHolm": comparison.adjustedP, "significant": comparison.isSignificant]
-                    } ?? (cell.isUntestable ? "untestable" : NSNull()),
+                    "comparison": comparison,
                 ]
             },
             "perSeed": row.perSeed.map { rowObject($0, columns: columns) },

@@ -10,13 +10,17 @@ import Foundation
 /// estimated from what the same stage wrote before (its other tasks in this run), or, for a
 /// kind that writes a whole model, the size of the model it reads; against the free space where
 /// its outputs go. One per session: each completed output is measured once (it no longer
-/// changes), so that a task's start does not walk its stage's outputs again.
+/// changes), and each stage keeps the largest so far, so that a task's start looks up one
+/// number instead of walking (or even listing) its stage's outputs again.
 final class SpaceCheck: @unchecked Sendable {
     private let cache: TaskCache
     private let tasksByStage: [String: [PlannedTask]]
     private let tasksByID: [String: PlannedTask]
     private let lock = NSLock()
     private var measured: [String: Int64] = [:]
+    /// The largest outputs of each stage's done tasks, once the stage's first task asked: the
+    /// tasks done then are measured in one pass, each one done later as it completes.
+    private var largest: [String: (task: String, bytes: Int64)?] = [:]
 
     init(plan: Plan, cache: TaskCache) {
         self.cache = cache
@@ -42,17 +46,33 @@ final class SpaceCheck: @unchecked Sendable {
 
     /// The estimate for `task`, given which of the plan's tasks are done.
     func estimate(for task: PlannedTask, isDone: (String) -> Bool) -> Estimate? {
-        let siblings = (tasksByStage[task.stage] ?? []).filter { $0.id != task.id && isDone($0.id) }
-        let largest = siblings.compactMap { sibling -> (String, Int64)? in
-            let bytes = size(of: sibling)
-            return bytes > 0 ? (sibling.id, bytes) : nil
-        }.max { $0.1 < $1.1 }
-        if let (sibling, bytes) = largest { return Estimate(bytes: bytes, basis: "the size of \(sibling)'s outputs") }
+        let known = lock.withLock { largest[task.stage] }
+        let stageLargest: (task: String, bytes: Int64)?
+        if let known {
+            stageLargest = known
+        } else {
+            let siblings = (tasksByStage[task.stage] ?? []).filter { $0.id != task.id && isDone($0.id) }
+            stageLargest = siblings.compactMap { sibling -> (String, Int64)? in
+                let bytes = size(of: sibling)
+                return bytes > 0 ? (sibling.id, bytes) : nil
+            }.max { $0.1 < $1.1 }
+            lock.withLock { if largest[task.stage] == nil { largest[task.stage] = .some(stageLargest) } }
+        }
+        if let (sibling, bytes) = stageLargest { return Estimate(bytes: bytes, basis: "the size of \(sibling)'s outputs") }
         guard Self.writesWholeModel(task.kind), let model = task.inputs.first(where: { $0.role == InputRole.model.rawValue }),
             case .task(let producer, _) = model.source, let source = tasksByID[producer]
         else { return nil }
         let bytes = size(of: source)
         return bytes > 0 ? Estimate(bytes: bytes, basis: "the size of the model it reads, \(producer)'s outputs") : nil
+    }
+
+    /// A task's outputs are final: they count towards its stage's largest, where that is kept.
+    func completed(_ id: String) {
+        guard let task = tasksByID[id], lock.withLock({ largest[task.stage] != nil }) else { return }
+        let bytes = size(of: task)
+        lock.withLock {
+            if bytes > 0, bytes > (largest[task.stage]??.bytes ?? 0) { largest[task.stage] = .some((id, bytes)) }
+        }
     }
 
     /// The bytes of a done task's cached outputs, measured the first time they are asked for.

@@ -8,11 +8,14 @@ import Subprocess
 enum ProvenanceCollector {
     static let ablateVersion = "0.1.0"
 
-    static func collect(specDirectory: String, hubCommits: HubCommits) async -> Provenance {
+    /// `usesPython`: some task runs the `python3` on PATH, whose version is then recorded (asking
+    /// costs a process, through pyenv's shims tens of milliseconds, which a plan that never
+    /// runs it need not pay).
+    static func collect(specDirectory: String, hubCommits: HubCommits, usesPython: Bool) async -> Provenance {
         let commit = await output(of: "git", ["-C", specDirectory, "rev-parse", "HEAD"])
         let status = commit == nil ? nil : await output(of: "git", ["-C", specDirectory, "status", "--porcelain"])
         var tools: [String: String] = [:]
-        if let python = await output(of: "python3", ["--version"]) { tools["python3"] = python }
+        if usesPython, let python = await output(of: "python3", ["--version"]) { tools["python3"] = python }
         var provenance = Provenance(
             gitCommit: commit, gitDirty: status.map { !$0.isEmpty }, host: ProcessInfo.processInfo.hostName,
             ablateVersion: ablateVersion, toolVersions: tools, environmentFingerprint: environmentFingerprint())
@@ -20,6 +23,14 @@ enum ProvenanceCollector {
             provenance.hubRevisions = Dictionary(uniqueKeysWithValues: hubCommits.map { ($0.key.description, $0.value) })
         }
         return provenance
+    }
+
+    /// Whether a task of the plan runs `python3` or `python` from PATH.
+    static func usesPython(_ plan: Plan) -> Bool {
+        plan.tasks.contains { task in
+            guard let program = task.command.arguments.first?.parts.first, case .literal(let name) = program else { return false }
+            return name == "python3" || name == "python"
+        }
     }
 
     /// A digest of the environment's names and values, secrets left out, so that two runs can

@@ -23,16 +23,16 @@ extension RunSession: SchedulerDelegate {
 
     public func prepare(task id: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest {
         guard let task = tasksByID[id] else { throw RunSessionError.stateNotRecorded(task: id, "the task is not in the plan") }
-        let manager = FileManager.default
-        try Directories.make(layout.taskDirectory(id))
+        // A task starts on inputs that are on the disk: what stored them is flushed first.
+        if !task.dependencies.isEmpty { commits.flush() }
+        try store.makeTaskDirectory(id)
         // Start clean: a failed attempt's partial outputs (or a link to an older result) go.
         let outputs = layout.outputs(id)
-        if (try? manager.destinationOfSymbolicLink(atPath: outputs)) != nil || manager.fileExists(atPath: outputs) {
-            try manager.removeItem(atPath: outputs)
-        }
+        var existing = stat()
+        if lstat(outputs, &existing) == 0 { try FileManager.default.removeItem(atPath: outputs) }
         try Directories.make(outputs)
         for output in task.outputs { try Directories.make(outputs + "/" + output) }
-        if manager.fileExists(atPath: layout.metrics(id)) { try manager.removeItem(atPath: layout.metrics(id)) }
+        unlink(layout.metrics(id))
         // A task's checkpoints (or results per prompt) outlive the attempt; those of an earlier
         // version of the task go.
         if task.kind.descriptor.keepsProgressAcrossAttempts, try TaskCheckpoints(layout: layout, task: id).prepare(for: task.fingerprint) {
@@ -42,7 +42,7 @@ extension RunSession: SchedulerDelegate {
         // The number the attempt gets when it starts below (attempts are numbered across sessions).
         let number = (record(of: id)?.lastAttempt?.number ?? 0) + 1
         let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
-        try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred)
+        try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred, compact: true)
         // The record is written once the process exists and its group id is known (`started`).
         try transition(id, .attemptStarted(gpus: task.resources.totalGPUs), persist: false)
         observer?.taskStarted(id, attempt: attempt)
@@ -70,9 +70,9 @@ extension RunSession: SchedulerDelegate {
                 let reading = MetricsReader().read(outputs: layout.outputs(id), declared: task.metricFiles)
                 for problem in reading.problems { observer?.warning("\(id): \(problem)") }
                 metrics = reading.record
-                try AtomicFile.writeJSON(metrics, to: layout.metrics(id), durability: .deferred)
+                try AtomicFile.writeJSON(metrics, to: layout.metrics(id), durability: .deferred, compact: true)
                 let origin = CacheOrigin(run: runID, task: id, study: study)
-                try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics)
+                try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics, durability: .deferred)
                 outputs = outputPaths(task)
                 try TaskCheckpoints(layout: layout, task: id).remove()
             } catch {
@@ -91,7 +91,10 @@ extension RunSession: SchedulerDelegate {
             outcome: outcome, willRetry: willRetry && outcome == .failed, exit: result.exit, timedOut: result.timedOut,
             reason: refusal ?? Self.describe(result, lastError: result.succeeded ? nil : LastLine.of(file: layout.stderr(id))), outputs: outputs)
         if let record = transitionOrStop(id, .attemptEnded(end), metrics: metrics) { observer?.taskEnded(record, willRetry: end.willRetry) }
-        if outcome == .completed { releaseTemporaries(among: task.dependencies.compactMap { tasksByID[$0] }) }
+        if outcome == .completed {
+            spaceCheck.completed(id)
+            releaseTemporaries(among: task.dependencies.compactMap { tasksByID[$0] })
+        }
         return refusal
     }
 

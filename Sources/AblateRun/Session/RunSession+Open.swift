@@ -25,7 +25,8 @@ extension RunSession {
         let run = RunRecord(
             id: layout.runID, study: study.plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
             heartbeatAt: now, executor: executor,
-            provenance: await ProvenanceCollector.collect(specDirectory: directory(of: specPath), hubCommits: study.hubCommits))
+            provenance: await ProvenanceCollector.collect(
+                specDirectory: directory(of: specPath), hubCommits: study.hubCommits, usesPython: ProvenanceCollector.usesPython(study.plan)))
         return RunSession(
             layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock,
             store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,

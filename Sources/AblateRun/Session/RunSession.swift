@@ -23,6 +23,8 @@ public final class RunSession: @unchecked Sendable {
     let tasksByID: [String: PlannedTask]
     /// Whether a task's outputs fit on the disk before it starts.
     let spaceCheck: SpaceCheck
+    /// The durability of the state the session writes, one flush for many writes.
+    let commits: GroupCommit
     /// The run's id and study, fixed for the session (the record around them changes).
     let runID: String
     let study: String
@@ -53,6 +55,7 @@ public final class RunSession: @unchecked Sendable {
         registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
         spaceCheck = SpaceCheck(plan: plan, cache: cache)
+        commits = GroupCommit(directories: [layout.runDirectory, layout.cacheDirectory])
         tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
         resolver = CommandResolver(
             layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }),
@@ -83,7 +86,7 @@ public final class RunSession: @unchecked Sendable {
         try await stopAttemptsNotAdopted()
         // The records of cached tasks were written without waiting for the disk: one flush
         // makes them all durable (after a crash before it, they are simply settled again).
-        AtomicFile.flushDeferredWrites()
+        commits.flush()
         let toRun = Set(decisions.filter(\.executes).map(\.task))
         let adopted = Set(decisions.filter { $0.action == .adopt }.map(\.task))
         for task in plan.tasks where toRun.contains(task.id) {
@@ -135,14 +138,14 @@ public final class RunSession: @unchecked Sendable {
             guard let release = cache.release(of: task.fingerprint) else { return }
             try Directories.make(layout.taskDirectory(task.id))
             try AtomicFile.writeJSON(release.metrics, to: layout.metrics(task.id), durability: .deferred)
-            try transition(task.id, .cached(origin: release.origin, outputs: [:], reason: decision.reason), metrics: release.metrics, durability: .deferred)
+            try transition(task.id, .cached(origin: release.origin, outputs: [:], reason: decision.reason), metrics: release.metrics)
             return
         }
         try Directories.make(layout.taskDirectory(task.id))
         try cache.link(task.fingerprint, into: layout.outputs(task.id))
         try AtomicFile.writeJSON(entry.metrics, to: layout.metrics(task.id), durability: .deferred)
         try transition(
-            task.id, .cached(origin: entry.origin, outputs: outputPaths(task), reason: decision.reason), metrics: entry.metrics, durability: .deferred)
+            task.id, .cached(origin: entry.origin, outputs: outputPaths(task), reason: decision.reason), metrics: entry.metrics)
     }
 
     /// Deletes the outputs of the temporary tasks among `candidates` once every task of the plan
@@ -184,6 +187,7 @@ public final class RunSession: @unchecked Sendable {
             try transition(id, .notStarted(reason: reason))
         }
         let final: RunRecord.State
+        commits.flush()
         if stateLock.withLock({ writeFailure }) != nil {
             final = .failed
         } else if registry.isInterrupted {
@@ -210,16 +214,16 @@ public final class RunSession: @unchecked Sendable {
 
     /// Applies `event` to the task's record and writes it (`status.json` atomically, the index,
     /// the journal); `persist: false` keeps the record in memory and writes only the journal
-    /// line (the record follows with the next event).
+    /// line (the record follows with the next event). The record reaches the disk with the next
+    /// group commit.
     @discardableResult
-    func transition(
-        _ id: String, _ event: TaskEvent, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file, persist: Bool = true
-    ) throws -> TaskRecord? {
+    func transition(_ id: String, _ event: TaskEvent, metrics: MetricsRecord? = nil, persist: Bool = true) throws -> TaskRecord? {
         try stateLock.withLock {
             guard let record = records[id] else { return nil }
             let next: TaskRecord
             if persist {
-                next = try store.transition(record, event, runID: runID, metrics: metrics, durability: durability)
+                next = try store.transition(record, event, runID: runID, metrics: metrics, durability: .deferred)
+                commits.note()
             } else {
                 let (changed, line) = TaskLifecycle.apply(event, to: record, at: Timestamp.now())
                 if let line { try store.journal.append(line) }
@@ -260,6 +264,7 @@ public final class RunSession: @unchecked Sendable {
     }
 
     private func beat() {
+        commits.flush()
         do {
             try stateLock.withLock {
                 run.heartbeatAt = Timestamp.now()

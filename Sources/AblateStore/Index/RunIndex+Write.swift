@@ -10,12 +10,15 @@ extension RunIndex {
         }
     }
 
-    /// Writes everything a task's files say: its row, attempts, params, metrics and
-    /// artifacts, in one transaction.
+    /// Writes everything a task's files say, in one transaction, updating its rows in place:
+    /// its row and attempts, its params the first time this index writes the task, its
+    /// artifacts, and its metrics when they are given.
     public func record(task: TaskRecord, metrics: MetricsRecord?, runID: String) throws {
+        let paramsWritten = writtenParams.withLock { $0.contains(task.id) }
         try writer.write { db in
-            try Self.insertTask(task, metrics: metrics, runID: runID, db)
+            try Self.updateTask(task, metrics: metrics, runID: runID, params: !paramsWritten, db)
         }
+        if !paramsWritten { writtenParams.withLock { _ = $0.insert(task.id) } }
     }
 
     /// Replaces the whole index with the given records (what `reindex` reads from the files).
@@ -28,6 +31,7 @@ extension RunIndex {
                 try Self.insertTask(task, metrics: metrics, runID: run.id, db)
             }
         }
+        writtenParams.withLock { $0.formUnion(tasks.map(\.0.id)) }
     }
 
     /// Writes the run's variants and which task plays each of their stages.
@@ -74,39 +78,56 @@ extension RunIndex {
     private static func insertTask(_ task: TaskRecord, metrics: MetricsRecord?, runID: String, _ db: Database) throws {
         // Deleting the task row cascades to its attempts, params, metrics and artifacts.
         try TaskRow.filter(TaskRow.Columns.runId == runID && TaskRow.Columns.taskId == task.id).deleteAll(db)
+        try updateTask(task, metrics: metrics, runID: runID, params: true, db)
+    }
+
+    /// The task's row and attempts upserted, its artifacts replaced, its params written when
+    /// `params`, its metrics replaced when given: no delete cascades through five tables, and
+    /// each statement is compiled once per connection.
+    private static func updateTask(_ task: TaskRecord, metrics: MetricsRecord?, runID: String, params: Bool, _ db: Database) throws {
         try TaskRow(
             runId: runID, taskId: task.id, stage: task.stage, kind: task.kind, fingerprint: task.fingerprint.value,
             state: task.state, attempts: task.attempts.count, startedAt: task.attempts.first?.startedAt,
             endedAt: task.lastAttempt?.endedAt, exitCode: task.lastAttempt?.exitCode, cachedFromRun: task.cachedFrom?.run,
             cachedFromTask: task.cachedFrom?.task, reason: task.reason
-        ).insert(db)
+        ).upsert(db)
         for attempt in task.attempts {
             try AttemptRow(
                 runId: runID, taskId: task.id, number: attempt.number, state: attempt.state, startedAt: attempt.startedAt,
                 endedAt: attempt.endedAt, pid: attempt.pid, jobId: attempt.jobID, exitCode: attempt.exitCode, signal: attempt.signal,
-                timedOut: attempt.timedOut,
-                gpus: attempt.gpus
-            ).insert(db)
+                timedOut: attempt.timedOut, gpus: attempt.gpus
+            ).upsert(db)
         }
-        for (name, value) in flattened(task.settings) {
-            try ParamRow(runId: runID, taskId: task.id, name: name, value: value).insert(db)
+        let key: StatementArguments = [runID, task.id]
+        if params {
+            try db.cachedStatement(sql: "DELETE FROM param WHERE runId = ? AND taskId = ?").execute(arguments: key)
+            let insert = try db.cachedStatement(sql: "INSERT INTO param (runId, taskId, name, value) VALUES (?, ?, ?, ?)")
+            for (name, value) in flattened(task.settings) { try insert.execute(arguments: [runID, task.id, name, value]) }
         }
-        for (name, path) in task.outputs {
-            try ArtifactRow(runId: runID, taskId: task.id, name: name, path: path).insert(db)
+        try db.cachedStatement(sql: "DELETE FROM artifact WHERE runId = ? AND taskId = ?").execute(arguments: key)
+        if !task.outputs.isEmpty {
+            let insert = try db.cachedStatement(sql: "INSERT INTO artifact (runId, taskId, name, path) VALUES (?, ?, ?, ?)")
+            for (name, path) in task.outputs { try insert.execute(arguments: [runID, task.id, name, path]) }
         }
         guard let metrics else { return }
-        for (name, scalar) in metrics.scalars {
-            try MetricRow(runId: runID, taskId: task.id, name: name, value: scalar.value, stderr: scalar.stderr).insert(db)
+        for table in ["metric", "metricItem", "metricPoint"] {
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE runId = ? AND taskId = ?").execute(arguments: key)
         }
-        for (name, values) in metrics.items {
-            let statement = try db.cachedStatement(sql: "INSERT INTO metricItem (runId, taskId, name, position, value) VALUES (?, ?, ?, ?, ?)")
-            for (position, value) in values.enumerated() {
-                try statement.execute(arguments: [runID, task.id, name, position, value])
+        if !metrics.scalars.isEmpty {
+            let insert = try db.cachedStatement(sql: "INSERT INTO metric (runId, taskId, name, value, stderr) VALUES (?, ?, ?, ?, ?)")
+            for (name, scalar) in metrics.scalars { try insert.execute(arguments: [runID, task.id, name, scalar.value, scalar.stderr]) }
+        }
+        if !metrics.items.isEmpty {
+            let insert = try db.cachedStatement(sql: "INSERT INTO metricItem (runId, taskId, name, position, value) VALUES (?, ?, ?, ?, ?)")
+            for (name, values) in metrics.items {
+                for (position, value) in values.enumerated() { try insert.execute(arguments: [runID, task.id, name, position, value]) }
             }
         }
-        for (name, points) in metrics.series {
-            for point in points {
-                try MetricPointRow(runId: runID, taskId: task.id, name: name, step: point.step, value: point.value).upsert(db)
+        if !metrics.series.isEmpty {
+            let upsert = try db.cachedStatement(
+                sql: "INSERT INTO metricPoint (runId, taskId, name, step, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value")
+            for (name, points) in metrics.series {
+                for point in points { try upsert.execute(arguments: [runID, task.id, name, point.step, point.value]) }
             }
         }
     }

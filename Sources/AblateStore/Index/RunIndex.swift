@@ -1,11 +1,14 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite index of one run directory: runs, tasks, attempts, params, metrics, artifacts
 /// and provenance. The directory's files are the truth; the index is rebuilt from them by
 /// `ablate reindex`, and the live index is written from the same records the files hold.
 public final class RunIndex: Sendable {
     public let writer: any DatabaseWriter
+    /// The tasks whose params this index has written (they do not change while a run goes).
+    let writtenParams = Mutex<Set<String>>([])
 
     /// Opens (creating if needed) the index at `path`.
     public convenience init(path: String) throws {

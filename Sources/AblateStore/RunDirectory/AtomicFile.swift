@@ -57,8 +57,10 @@ public enum AtomicFile {
         close(descriptor)
     }
 
-    public static func writeJSON(_ value: some Encodable, to path: String, durability: Durability = .fileAndDirectory) throws {
-        try write(try JSONCoding.encoder.encode(value), to: path, durability: durability)
+    /// `compact`: on one line, for the files a run writes for every task (its record, command,
+    /// metrics, cache entry), thousands of them in a large sweep; the others are indented.
+    public static func writeJSON(_ value: some Encodable, to path: String, durability: Durability = .fileAndDirectory, compact: Bool = false) throws {
+        try write(try (compact ? JSONCoding.lineEncoder : JSONCoding.encoder).encode(value), to: path, durability: durability)
     }
 
     /// Flushes every deferred write: one call that makes a batch of them durable.
@@ -75,19 +77,19 @@ public enum AtomicFile {
 /// The JSON form of every file in a run directory: sorted keys, dates as ISO 8601 with
 /// milliseconds.
 public enum JSONCoding {
-    public static var encoder: JSONEncoder {
+    /// Made once: an encoder holds no state between calls, and making one per file was a
+    /// measurable part of a run's bookkeeping.
+    public static let encoder = makeEncoder(pretty: true)
+
+    public static let lineEncoder = makeEncoder(pretty: false)
+
+    private static func makeEncoder(pretty: Bool) -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.format(date))
         }
-        return encoder
-    }
-
-    public static var lineEncoder: JSONEncoder {
-        let encoder = encoder
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 

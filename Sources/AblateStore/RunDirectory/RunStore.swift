@@ -3,10 +3,13 @@ import Foundation
 /// The run directory as one store: its files, written first and atomically, then its index
 /// and journal. Every change of a task's state goes through `transition`, which applies the
 /// task state machine and writes what it produced; the caller serialises calls per task.
-public final class RunStore: Sendable {
+public final class RunStore: @unchecked Sendable {
     public let layout: RunLayout
     public let index: RunIndex
     public let journal: EventJournal
+    /// The task directories known to exist, so that each is made once per session.
+    private let directoriesLock = NSLock()
+    private var taskDirectories: Set<String> = []
 
     /// Opens the run's index (damaged: an error naming `ablate reindex`) and journal.
     public init(layout: RunLayout) throws {
@@ -29,9 +32,16 @@ public final class RunStore: Sendable {
 
     /// Writes a task's record to `status.json` and the index.
     public func save(_ record: TaskRecord, runID: String, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file) throws {
-        try Directories.make(layout.taskDirectory(record.id))
-        try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability)
+        try makeTaskDirectory(record.id)
+        try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability, compact: true)
         try index.record(task: record, metrics: metrics ?? layout.readMetricsRecord(record.id), runID: runID)
+    }
+
+    /// Makes a task's directory, unless this store made or found it already.
+    public func makeTaskDirectory(_ id: String) throws {
+        guard !directoriesLock.withLock({ taskDirectories.contains(id) }) else { return }
+        try Directories.make(layout.taskDirectory(id))
+        directoriesLock.withLock { _ = taskDirectories.insert(id) }
     }
 
     /// Writes `run.json` and the run's row.

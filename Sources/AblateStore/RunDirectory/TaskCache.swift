@@ -39,8 +39,12 @@ public struct TaskCache: Sendable {
     }
 
     /// Moves a task's finished outputs into the cache (a rename: model weights are never
-    /// copied) and leaves a link in their place. Only completed tasks get here.
-    public func store(outputsAt taskOutputs: String, fingerprint: Fingerprint, origin: CacheOrigin, metrics: MetricsRecord) throws {
+    /// copied) and leaves a link in their place. Only completed tasks get here. `.deferred`
+    /// leaves the entry to the caller's next flush (a `GroupCommit`).
+    public func store(
+        outputsAt taskOutputs: String, fingerprint: Fingerprint, origin: CacheOrigin, metrics: MetricsRecord,
+        durability: AtomicFile.Durability = .fileAndDirectory
+    ) throws {
         let manager = FileManager.default
         let entryDirectory = entryDirectory(fingerprint)
         try manager.createDirectory(atPath: entryDirectory, withIntermediateDirectories: true)
@@ -59,10 +63,10 @@ public struct TaskCache: Sendable {
             }
         }
         // The outputs of a temporary task that runs again are back.
-        try? manager.removeItem(atPath: entryDirectory + "/released.json")
-        AtomicFile.syncDirectory(entryDirectory)
+        unlink(entryDirectory + "/released.json")
+        if durability != .deferred { AtomicFile.syncDirectory(entryDirectory) }
         let entry = Entry(fingerprint: fingerprint.value, origin: origin, completedAt: Timestamp.now(), metrics: metrics)
-        try AtomicFile.writeJSON(entry, to: entryFile(fingerprint))
+        try AtomicFile.writeJSON(entry, to: entryFile(fingerprint), durability: durability, compact: true)
     }
 
     /// Links a run's task directory to cached outputs.

@@ -1,0 +1,66 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Durability for a batch of writes at once. While a run goes, its state files (task records,
+/// cache entries, their directories) are renamed into place without waiting for the disk and
+/// noted here; one `syncfs` per file system then makes every write before it durable. The run
+/// asks for that before a task whose inputs are other tasks' outputs starts (so that a task
+/// never runs on inputs a power loss could take back), on its heartbeat, and at its end. Renames
+/// are atomic whether or not they reach the disk, so an ablate that is killed leaves whole
+/// files either way; only a machine's crash can lose the writes since the last flush, and those
+/// tasks run again.
+public final class GroupCommit: @unchecked Sendable {
+    private let descriptors: [Int32]
+    private let lock = NSLock()
+    private let flushing = NSLock()
+    private var written = 0
+    private var flushed = 0
+
+    /// `directories`: one on each file system the writes go to (the run's, the cache's).
+    public init(directories: [String]) {
+        var devices: Set<UInt64> = []
+        var opened: [Int32] = []
+        for directory in directories {
+            var info = stat()
+            guard stat(directory, &info) == 0, devices.insert(UInt64(info.st_dev)).inserted else { continue }
+            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if descriptor >= 0 { opened.append(descriptor) }
+        }
+        descriptors = opened
+    }
+
+    deinit {
+        for descriptor in descriptors { close(descriptor) }
+    }
+
+    /// glibc's `syncfs`, which Swift's Glibc module leaves out (a GNU extension); `fsync` of the
+    /// directory where a libc lacks it.
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+
+    private static func syncFileSystem(_ descriptor: Int32) {
+        if let syncfs { _ = syncfs(descriptor) } else { fsync(descriptor) }
+    }
+
+    /// A write was left to the kernel: the next flush covers it.
+    public func note() {
+        lock.withLock { written += 1 }
+    }
+
+    /// Makes every noted write durable; concurrent callers share one flush, and a flush with
+    /// nothing new to flush returns at once.
+    public func flush() {
+        let target = lock.withLock { written }
+        guard lock.withLock({ flushed < target }) else { return }
+        flushing.withLock {
+            guard lock.withLock({ flushed < target }) else { return }
+            for descriptor in descriptors { Self.syncFileSystem(descriptor) }
+            lock.withLock { flushed = max(flushed, target) }
+        }
+    }
+}
