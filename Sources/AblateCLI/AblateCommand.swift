@@ -15,7 +15,7 @@ public struct AblateCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self, LogsCommand.self,
             LsCommand.self, CancelCommand.self, ReindexCommand.self, ReportCommand.self, SchemaCommand.self, DuCommand.self, GcCommand.self,
-            RmCommand.self, PinCommand.self, UnpinCommand.self,
+            RmCommand.self, PinCommand.self, UnpinCommand.self, SyncCommand.self, ExportCommand.self,
         ]
     )
 

@@ -27,6 +27,12 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Seconds between SIGTERM and SIGKILL when a task is stopped.")
     var killGrace: Double = 10
 
+    @Option(
+        help: ArgumentHelp(
+            "Report the training stages to this tracker (wandb, mlflow, tensorboard; repeat for more), with the spec's 'tracking:' settings where it has them; 'none' reports to none. Default: the spec's 'tracking:'.",
+            valueName: "tracker"))
+    var tracking: [TrackerChoice] = []
+
     @Flag(
         inversion: .prefixedNo,
         help: "Start built-in stages on this machine from a warm interpreter of their environment that has imported their libraries already.")
@@ -52,6 +58,7 @@ struct ExecutionOptions: ParsableArguments {
             throw ValidationError("--kill-grace must be a number of seconds from 0 to 86400, not \(killGrace)")
         }
         if let gpuMemory { _ = try LocalGPUs.memory(flag: gpuMemory) }
+        if tracking.contains(.none) && tracking.count > 1 { throw ValidationError("--tracking none cannot be combined with a tracker") }
     }
 
     /// The memory of each GPU tasks get, for the memory warnings: `--gpu-memory`, which holds
@@ -83,6 +90,7 @@ struct ExecutionOptions: ParsableArguments {
             scheduler: SchedulerOptions(keepGoing: keepGoing, retryDelay: retryDelay, killGrace: killGrace), executor: try executor.overrides(),
             hub: hub.settings, supervisor: .beside(executable: Bundle.main.executablePath ?? CommandLine.arguments[0]))
         options.warmStart = warmStart
+        if !tracking.isEmpty { options.trackers = Set(tracking.compactMap(\.tracker)) }
         return (options, memory)
     }
 
@@ -140,4 +148,11 @@ struct RunsLocation: ParsableArguments {
 
     var runsDirectory: String { RunOptions.runsDirectory(flag: runsDir) }
     var cacheDirectory: String? { cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } }
+}
+
+/// What `--tracking` takes: a tracker, or none.
+enum TrackerChoice: String, ExpressibleByArgument, CaseIterable {
+    case wandb, mlflow, tensorboard, none
+
+    var tracker: TrackingSpec.Tracker? { TrackingSpec.Tracker(rawValue: rawValue) }
 }

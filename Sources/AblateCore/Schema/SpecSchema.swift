@@ -32,6 +32,7 @@ public enum SpecSchema {
                 "sweep": sweep,
                 "report": report,
                 "executor": executor,
+                "tracking": tracking,
                 "stages": .map([
                     "type": "object",
                     "minProperties": 1,
@@ -122,6 +123,19 @@ public enum SpecSchema {
                 .map(["type": "object", "additionalProperties": .map(["type": "object", "additionalProperties": .map(["type": .list(["string", "null"])])])])
             ),
             ("scatter", object([("x", .map(["type": "string"])), ("y", .map(["type": "string"]))], required: ["x", "y"])),
+        ])
+    }
+
+    static var tracking: JSON {
+        let text: JSON = .map(["type": "string"])
+        let toggle: JSON = .map(["type": "boolean"])
+        let wandb = object([
+            ("project", text), ("entity", text),
+            ("mode", .map(["enum": .list(TrackingSpec.WandB.Mode.allCases.map { .string($0.rawValue) }), "description": "offline: synced when the task ends"])),
+        ])
+        let mlflow = object([("tracking_uri", text), ("experiment", text)])
+        return object([
+            ("wandb", .map(["anyOf": .list([toggle, wandb])])), ("mlflow", .map(["anyOf": .list([toggle, mlflow])])), ("tensorboard", toggle),
         ])
     }
 

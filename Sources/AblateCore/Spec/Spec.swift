@@ -22,6 +22,8 @@ public struct Spec: Sendable {
     public var report: ReportSpec
     /// Where the tasks run (this machine unless the spec says otherwise).
     public var executor: Executor
+    /// The experiment trackers the training stages report to.
+    public var tracking = TrackingSpec()
 
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
     public func dataset(named name: String) -> DatasetEntry? { datasets.first { $0.name == name } }

@@ -2,7 +2,7 @@
 struct SpecParser {
     var files: any LocalFiles
 
-    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "executor", "extends"]
+    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "executor", "tracking", "extends"]
 
     func parse(_ document: SpecNode, file: String, files chain: [String], diagnostics: inout DiagnosticLog) -> Spec? {
         guard let entries = document.mappingEntries("the spec", &diagnostics) else { return nil }
@@ -20,6 +20,7 @@ struct SpecParser {
         let sweep = SweepParser().parse(document["sweep"], &diagnostics)
         let report = ReportParser().parse(document["report"], sweep: sweep, &diagnostics)
         let executor = ExecutorParser().parse(document["executor"], &diagnostics)
+        let tracking = TrackingParser().parse(document["tracking"], &diagnostics)
         var stages: [StageSpec] = []
         if let stagesNode = document["stages"] {
             stages = StageParser().parseStages(stagesNode, &diagnostics)
@@ -29,9 +30,11 @@ struct SpecParser {
         }
         // A spec with a bad version or name is still returned, so that the cross-reference
         // checks can report their problems in the same pass; the errors above stop any plan.
-        return Spec(
+        var spec = Spec(
             version: version ?? Spec.currentVersion, name: name ?? "unnamed", description: description, file: file, sourceFiles: chain,
             models: models, datasets: datasets, files: files, defaults: defaults, sweep: sweep, stages: stages, report: report, executor: executor)
+        spec.tracking = tracking
+        return spec
     }
 
     private func parseVersion(_ document: SpecNode, file: String, _ diagnostics: inout DiagnosticLog) -> Int? {

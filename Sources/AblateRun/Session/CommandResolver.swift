@@ -9,6 +9,8 @@ struct CommandResolver {
     let cache: TaskCache
     let fingerprints: [String: Fingerprint]
     let hub: HubSettings
+    /// What training tasks are told about the trackers.
+    var tracking: TrackingEnvironment?
 
     func resolve(_ argument: CommandArgument, for task: String) -> String {
         var text = ""
@@ -54,6 +56,7 @@ struct CommandResolver {
             environment["ABLATE_CHECKPOINT_EVERY"] = checkpoint.everyValue
             environment["ABLATE_CHECKPOINT_KEEP"] = String(checkpoint.keep)
         }
+        if let value = tracking?.value(for: task) { environment[TrackingEnvironment.variable] = value }
         for variable in task.command.environment {
             environment[variable.name] = resolve(variable.value, for: task.id)
         }

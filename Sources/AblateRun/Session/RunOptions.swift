@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
     public var diskSpacePollInterval: Double = 10
     /// Built-in stages on this machine start from a warm interpreter of their environment.
     public var warmStart = true
+    /// The trackers `--tracking` names, in place of the spec's; nil keeps the spec's.
+    public var trackers: Set<TrackingSpec.Tracker>?
 
     public static let defaultClusterJobs = 1000
 
@@ -42,6 +44,11 @@ public struct RunOptions: Sendable {
         self.scheduler = scheduler
         self.executor = executor
         self.heartbeatInterval = heartbeatInterval
+    }
+
+    /// The trackers of a run: the spec's, unless `--tracking` names others.
+    public func tracking(_ spec: TrackingSpec) -> TrackingSpec {
+        trackers.map { spec.keeping(only: $0) } ?? spec
     }
 
     /// The runs directory a user means: the flag, else `ABLATE_RUNS_DIR`, else `Runs`.

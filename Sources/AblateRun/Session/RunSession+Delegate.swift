@@ -95,7 +95,26 @@ extension RunSession: SchedulerDelegate {
             spaceCheck.completed(id)
             releaseTemporaries(among: task.dependencies.compactMap { tasksByID[$0] })
         }
+        uploadOfflineTrackerRuns(of: task)
         return refusal
+    }
+
+    /// The offline W&B runs a training attempt left are uploaded from here once it ended,
+    /// whatever its outcome, beside the tasks that run on; the session waits for the uploads
+    /// before it ends. A failed upload is a warning, never a failed task.
+    func uploadOfflineTrackerRuns(of task: PlannedTask) {
+        guard let wandb = tracking.wandb, wandb.mode == .offline, TrackingSpec.trackedKinds.contains(task.kind) else { return }
+        let sync = WandbSync(layout: layout, settings: wandb)
+        guard sync.hasOfflineRuns(task.id) else { return }
+        let observer = observer
+        let upload = Task {
+            let outcome = await sync.sync(task: task.id, fingerprint: task.fingerprint)
+            if !outcome.succeeded {
+                observer?.warning(
+                    "\(task.id): its W&B runs were not uploaded (\(outcome.cause)); they stay in its directory, and 'ablate sync \(layout.runID)' tries again")
+            }
+        }
+        uploads.withLock { $0.append(upload) }
     }
 
     public func skipped(task id: String, because dependency: String) {

@@ -30,7 +30,7 @@ extension RunSession {
         return RunSession(
             layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock,
             store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,
-            observer: observer)
+            tracking: options.tracking(study.tracking), observer: observer)
     }
 
     /// Reopens a run directory: recovers from a crash, uses the run's compiled spec (its own,
@@ -110,9 +110,7 @@ extension RunSession {
         }
         return RunSession(
             layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock, store: store,
-            runtime: runtime,
-            options: options,
-            observer: observer)
+            runtime: runtime, options: options, tracking: options.tracking(target.study.tracking), observer: observer)
     }
 
     /// What `resume` would do, without taking the lock or changing anything.
@@ -150,6 +148,8 @@ extension RunSession {
 public struct CompiledStudy: Sendable {
     public let plan: Plan
     public let executor: Executor
+    /// The trackers the spec asks for.
+    public let tracking: TrackingSpec
     public let hubCommits: HubCommits
     /// What resolving the hub revisions said (a repository missing offline, an unreachable hub).
     public let hubNotes: [String]
@@ -162,6 +162,7 @@ public struct CompiledStudy: Sendable {
         }
         self.plan = plan
         executor = spec.executor
+        tracking = spec.tracking
         hubCommits = resolver.commits
         hubNotes = resolver.notes
     }

@@ -1,6 +1,7 @@
 import AblateCore
 import AblateStore
 import Foundation
+import Synchronization
 
 /// One execution of a plan in a run directory: `ablate run` starts a new one, `ablate resume`
 /// continues an existing one. Every change of a task's state goes through the task state
@@ -25,6 +26,10 @@ public final class RunSession: @unchecked Sendable {
     let spaceCheck: SpaceCheck
     /// The durability of the state the session writes, one flush for many writes.
     let commits: GroupCommit
+    /// The trackers the training tasks report to (the spec's, or the command line's).
+    let tracking: TrackingSpec
+    /// Uploads of offline tracker runs under way.
+    let uploads = Mutex<[Task<Void, Never>]>([])
     /// The run's id and study, fixed for the session (the record around them changes).
     let runID: String
     let study: String
@@ -37,7 +42,7 @@ public final class RunSession: @unchecked Sendable {
 
     init(
         layout: RunLayout, plan: Plan, run: RunRecord, records: [String: TaskRecord], decisions: [TaskDecision], lock: RunLock,
-        cacheLock: CacheLock, store: RunStore, runtime: ExecutorRuntime, options: RunOptions, observer: (any RunObserver)?
+        cacheLock: CacheLock, store: RunStore, runtime: ExecutorRuntime, options: RunOptions, tracking: TrackingSpec, observer: (any RunObserver)?
     ) {
         self.layout = layout
         self.plan = plan
@@ -59,7 +64,8 @@ public final class RunSession: @unchecked Sendable {
         tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
         resolver = CommandResolver(
             layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }),
-            hub: options.hub)
+            hub: options.hub, tracking: TrackingEnvironment(tracking: tracking, layout: layout, study: run.study))
+        self.tracking = tracking
     }
 
     /// The task records as they stand.
@@ -112,6 +118,7 @@ public final class RunSession: @unchecked Sendable {
             tasks: scheduled, limits: runtime.limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
         let outcomes = await scheduler.run()
         runtime.warm?.shutDown()
+        for upload in uploads.withLock({ $0 }) { await upload.value }
         heartbeat.cancel()
         await heartbeat.value
         return try finish(outcomes)

@@ -133,7 +133,7 @@ extension RunIndex {
     }
 
     /// `lora: {r: 8}` becomes `lora.r = 8`; lists become comma-separated text.
-    static func flattened(_ settings: [String: SettingValue], prefix: String = "") -> [(String, String)] {
+    public static func flattened(_ settings: [String: SettingValue], prefix: String = "") -> [(String, String)] {
         settings.keys.sorted().flatMap { key -> [(String, String)] in
             guard let value = settings[key] else { return [] }
             if case .map(let nested) = value { return flattened(nested, prefix: prefix + key + ".") }
