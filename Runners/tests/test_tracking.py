@@ -1,7 +1,8 @@
 """Experiment trackers, without a network: an sft task tracked by offline W&B, MLflow on a local
 SQLite store and TensorBoard, in two attempts (the first warned with SIGUSR2, as Slurm does before
 a time limit, saves a checkpoint and stops; the second continues from it), reports to one tracker
-run of each; a tracker that cannot start is left out and the task trains."""
+run of each; the offline W&B runs sync to a local stand-in for W&B's server, each once; a tracker
+that cannot start is left out and the task trains."""
 
 import json
 import os
@@ -9,12 +10,15 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import zlib
+from http.server import ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
 
 from conftest import HOOKS, OFFLINE, QUICKSTART_DATA, RUNNERS, read_lines, run_runner
+from fake_wandb import FakeWandb
 
 pytest.importorskip("wandb")
 pytest.importorskip("mlflow")
@@ -245,3 +249,82 @@ def test_ppo_reports_its_statistics_to_every_tracker(tiny_models, hf_home, tmp_p
     assert [event.step for event in events.Scalars("train/objective/scores")] == [step for step, _ in scores]
     [offline] = offline_runs(tmp_path / "task" / "wandb")
     assert wandb_history(wandb_records(offline / f"run-{TRACKER_ID}.wandb"), "train/objective/scores") == scores
+
+
+@pytest.fixture
+def fake_wandb():
+    """The base URL of a FakeWandb (fake_wandb.py) served for one test, its state emptied."""
+    FakeWandb.reset()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeWandb)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def offline_copy(tracked, tmp_path):
+    """A copy of the task's directory, for a test to sync."""
+    import shutil
+
+    shutil.copytree(tracked.root / "task" / "wandb", tmp_path / "task" / "wandb", symlinks=True)
+    return tmp_path / "task"
+
+
+def wandb_sync(*arguments, url):
+    return run_runner("wandb_sync", *arguments, env={"WANDB_API_KEY": WANDB_KEY, "WANDB_BASE_URL": url})
+
+
+def test_wandb_sync_uploads_both_attempts_to_one_run_and_marks_them(offline_copy, tracked, fake_wandb):
+    result = wandb_sync(offline_copy, url=fake_wandb)
+    assert result.returncode == 0, result.stderr
+    assert f"synced run {TRACKER_ID} (2 attempts)" in result.stdout
+    assert all((path / ".ablate-synced").exists() for path in offline_runs(offline_copy))
+    assert list(FakeWandb.runs) == [TRACKER_ID]
+    run = FakeWandb.runs[TRACKER_ID]
+    assert (run["display_name"], run["group"]) == ("quickstart/sft[sft_data=lima]", "quickstart/20261205-120000")
+    # The second attempt's rows follow the first's (an offline attempt numbers its own rows' _step
+    # from 0; the charts' axis is the trainer's train/global_step, which continues).
+    rows = [json.loads(line) for line in run["history"]]
+    assert [(row["train/global_step"], row["train/loss"]) for row in rows if "train/loss" in row] == losses(tracked.output)
+
+    requests = len(FakeWandb.requests)
+    again = wandb_sync(offline_copy, url=fake_wandb)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "nothing to sync: 2 offline W&B run directories are synced already"
+    assert len(FakeWandb.requests) == requests, "nothing was uploaded again"
+
+
+def test_wandb_sync_skips_a_run_directory_already_marked(offline_copy, fake_wandb):
+    first, second = offline_runs(offline_copy)
+    (first / ".ablate-synced").write_text("synced by hand\n")
+    result = wandb_sync(offline_copy, url=fake_wandb)
+    assert result.returncode == 0, result.stderr
+    assert f"synced run {TRACKER_ID} (1 attempt)" in result.stdout
+    assert "1 run directories were synced before" in result.stdout
+    assert (first / ".ablate-synced").read_text() == "synced by hand\n" and (second / ".ablate-synced").exists()
+
+
+def test_wandb_sync_without_a_server_fails_with_one_line_and_marks_nothing(offline_copy):
+    result = wandb_sync(offline_copy, url="http://127.0.0.1:9")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: cannot reach W&B: http://127.0.0.1:9: [Errno 111] Connection refused "
+                                     "(2 offline run directories left to sync; run this again where the network reaches it)")
+    assert not any((path / ".ablate-synced").exists() for path in offline_runs(offline_copy))
+
+
+def test_wandb_sync_names_each_run_the_server_refuses_and_marks_none(offline_copy, fake_wandb):
+    FakeWandb.status = 401
+    result = wandb_sync(offline_copy, url=fake_wandb)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: run {TRACKER_ID} (") and "wandb sync failed (" in errors[0], result.stderr
+    assert "401" in errors[0]
+    assert not any((path / ".ablate-synced").exists() for path in offline_runs(offline_copy))
+
+
+def test_wandb_sync_of_another_id_syncs_nothing(offline_copy):
+    result = wandb_sync(offline_copy, "--id", "ffffffffffffffff", url="http://127.0.0.1:9")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "nothing to sync: 0 offline W&B run directories are synced already"
