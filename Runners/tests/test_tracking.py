@@ -1,8 +1,8 @@
 """Experiment trackers, without a network: an sft task tracked by offline W&B, MLflow on a local
 SQLite store and TensorBoard, in two attempts (the first warned with SIGUSR2, as Slurm does before
 a time limit, saves a checkpoint and stops; the second continues from it), reports to one tracker
-run of each; the offline W&B runs sync to a local stand-in for W&B's server, each once; a tracker
-that cannot start is left out and the task trains."""
+run of each; the offline W&B runs sync to a local stand-in for W&B's server, each once; a run's
+index exports to MLflow idempotently; a tracker that cannot start is left out and the task trains."""
 
 import json
 import os
@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import HOOKS, OFFLINE, QUICKSTART_DATA, RUNNERS, read_lines, run_runner
+from conftest import HOOKS, OFFLINE, QUICKSTART_DATA, RUNNERS, read_json, read_lines, run_runner
 from fake_wandb import FakeWandb
 
 pytest.importorskip("wandb")
@@ -328,3 +328,111 @@ def test_wandb_sync_of_another_id_syncs_nothing(offline_copy):
     result = wandb_sync(offline_copy, "--id", "ffffffffffffffff", url="http://127.0.0.1:9")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "nothing to sync: 0 offline W&B run directories are synced already"
+
+
+EXPORT = {
+    "study": "quickstart", "run": "20261205-120000", "experiment": "quickstart",
+    "tasks": [
+        {"task": "sft[sft_data=lima]", "stage": "sft", "kind": "sft", "state": "completed", "fingerprint": "a" * 64,
+         "tags": {"ablate.study": "quickstart", "ablate.run": "20261205-120000", "ablate.task": "sft[sft_data=lima]", "ablate.stage": "sft",
+                  "ablate.fingerprint": "a" * 64, "sweep.sft_data": "lima"},
+         "params": {"learning_rate": "1e-3", "lora.r": "8", "max_steps": "3"},
+         "metrics": {"train/loss": 1.5, "train/steps": 3, "train/never": None},
+         "series": {"loss": [[1, 2.0], [2, 1.75], [3, 1.5]], "grad_norm": [[1, 0.5], [2, None], [3, 0.25]]},
+         "artifacts": {"model": "/runs/quickstart/20261205-120000/tasks/sft[sft_data=lima]/outputs/model"}},
+        {"task": "eval[sft_data=lima]", "stage": "eval", "kind": "lm-eval", "state": "failed", "fingerprint": "b" * 64,
+         "tags": {"sweep.sft_data": "lima"}, "params": {"tasks": "arc_easy"}, "metrics": {"acc_norm,none": None}, "series": {}, "artifacts": {}},
+    ],
+}
+
+
+def export(tmp_path, document, uri, name="export.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return run_runner("export_mlflow", path, "--tracking-uri", uri)
+
+
+def snapshot(client):
+    """Every active run of the experiment: task → (status, params, latest metrics, tags, histories)."""
+    found = {}
+    for run in task_runs(client):
+        histories = {key: [(metric.step, metric.value) for metric in client.get_metric_history(run.info.run_id, key)] for key in run.data.metrics}
+        found[run.data.tags["ablate.task"]] = (run.info.status, run.data.params, run.data.metrics, run.data.tags, histories)
+    return found
+
+
+def test_export_to_mlflow_makes_one_run_per_task_and_a_second_export_changes_nothing(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = export(tmp_path, EXPORT, uri)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"exported 2 tasks to experiment quickstart at {uri} (2 created, 0 updated, 0 unchanged)"
+    client = mlflow_client(tmp_path)
+    runs = snapshot(client)
+    status, params, metrics, tags, histories = runs["sft[sft_data=lima]"]
+    assert status == "FINISHED" and params == {"learning_rate": "1e-3", "lora.r": "8", "max_steps": "3"}
+    assert metrics == {"train/loss": 1.5, "train/steps": 3.0, "loss": 1.5, "grad_norm": 0.25}
+    assert histories["loss"] == [(1, 2.0), (2, 1.75), (3, 1.5)] and histories["grad_norm"] == [(1, 0.5), (3, 0.25)]
+    assert tags["ablate.artifact.model"] == EXPORT["tasks"][0]["artifacts"]["model"]
+    assert tags["mlflow.runName"] == "quickstart/sft[sft_data=lima]" and tags["ablate.run"] == "20261205-120000"
+    assert runs["eval[sft_data=lima]"][0] == "FAILED" and runs["eval[sft_data=lima]"][2] == {}
+
+    second = export(tmp_path, EXPORT, uri)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip().endswith("(0 created, 0 updated, 2 unchanged)")
+    assert snapshot(client) == runs, "the same params, metrics, tags and histories, no point twice"
+
+
+def test_export_to_mlflow_updates_what_changed_and_replaces_a_task_whose_fingerprint_changed(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert export(tmp_path, EXPORT, uri).returncode == 0
+    resumed = json.loads(json.dumps(EXPORT))
+    resumed["tasks"][0]["series"]["loss"].append([4, 1.25])
+    resumed["tasks"][0]["metrics"]["train/loss"] = 1.25
+    resumed["tasks"][1].update(state="completed", metrics={"acc_norm,none": 0.5})
+    result = export(tmp_path, resumed, uri)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("(0 created, 2 updated, 0 unchanged)")
+    client = mlflow_client(tmp_path)
+    runs = snapshot(client)
+    assert runs["sft[sft_data=lima]"][4]["loss"] == [(1, 2.0), (2, 1.75), (3, 1.5), (4, 1.25)]
+    assert runs["sft[sft_data=lima]"][2]["train/loss"] == 1.25
+    assert runs["eval[sft_data=lima]"][0] == "FINISHED" and runs["eval[sft_data=lima]"][2] == {"acc_norm_none": 0.5}
+
+    edited = json.loads(json.dumps(resumed))
+    edited["tasks"][1].update(fingerprint="c" * 64, params={"tasks": "arc_challenge"})
+    result = export(tmp_path, edited, uri)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("(1 created, 0 updated, 1 unchanged; 1 run of an earlier version of its task deleted)")
+    runs = snapshot(client)
+    assert len(runs) == 2 and runs["eval[sft_data=lima]"][1] == {"tasks": "arc_challenge"}
+    assert runs["eval[sft_data=lima]"][3]["ablate.fingerprint"] == "c" * 64
+
+
+def test_export_adds_to_the_run_live_tracking_made_for_the_task(tracked, tmp_path):
+    import shutil
+
+    shutil.copy(tracked.root / "mlflow.db", tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    series = {}
+    for line in read_lines(tracked.output / "metrics.jsonl"):
+        for name, value in line.items():
+            if name != "step":
+                series.setdefault(name, []).append([line["step"], value])
+    task = {**EXPORT["tasks"][0], "fingerprint": TAGS["ablate.fingerprint"], "tags": TAGS, "series": series,
+            "metrics": read_json(tracked.output / "metrics.json"), "params": {"learning_rate": "1e-3", "max_steps": str(STEPS)}}
+    result = export(tmp_path, {**EXPORT, "tasks": [task]}, uri)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("(0 created, 1 updated, 0 unchanged)"), "the live run, not a new one"
+    assert "warning" not in result.stderr, "1e-3 is the 0.001 the trainer logged"
+    client = mlflow_client(tmp_path)
+    [run] = task_runs(client)
+    assert sorted((metric.step, metric.value) for metric in client.get_metric_history(run.info.run_id, "loss")) == losses(tracked.output)
+    assert run.data.metrics["train/loss"] == read_json(tracked.output / "metrics.json")["train/loss"]
+
+
+def test_export_of_a_malformed_file_is_one_error_line(tmp_path):
+    document = json.loads(json.dumps(EXPORT))
+    document["tasks"][0]["series"]["loss"] = [[1, "high"]]
+    result = export(tmp_path, document, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'export.json'}: tasks[0].series.loss: expected a list of [step, number or null] pairs"
