@@ -227,6 +227,18 @@ def test_trackers_that_cannot_start_are_left_out_with_one_warning_each_and_the_t
     assert not (tmp_path / "task" / "tensorboard").exists()
 
 
+def test_on_two_ranks_only_rank_zero_reports(tiny_models, hf_home, tmp_path):
+    output = tmp_path / "task" / "outputs"
+    result = run_runner("launch", "--processes-per-node", 2, "sft", "--model", tiny_models["model"], *SFT[:4], "--max-steps", 3,
+                        "--batch-size", 2, "--lora-r", 8, "--output", output, home=hf_home, env={"ABLATE_TRACKING": tracking(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    [offline] = offline_runs(tmp_path / "task" / "wandb")
+    assert wandb_history(wandb_records(offline / f"run-{TRACKER_ID}.wandb")) == losses(output)
+    [run] = task_runs(mlflow_client(tmp_path))
+    assert sorted((metric.step, metric.value) for metric in mlflow_client(tmp_path).get_metric_history(run.info.run_id, "loss")) == losses(output)
+    assert len(list((tmp_path / "task" / "tensorboard").glob("events.out.tfevents.*"))) == 1
+
+
 @pytest.mark.skipif(not os.environ.get("ABLATE_PPO_PYTHON"), reason="ABLATE_PPO_PYTHON (the TRL 1.12 environment's python) is not set")
 def test_ppo_reports_its_statistics_to_every_tracker(tiny_models, hf_home, tmp_path):
     sft = run_runner("sft", "--model", tiny_models["model"], *SFT[:4], "--max-steps", 2, "--batch-size", 2, "--lora-r", 8,
