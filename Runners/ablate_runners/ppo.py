@@ -20,6 +20,10 @@ precision only from ACCELERATE_MIXED_PRECISION, which the runner sets to the con
 trainer never turns gradient checkpointing on from its config, so with --gradient-checkpointing
 true the runner turns it on in the policy and the value model itself.
 
+It reports to the trackers ABLATE_TRACKING names as the other trainers do (tracking.py, through
+trainer_options): TRL 1.12's PPOConfig takes report_to and run_name, and PPOTrainer calls
+transformers' tracker callbacks with its statistics at each step.
+
 Writes DIR/model (the policy adapter, naming --model as its base, or the full model with
 --lora-enabled false), DIR/metrics.jsonl (TRL's PPO statistics per step: objective/scores,
 objective/kl, loss/policy_avg, loss/value_avg, …; NaN written as null) and DIR/metrics.json

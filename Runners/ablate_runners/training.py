@@ -25,6 +25,9 @@ SIGTERM (a local time limit, a cancel) or SIGUSR2 (Slurm's warning before a job'
 `--signal=B:USR2@120`) makes the runner save a checkpoint at the next step's end and exit with
 CHECKPOINTED_EXIT, so that the next attempt continues from there.
 
+Trackers: with ABLATE_TRACKING set, the trainer reports to W&B, MLflow and TensorBoard as well
+(tracking.py); without it, to none.
+
 Several processes (ablate_runners.launch, one per GPU): the Trainer shards the data over the ranks
 and, as --distributed-strategy says, keeps a replica per rank (ddp), shards weights, gradients and
 optimizer states (fsdp: full_shard auto_wrap, --distributed-config an FSDP config file) or hands the
@@ -47,6 +50,7 @@ from .data import add_dataset_arguments
 from .models import load_model, record_base
 from .precision import add_loading_arguments, from_pretrained_options, loading_for, mixed_precision_flags
 from .process_group import any_rank, is_main_process, wait_for_every_rank, world_size
+from .tracking import reporting
 
 STRATEGIES = ("ddp", "fsdp", "deepspeed")
 # Non-reentrant checkpointing, which PyTorch recommends and which needs no input gradients.
@@ -142,14 +146,14 @@ def checkpointing():
 
 def trainer_options(arguments, loading):
     """The TrainingArguments fields every trainer takes from the common flags, the model's loading
-    (precision.Loading) and the checkpoint policy."""
+    (precision.Loading), the checkpoint policy and the trackers ablate asks for (tracking.py)."""
     policy = checkpointing()
     options = dict(
         output_dir=os.path.join(arguments.output, "checkpoints"), num_train_epochs=arguments.epochs, max_steps=arguments.max_steps,
         per_device_train_batch_size=arguments.batch_size, gradient_accumulation_steps=arguments.gradient_accumulation_steps,
-        warmup_steps=arguments.warmup_ratio, seed=arguments.seed, logging_steps=1, save_strategy="no", report_to="none",
+        warmup_steps=arguments.warmup_ratio, seed=arguments.seed, logging_steps=1, save_strategy="no",
         use_cpu=not has_accelerator(), disable_tqdm=True, gradient_checkpointing=gradient_checkpointing(arguments),
-        **mixed_precision_flags(loading),
+        **mixed_precision_flags(loading), **reporting(),
     )
     if options["gradient_checkpointing"]:
         options["gradient_checkpointing_kwargs"] = dict(CHECKPOINTING_KWARGS)

@@ -3,10 +3,12 @@ ABLATE_TEST_PAUSE_AT_STEP=S makes a trainer stop itself (SIGSTOP) before its ste
 kills it at a known step rather than wherever a poll happens to see it. For one rank of a
 multi-process stage: ABLATE_TEST_FAILING_RANK=R makes rank R's training step raise;
 ABLATE_TEST_SIGNALLING_RANK=R makes rank R, before its step S (ABLATE_TEST_SIGNAL_STEP), send SIGUSR2
-to its launcher, as Slurm does before a job's time limit."""
+to its launcher, as Slurm does before a job's time limit. ABLATE_TEST_HIDDEN_MODULES=a,b makes those
+packages look not installed (imports fail, importlib finds no spec), as in an environment without them."""
 
 import os
 import signal
+import sys
 
 RANK = os.environ.get("RANK")
 
@@ -46,3 +48,6 @@ if RANK is not None and RANK == os.environ.get("ABLATE_TEST_SIGNALLING_RANK"):
             os.kill(os.getppid(), signal.SIGUSR2)
 
     _patch_training_step(_signal_launcher)
+
+for _hidden in filter(None, os.environ.get("ABLATE_TEST_HIDDEN_MODULES", "").split(",")):
+    sys.modules[_hidden] = None
