@@ -45,7 +45,8 @@ struct ExportMLflowCommand: AsyncParsableCommand {
         if let experiment { arguments += ["--experiment", experiment] }
         let result = try await Subprocess.run(
             .path(.init(python)), arguments: Arguments(arguments), environment: .inherit.updating(["PYTHONPATH": RunnerPackage.directory]),
-            output: .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false), error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false))
+            output: .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false), error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+        )
         guard result.terminationStatus.isSuccess else { throw ExitCode(1) }
     }
 

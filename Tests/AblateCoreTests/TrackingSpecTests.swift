@@ -19,7 +19,8 @@ import Testing
     @Test func eachTrackerTakesItsSettingsOrItsDefaults() {
         #expect(tracking("")?.isEmpty == true)
         #expect(
-            tracking("tracking: {wandb: {project: rlhf, entity: lab, mode: online}, mlflow: {tracking_uri: 'http://mlflow:5000', experiment: e}, tensorboard: true}")
+            tracking(
+                "tracking: {wandb: {project: rlhf, entity: lab, mode: online}, mlflow: {tracking_uri: 'http://mlflow:5000', experiment: e}, tensorboard: true}")
                 == TrackingSpec(
                     wandb: .init(project: "rlhf", entity: "lab", mode: .online), mlflow: .init(trackingURI: "http://mlflow:5000", experiment: "e"),
                     tensorboard: true))
@@ -30,7 +31,10 @@ import Testing
 
     @Test func mistakesAreErrorsWhereTheyAreWritten() {
         let messages = [
-            ("tracking: {wandb: {mode: offlin}}", "study.yaml:3:26: error: 'tracking.wandb.mode' must be 'online' or 'offline', not 'offlin'; did you mean 'offline'?"),
+            (
+                "tracking: {wandb: {mode: offlin}}",
+                "study.yaml:3:26: error: 'tracking.wandb.mode' must be 'online' or 'offline', not 'offlin'; did you mean 'offline'?"
+            ),
             ("tracking: {mlfow: true}", "study.yaml:3:12: error: unknown key 'mlfow' in 'tracking'; did you mean 'mlflow'?"),
             ("tracking: {wandb: {projet: p}}", "study.yaml:3:20: error: unknown key 'projet' in 'tracking.wandb'; did you mean 'project'?"),
             ("tracking: {tensorboard: yes please}", "study.yaml:3:25: error: 'tracking.tensorboard' must be true or false, not 'yes please'"),

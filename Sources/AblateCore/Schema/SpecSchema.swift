@@ -131,7 +131,10 @@ public enum SpecSchema {
         let toggle: JSON = .map(["type": "boolean"])
         let wandb = object([
             ("project", text), ("entity", text),
-            ("mode", .map(["enum": .list(TrackingSpec.WandB.Mode.allCases.map { .string($0.rawValue) }), "description": "offline: synced when the task ends"])),
+            (
+                "mode",
+                .map(["enum": .list(TrackingSpec.WandB.Mode.allCases.map { .string($0.rawValue) }), "description": "offline: synced when the task ends"])
+            ),
         ])
         let mlflow = object([("tracking_uri", text), ("experiment", text)])
         return object([

@@ -2,7 +2,9 @@
 struct SpecParser {
     var files: any LocalFiles
 
-    static let topLevelKeys = ["ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "executor", "tracking", "extends"]
+    static let topLevelKeys = [
+        "ablate", "name", "description", "models", "datasets", "files", "defaults", "sweep", "stages", "report", "executor", "tracking", "extends",
+    ]
 
     func parse(_ document: SpecNode, file: String, files chain: [String], diagnostics: inout DiagnosticLog) -> Spec? {
         guard let entries = document.mappingEntries("the spec", &diagnostics) else { return nil }

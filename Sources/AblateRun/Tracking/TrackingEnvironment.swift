@@ -37,7 +37,8 @@ public struct TrackingEnvironment: Sendable {
         ]
         for value in task.axisValues { tags["sweep." + value.axis] = value.value.text }
         var object: [String: Any] = [
-            "run_name": "\(study)/\(task.id)", "group": "\(study)/\(layout.runID)", "tracker_id": Self.trackerID(run: layout.runID, task: task.id, fingerprint: task.fingerprint),
+            "run_name": "\(study)/\(task.id)", "group": "\(study)/\(layout.runID)",
+            "tracker_id": Self.trackerID(run: layout.runID, task: task.id, fingerprint: task.fingerprint),
             "tags": tags,
         ]
         object["wandb"] =

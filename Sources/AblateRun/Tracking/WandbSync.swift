@@ -36,7 +36,10 @@ public struct WandbSync: Sendable {
         guard let command = try? AtomicFile.readJSON(CommandRecord.self, from: layout.command(task)), let python = command.arguments.first else {
             return Outcome(succeeded: false, lines: ["error: \(task) has no recorded command, so no interpreter to upload with"])
         }
-        var arguments = ["-m", "ablate_runners.wandb_sync", layout.taskDirectory(task), "--id", TrackingEnvironment.trackerID(run: layout.runID, task: task, fingerprint: fingerprint)]
+        var arguments = [
+            "-m", "ablate_runners.wandb_sync", layout.taskDirectory(task), "--id",
+            TrackingEnvironment.trackerID(run: layout.runID, task: task, fingerprint: fingerprint),
+        ]
         if let project = settings?.project { arguments += ["--project", project] }
         if let entity = settings?.entity { arguments += ["--entity", entity] }
         var environment: [Environment.Key: String?] = ["PYTHONPATH": RunnerPackage.directory]
