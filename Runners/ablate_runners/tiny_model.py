@@ -2,19 +2,20 @@
 
     python -m ablate_runners.tiny_model --output DIR [--seed 0]
 
-For trying pipelines where no model can be downloaded: a byte-level BPE tokenizer (512 tokens)
-trained on generated English-like text, a `LlamaForCausalLM` of about 150k parameters pretrained
-on that text for a few seconds, and a `LlamaForSequenceClassification` with one label (a reward
-model) on the same tokenizer, its backbone the pretrained one and its score head new, saved to
-DIR/model and DIR/reward_model. The same seed gives byte-identical files on a machine.
+For trying pipelines where no model can be downloaded: a byte-level BPE tokenizer (512 tokens,
+with a chat template in HH-RLHF's dialogue format) trained on generated English-like text, a
+`LlamaForCausalLM` of about 150k parameters pretrained on that text for a few seconds, and a
+`LlamaForSequenceClassification` with one label (a reward model) on the same tokenizer, its
+backbone the pretrained one and its score head new, saved to DIR/model and DIR/reward_model. The
+same seed gives byte-identical files on a machine.
 
 The text is about the world of the quickstart's data (Experiments/data/quickstart/generate.py):
 people visit places and find them pleasant or not. Sentences keep to one place and one tone, as
-real text does, and half the texts are one-turn dialogues in HH-RLHF's format ("\n\nHuman: ...
-\n\nAssistant: ...") whose reply is about the same place. So the model knows the words, the
-dialogue format and that a reply names what the request talks about, but whether a reply says
-the visit was enjoyed or disliked is drawn at random: summarising a post is left for fine-tuning
-to teach. The tokenizer has no chat template; prompts carry the dialogue format themselves.
+real text does, and half the texts are one-turn dialogues as the chat template writes them (a
+"Human:" turn, then an "Assistant:" reply) whose reply is about the same place. So the model
+knows the words, the dialogue format and that a reply names what the request talks about, but
+whether a reply says the visit was enjoyed or disliked is drawn at random: summarising a post is
+left for fine-tuning to teach.
 """
 
 import argparse
@@ -25,6 +26,17 @@ from . import manifest
 from .common import fail
 
 KIND = "tiny-model"
+# HH-RLHF's dialogue format, so that a chat-formatted prompt reads like the prompts of the
+# HH-RLHF and SHP pairs the quickstart trains its reward model and DPO on; a reply follows the
+# prompt after a space and ends with EOS.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}{{ '\\n\\nHuman: ' + message['content'] }}"
+    "{% elif message['role'] == 'assistant' %}{{ '\\n\\nAssistant: ' + message['content'] + '<|end|>' }}"
+    "{% else %}{{ message['content'] }}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '\\n\\nAssistant:' }}{% endif %}"
+)
 SPECIAL_TOKENS = ["<|pad|>", "<|end|>", "<|unk|>"]
 PLACES = ["park", "museum", "beach", "market", "library", "garden", "castle", "harbour",
           "zoo", "cafe", "forest", "theatre", "lake", "bakery", "gallery", "stadium"]
@@ -62,6 +74,7 @@ def corpus(rng):
             yield " ".join(fill(rng, rng.choice(SENTENCES + REPLIES), place, words) for _ in range(rng.randint(1, 3)))
         else:
             request = " ".join(fill(rng, rng.choice(SENTENCES), place, words) for _ in range(rng.randint(1, 2)))
+            # What the chat template writes, less the EOS that every text gets.
             yield f"\n\nHuman: {request}\n\nAssistant: {fill(rng, rng.choice(REPLIES), place, words)}"
 
 
@@ -74,7 +87,9 @@ def build_tokenizer(texts):
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=512, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tokenizer.train_from_iterator(texts, trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<|pad|>", eos_token="<|end|>", bos_token="<|end|>", unk_token="<|unk|>")
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<|pad|>", eos_token="<|end|>", bos_token="<|end|>", unk_token="<|unk|>")
+    wrapped.chat_template = CHAT_TEMPLATE
+    return wrapped
 
 
 def llama_config(tokenizer):
