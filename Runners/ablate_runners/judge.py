@@ -12,8 +12,9 @@ the reference). Every sample of a prompt is judged against that prompt's referen
 without a reference is an error.
 
 reward-model: the sample wins (1) when the reward model (--judge-model) scores prompt + sample
-above prompt + reference, a tie counts 0.5, else 0. The text scored is what TRL's reward trainer
-scores: prompt + text + EOS. The reward model loads as --precision and --attention say (precision.py).
+above prompt + reference, a tie counts 0.5, else 0. The text scored is the one best-of-N and PPO
+score: the prompt as the policy saw it (in the chat template of the reward model's tokenizer, when
+it has one) + text + EOS. The reward model loads as --precision and --attention say (precision.py).
 Its scores are reported too: judge/reward (the mean over every sample, scored as best-of-N scores
 its candidates) and judge/reference_reward (the mean over the references).
 
