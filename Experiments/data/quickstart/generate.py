@@ -10,15 +10,17 @@ one says the same without the place ("The writer enjoyed it."). Half of the demo
 vague, so the SFT policy is too; every preference pair prefers the specific summary to the vague
 one in the same wording, which is what the reward model, best-of-N, PPO and DPO pick up.
 
-Every text is in HH-RLHF's dialogue format, which the tiny model (ablate_runners.tiny_model) is
-pretrained on: "\\n\\nHuman: Summarise: <post>\\n\\nAssistant:" and the reply after it, starting
-with a space. The samplers, the reward model and the judge then all see a reply in the context it
-was trained in.
+Every reply is read in HH-RLHF's dialogue format ("\\n\\nHuman: Summarise: <post>\\n\\nAssistant:",
+then the reply after a space), which is the tiny model's chat template: the samplers and PPO
+write prompts in it, TRL writes the demonstrations in it (they are chat turns), and the reward
+model and DPO read HH-RLHF's and SHP's text as it is, so their prompts are written in it here. A
+reference summary starts with a space, as it follows the formatted prompt when the judge scores it.
+So the policies, the reward model and the judge all see a reply in the context it was trained in.
 
-instructions.jsonl         SFT demonstrations, prompt-completion (also PPO's prompts)
+instructions.jsonl         SFT demonstrations, prompt-completion as chat turns (also PPO's prompts)
 preferences-hh.jsonl       reward model pairs, in HH-RLHF's layout
 preferences-hh-test.jsonl  held-out reward model pairs (other posts): the reward model's accuracy
-preferences-shp.jsonl      DPO pairs, in SHP's layout (its `history` holds the dialogue prompt)
+preferences-shp.jsonl      DPO pairs, in SHP's layout (`history` holds the prompt in the dialogue format)
 summaries-id.jsonl         in-distribution prompts: new posts, each with a reference summary
 summaries-ood.jsonl        out-of-distribution prompts: news reports about the same places, a form
                            no demonstration has ("Summarise this news report: Officials said ..."),
@@ -59,7 +61,8 @@ MOOD = {True: "good", False: "bad"}
 
 
 def dialogue(request):
-    """The prompt in HH-RLHF's dialogue format; a reply follows it after a space."""
+    """The request as the tiny model's chat template writes it (HH-RLHF's dialogue format); a reply
+    follows it after a space."""
     return f"\n\nHuman: {request}\n\nAssistant:"
 
 
@@ -72,11 +75,11 @@ def visit(rng):
 
 
 def post(rng, fields):
-    return dialogue("Summarise: " + rng.choice(POSTS).format(**fields))
+    return "Summarise: " + rng.choice(POSTS).format(**fields)
 
 
 def news(rng, fields):
-    return dialogue("Summarise this news report: " + NEWS.format(**fields))
+    return "Summarise this news report: " + NEWS.format(**fields)
 
 
 def summary(fields, wording, specific=True):
@@ -87,7 +90,7 @@ def summary(fields, wording, specific=True):
 
 
 class Posts:
-    """Draws visits and their prompts, never the same prompt twice."""
+    """Draws visits and their requests, never the same request twice."""
 
     def __init__(self, rng):
         self.rng, self.seen = rng, set()
@@ -95,10 +98,10 @@ class Posts:
     def draw(self, make=post):
         while True:
             fields = visit(self.rng)
-            prompt = make(self.rng, fields)
-            if prompt not in self.seen:
-                self.seen.add(prompt)
-                return fields, prompt
+            request = make(self.rng, fields)
+            if request not in self.seen:
+                self.seen.add(request)
+                return fields, request
 
 
 def preference_pair(rng, fields):
@@ -110,25 +113,26 @@ def preference_pair(rng, fields):
 
 def demonstrations(rng, posts, count):
     for index in range(count):
-        fields, prompt = posts.draw()
-        yield {"prompt": prompt, "completion": summary(fields, rng.randrange(3), specific=index % 2 == 0)}
+        fields, request = posts.draw()
+        reply = summary(fields, rng.randrange(3), specific=index % 2 == 0).lstrip()
+        yield {"prompt": [{"role": "user", "content": request}], "completion": [{"role": "assistant", "content": reply}]}
 
 
 def hh_pairs(rng, posts, count):
     for _ in range(count):
-        fields, prompt = posts.draw()
+        fields, request = posts.draw()
         chosen, rejected = preference_pair(rng, fields)
-        yield {"chosen": prompt + chosen, "rejected": prompt + rejected}
+        yield {"chosen": dialogue(request) + chosen, "rejected": dialogue(request) + rejected}
 
 
 def shp_pairs(rng, posts, count):
     """SHP's columns: comment A is preferred when `labels` is 1; the scores agree with the label."""
     for index in range(count):
-        fields, prompt = posts.draw()
+        fields, request = posts.draw()
         chosen, rejected = preference_pair(rng, fields)
         a_preferred = rng.random() < 0.5
         high, low = 3 + index % 17, 1 + index % 3
-        yield {"post_id": f"q{index:03d}", "domain": "askquickstart_train", "upvote_ratio": 0.9, "history": prompt,
+        yield {"post_id": f"q{index:03d}", "domain": "askquickstart_train", "upvote_ratio": 0.9, "history": dialogue(request),
                "c_root_id_A": f"a{index:03d}", "c_root_id_B": f"b{index:03d}", "created_at_utc_A": 1700000000 + index,
                "created_at_utc_B": 1700000100 + index, "score_A": high if a_preferred else low, "score_B": low if a_preferred else high,
                "human_ref_A": chosen if a_preferred else rejected, "human_ref_B": rejected if a_preferred else chosen,
@@ -136,20 +140,20 @@ def shp_pairs(rng, posts, count):
 
 
 def references(posts, count, make, subject="The writer"):
-    """Prompts with a reference summary: the specific one in the first wording, about `subject`."""
+    """Requests with a reference summary: the specific one in the first wording, about `subject`."""
     for _ in range(count):
-        fields, prompt = posts.draw(make)
-        yield {"prompt": prompt, "completion": f" {subject} {VERDICT[fields['pleasant']]} the {fields['place']}."}
+        fields, request = posts.draw(make)
+        yield {"prompt": request, "completion": f" {subject} {VERDICT[fields['pleasant']]} the {fields['place']}."}
 
 
 def multiple_choice(rng, posts, count):
     """A post and four summaries: enjoyed or disliked, of its place or another; chance is 25%."""
     for _ in range(count):
-        fields, prompt = posts.draw()
+        fields, request = posts.draw()
         other = rng.choice([place for place in PLACES if place != fields["place"]])
         options = [(pleasant, place) for pleasant in (True, False) for place in (fields["place"], other)]
         rng.shuffle(options)
-        yield {"question": prompt, "choices": [f"The writer {VERDICT[pleasant]} the {place}." for pleasant, place in options],
+        yield {"question": dialogue(request), "choices": [f"The writer {VERDICT[pleasant]} the {place}." for pleasant, place in options],
                "answer": options.index((fields["pleasant"], fields["place"]))}
 
 
