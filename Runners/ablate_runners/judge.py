@@ -12,8 +12,11 @@ the reference). Every sample of a prompt is judged against that prompt's referen
 without a reference is an error.
 
 reward-model: the sample wins (1) when the reward model (--judge-model) scores prompt + sample
-above prompt + reference, a tie counts 0.5, else 0. The text scored is what TRL's reward trainer
-scores: prompt + text + EOS. The reward model loads as --precision and --attention say (precision.py).
+above prompt + reference, a tie counts 0.5, else 0. The text scored is the one best-of-N and PPO
+score: the prompt as the policy saw it (in the chat template of the reward model's tokenizer, when
+it has one) + text + EOS. The reward model loads as --precision and --attention say (precision.py).
+Its scores are reported too: judge/reward (the mean over every sample, scored as best-of-N scores
+its candidates) and judge/reference_reward (the mean over the references).
 
 endpoint: an OpenAI-compatible chat endpoint ranks the two outputs with the ranking prompt of the
 paper (AlpacaEval's, and its adaptation to summaries). The base URL comes from
@@ -24,8 +27,9 @@ is not exactly a Python list ranking model_1 and model_2 as 1 and 2 is counted i
 judge/unparseable and left out of the win rate. A failed request is retried once (connection
 errors, 429 and 5xx), then ends the run.
 
-Writes metrics.json (judge/win_rate over all judged samples, judge/judged, judge/unparseable) and
-items.jsonl (per prompt, the mean win of its judged samples as judge/win_rate).
+Writes metrics.json (judge/win_rate over all judged samples, judge/judged, judge/unparseable; with a
+reward model, judge/reward and judge/reference_reward) and items.jsonl (per prompt, the mean win
+of its judged samples as judge/win_rate and, with a reward model, their mean reward as judge/reward).
 
 With ABLATE_CHECKPOINT_DIR, each prompt's verdicts are kept there as soon as they are in
 (progress.ItemLog); a later attempt judges only the prompts not done (the endpoint is not asked
@@ -142,10 +146,12 @@ class RewardModelJudge:
             raise RunnerError("reward-model judging needs --judge-model (a reward model)")
         self.score = RewardScorer(path, loading)
 
-    def wins(self, prompt, samples, reference, position):
-        """1, 0.5 (a tie) or 0 per sample; `position` (the prompt's index) plays no part in a score."""
+    def verdict(self, prompt, samples, reference, position):
+        """Per sample, 1, 0.5 (a tie) or 0 and its reward; and the reference's reward. `position`
+        (the prompt's index) plays no part in a score."""
         reference_score, *scores = self.score([prompt] * (len(samples) + 1), [reference, *samples])
-        return [1.0 if score > reference_score else 0.5 if score == reference_score else 0.0 for score in scores]
+        wins = [1.0 if score > reference_score else 0.5 if score == reference_score else 0.0 for score in scores]
+        return {"wins": wins, "rewards": scores, "reference_reward": reference_score}
 
 
 class EndpointJudge:
@@ -160,6 +166,10 @@ class EndpointJudge:
         self.model = model
         self.template = PROMPTS[prompt]
         self.seed = seed
+
+    def verdict(self, prompt, samples, reference, position):
+        """The wins of the samples (see wins)."""
+        return {"wins": self.wins(prompt, samples, reference, position)}
 
     def wins(self, prompt, samples, reference, position):
         """1 or 0 per sample, None where the answer could not be parsed. The sides are drawn from
@@ -229,23 +239,34 @@ def matched(prompts, key, found):
 
 
 def verdicts(pairs, referee, log_directory):
-    """Each prompt's wins (one per sample, None where unparseable), judged against its reference and
-    kept prompt by prompt in the item log in `log_directory` (when not None), so that a later
-    attempt judges only the rest."""
+    """Each prompt's verdict ({"wins": one per sample, None where unparseable}, with "rewards" and
+    "reference_reward" from a reward model), judged against its reference and kept prompt by prompt
+    in the item log in `log_directory` (when not None), so that a later attempt judges only the rest."""
     log = ItemLog([[item_key(prompt["id"], prompt["prompt"], prompt["samples"], reference)] for prompt, reference in pairs], log_directory)
-    return log.finish(lambda index: referee.wins(pairs[index][0]["prompt"], pairs[index][0]["samples"], pairs[index][1], position=index))
+    return log.finish(lambda index: referee.verdict(pairs[index][0]["prompt"], pairs[index][0]["samples"], pairs[index][1], position=index))
+
+
+def mean(values):
+    return sum(values) / len(values) if values else None
 
 
 def judge(pairs, referee, log_directory=None):
     """(scalars, items): each prompt's samples judged against its reference (see verdicts)."""
-    items, judged, unparseable = [], [], 0
-    for (prompt, _), wins in zip(pairs, verdicts(pairs, referee, log_directory)):
-        parsed = [win for win in wins if win is not None]
-        unparseable += len(wins) - len(parsed)
+    items, judged, unparseable, rewards, reference_rewards = [], [], 0, [], []
+    for (prompt, _), verdict in zip(pairs, verdicts(pairs, referee, log_directory)):
+        parsed = [win for win in verdict["wins"] if win is not None]
+        unparseable += len(verdict["wins"]) - len(parsed)
         judged += parsed
-        items.append({"item": prompt["id"], "judge/win_rate": sum(parsed) / len(parsed) if parsed else None})
-    win_rate = sum(judged) / len(judged) if judged else None
-    return {"judge/win_rate": win_rate, "judge/judged": len(judged), "judge/unparseable": unparseable}, items
+        item = {"item": prompt["id"], "judge/win_rate": mean(parsed)}
+        if "rewards" in verdict:
+            rewards += verdict["rewards"]
+            reference_rewards.append(verdict["reference_reward"])
+            item["judge/reward"] = mean(verdict["rewards"])
+        items.append(item)
+    scalars = {"judge/win_rate": mean(judged), "judge/judged": len(judged), "judge/unparseable": unparseable}
+    if reference_rewards:
+        scalars.update({"judge/reward": mean(rewards), "judge/reference_reward": mean(reference_rewards)})
+    return scalars, items
 
 
 def parser():

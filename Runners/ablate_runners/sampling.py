@@ -3,8 +3,9 @@ prompts, seeded batched sampling kept batch by batch for a later attempt, reward
 writing samples.jsonl.
 
 A prompt is formatted with the tokenizer's chat template (one user turn and the generation
-prompt) when it has one, else used as it is; a (prompt, response) pair is scored as the
-chat-formatted conversation (or the two texts joined) by a one-label sequence classifier.
+prompt) when it has one, else used as it is; a (prompt, response) pair is scored by a one-label
+sequence classifier on the formatted prompt, the response and EOS: the text the policy produced in
+the context it saw, which is also what PPO's reward model scores.
 
 Models load as the runner's --precision, --quantization and --attention say (precision.py). The
 flags' defaults are the runner manifest's, which each runner's parser() applies.
@@ -170,17 +171,19 @@ def per_batch(prompts, batch_size, work, log_directory):
 
 
 def reward_scores(model, tokenizer, pairs, batch_size, max_length=None):
-    """The reward model's score (logits[:, 0]) of every (prompt, response) pair, on the text TRL's
-    reward trainer scores for preference pairs: prompt + response + EOS, cut to `max_length` tokens
-    (the tokenizer's own limit when None). Best-of-N, the judge and the score stage all score this
-    way, so their rewards are comparable."""
+    """The reward model's score (logits[:, 0]) of every (prompt, response) pair, on the prompt as
+    the policy saw it (format_prompt) + response + EOS, cut to `max_length` tokens (the
+    tokenizer's own limit when None): what PPO's reward model scores, and, for a tokenizer without
+    a chat template, what TRL's reward trainer scores for preference pairs. Best-of-N, the judge
+    and the score stage all score this way, so their rewards are comparable with PPO's."""
     import torch
 
     eos = tokenizer.eos_token or ""
-    texts = [prompt + response + ("" if response.endswith(eos) else eos) for prompt, response in pairs]
+    texts = [format_prompt(tokenizer, prompt) + response + ("" if response.endswith(eos) else eos) for prompt, response in pairs]
     scores = []
     for start in range(0, len(texts), batch_size):
-        inputs = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length)
+        inputs = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length,
+                           add_special_tokens=not tokenizer.chat_template)
         with torch.no_grad():
             scores += model(**inputs.to(model.device)).logits[:, 0].float().tolist()
     return scores

@@ -3,6 +3,7 @@ and lm_eval."""
 
 import argparse
 import json
+import math
 import re
 
 import pytest
@@ -57,6 +58,9 @@ def test_reward_model_judge_against_dataset_references(tiny_models, tmp_path, hf
     assert all(0 <= item["judge/win_rate"] <= 1 for item in items)
     assert items[2]["judge/win_rate"] == 0.5  # the reference itself: a tie
     assert metrics["judge/win_rate"] == pytest.approx((3 * items[0]["judge/win_rate"] + 2 * items[1]["judge/win_rate"] + 0.5) / 6)
+    # The reward model's scores: the mean over every sample, and over the references.
+    assert metrics["judge/reward"] == pytest.approx((3 * items[0]["judge/reward"] + 2 * items[1]["judge/reward"] + items[2]["judge/reward"]) / 6)
+    assert math.isfinite(metrics["judge/reference_reward"])
 
 
 def test_a_samples_baseline_is_matched_by_prompt_id_with_its_first_sample(tmp_path):
@@ -176,7 +180,7 @@ def test_lm_eval_on_the_quickstart_task(tiny_models, tmp_path, hf_home):
     assert "acc_stderr,none" in results["results"]["quickstart_mc"] and "samples" not in results
     assert {"configs", "versions", "n-shot"} <= set(results)
     logs = read_lines(tmp_path / "out" / "results" / "samples_quickstart_mc.jsonl")
-    assert len(logs) == 10 and {"doc", "target", "acc"} <= set(logs[0])
+    assert len(logs) == len(read_lines(TASK_DIR / "multiple-choice.jsonl")) and {"doc", "target", "acc"} <= set(logs[0])
     assert not (tmp_path / "out" / "metrics.json").exists()
 
 

@@ -29,7 +29,7 @@ def series(output):
 
 def assert_written_by_one_rank(output, steps):
     losses = [line for line in series(output) if "loss" in line]
-    # One line per step (two ranks writing would double them), and 3 steps per epoch over 2 ranks.
+    # One line per step (two ranks writing would double them), and 3 steps per epoch of 12 records over 2 ranks.
     assert [line["step"] for line in losses] == list(range(1, steps + 1))
     assert losses[2]["epoch"] == pytest.approx(1.0)
     assert all(math.isfinite(line["loss"]) for line in losses)
@@ -41,7 +41,7 @@ def assert_written_by_one_rank(output, steps):
 def sft_two_ranks(tiny_models, tmp_path_factory, hf_home):
     output = tmp_path_factory.mktemp("sft-ddp")
     result = launched("sft", "--model", tiny_models["model"], "--data", QUICKSTART_DATA / "instructions.jsonl",
-                      "--data-format", "prompt-completion", "--max-steps", 3, output=output, home=hf_home)
+                      "--data-format", "prompt-completion", "--data-sample", 12, "--max-steps", 3, output=output, home=hf_home)
     assert result.returncode == 0, result.stderr
     return output
 
@@ -53,7 +53,7 @@ def test_sft_on_two_ranks_writes_one_model_and_one_series(sft_two_ranks, tiny_mo
 
 def test_dpo_on_two_ranks_writes_one_model_and_one_series(sft_two_ranks, tmp_path, hf_home):
     result = launched("dpo", "--model", sft_two_ranks / "model", "--data", QUICKSTART_DATA / "preferences-shp.jsonl",
-                      "--data-format", "preference", "--beta", 0.1, "--max-steps", 3, output=tmp_path, home=hf_home)
+                      "--data-format", "preference", "--data-sample", 12, "--beta", 0.1, "--max-steps", 3, output=tmp_path, home=hf_home)
     assert result.returncode == 0, result.stderr
     assert_written_by_one_rank(tmp_path, 3)
     assert 0.0 <= read_json(tmp_path / "metrics.json")["rewards/accuracies"] <= 1.0
@@ -103,8 +103,8 @@ def test_several_nodes_need_a_slurm_job(tmp_path, hf_home):
     assert result.stderr.strip().splitlines()[-1].startswith("error: a task on several nodes runs inside a Slurm job")
 
 
-SAMPLING = ["--prompts", QUICKSTART_DATA / "summaries-id.jsonl", "--prompts-format", "prompt-only", "--batch-size", 2,
-            "--max-new-tokens", 8, "--temperature", 1.0, "--seed", 3]
+SAMPLING = ["--prompts", QUICKSTART_DATA / "summaries-id.jsonl", "--prompts-format", "prompt-only", "--max-prompts", 8,
+            "--batch-size", 2, "--max-new-tokens", 8, "--temperature", 1.0, "--seed", 3]
 
 
 @pytest.mark.parametrize("module, extra", [("generate", ["--samples-per-prompt", 2]), ("bon", ["--n", 3])])

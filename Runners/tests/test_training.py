@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from conftest import QUICKSTART_DATA, read_json, run_runner
+from conftest import QUICKSTART_DATA, read_json, read_lines, run_runner
 
 LORA = ["--lora-r", 8, "--lora-alpha", 16, "--lora-target-modules", "q_proj", "v_proj"]
 SHORT = ["--max-steps", 3, "--batch-size", 2, *LORA]
@@ -60,8 +60,20 @@ def test_reward_trains_the_score_head_and_measures_pair_accuracy(tiny_models, tm
     metrics = read_json(output / "metrics.json")
     assert 0.0 <= metrics["reward/accuracy"] <= 1.0 and math.isfinite(metrics["train/loss"])
     items = strict_lines(output / "items.jsonl")
-    assert len(items) == 12 and {item["reward/accuracy"] for item in items} <= {0, 1}
-    assert sum(item["reward/accuracy"] for item in items) / 12 == pytest.approx(metrics["reward/accuracy"])
+    pairs = len(read_lines(QUICKSTART_DATA / "preferences-hh.jsonl"))
+    assert len(items) == pairs and {item["reward/accuracy"] for item in items} <= {0, 1}
+    assert sum(item["reward/accuracy"] for item in items) / pairs == pytest.approx(metrics["reward/accuracy"])
+    assert "reward/eval_accuracy" not in metrics
+
+
+def test_reward_is_scored_on_held_out_pairs(tiny_models, tmp_path, hf_home):
+    held_out = QUICKSTART_DATA / "preferences-hh-test.jsonl"
+    output = trained("reward", "--model", tiny_models["reward_model"], "--data", QUICKSTART_DATA / "preferences-hh.jsonl",
+                     "--eval-data", held_out, output=tmp_path, home=hf_home)
+    metrics = read_json(output / "metrics.json")
+    outcomes = [item["reward/eval_accuracy"] for item in strict_lines(output / "items.jsonl") if "reward/eval_accuracy" in item]
+    assert len(outcomes) == len(read_lines(held_out)) and set(outcomes) <= {0, 1}
+    assert metrics["reward/eval_accuracy"] == pytest.approx(sum(outcomes) / len(outcomes))
 
 
 def test_dpo_chains_an_adapter_on_the_sft_adapter(dpo_output, sft_output):
