@@ -52,8 +52,8 @@ public enum StageKinds {
             defaults: trainer(learningRate: 2e-5).merging(quantizableDefaults) { $1 }, runner: runner("sft")),
         StageKindDescriptor(
             kind: .reward, summary: "reward modelling on preference pairs (TRL RewardTrainer)",
-            inputs: [.init(.model), .init(.data, formats: [.preference])], outputs: ["model"], modelOutputs: ["model"],
-            settings: builtIn.union(resumable).union(trainerMemory).union(quantizable), requiredSettings: [],
+            inputs: [.init(.model), .init(.data, formats: [.preference]), .init(.evalData, required: false, formats: [.preference])], outputs: ["model"],
+            modelOutputs: ["model"], settings: builtIn.union(resumable).union(trainerMemory).union(quantizable), requiredSettings: [],
             defaults: trainer(learningRate: 1e-4).merging(quantizableDefaults) { $1 }, runner: runner("reward")),
         StageKindDescriptor(
             kind: .dpo, summary: "direct preference optimisation (TRL DPOTrainer)",

@@ -31,6 +31,8 @@ public enum InputRole: String, CaseIterable, Codable, Sendable {
     case judgeModel = "judge_model"
     /// A `score` stage's scores of each sample.
     case scores
+    /// Held-out data a trainer is scored on (the reward model's accuracy on unseen pairs).
+    case evalData = "eval_data"
 
     /// What a value of this role is.
     public enum Target: Sendable {
@@ -43,7 +45,7 @@ public enum InputRole: String, CaseIterable, Codable, Sendable {
     public var target: Target {
         switch self {
         case .model, .referenceModel, .rewardModel, .judgeModel: return .model
-        case .data, .prompts, .samples, .baseline, .scores: return .data
+        case .data, .prompts, .samples, .baseline, .scores, .evalData: return .data
         }
     }
 
