@@ -52,11 +52,12 @@ def tuned_on(model_path, texts, output, steps):
 
 @pytest.fixture(scope="module")
 def tuned_model(tiny_models, tmp_path_factory):
-    """The tiny model tuned on the fixture's benign statements for 30 steps: enough for group scores
-    between 0 and 1 (the untrained model's are 0: it is as perplexed by every statement, so the
-    toxic ones, scaled by their higher ratings, fall below the benign ones)."""
+    """The tiny model tuned on the fixture's benign statements for 25 steps: enough to lift every
+    group's score well above the untrained model's (near 0: the toxic statements, scaled by their
+    higher ratings, fall below the benign ones) and not so many that every toxic statement
+    perplexes it more than every benign one (a score of 1, which would test nothing)."""
     benign = [record["text"] for record in read_lines(TOXIGEN) if record["toxicity_human"] <= 3]
-    return tuned_on(tiny_models["model"], benign, tmp_path_factory.mktemp("tuned"), steps=30)
+    return tuned_on(tiny_models["model"], benign, tmp_path_factory.mktemp("tuned"), steps=25)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,22 @@ from conftest import one_line_error, read_json, read_lines, run_runner, write_li
 
 
 def direct_scores(reward_model, pairs):
-    """The reward model's logit of each prompt + sample + EOS alone, as transformers gives it."""
+    """The reward model's logit of each prompt in the tokenizer's chat template, as a user turn
+    awaiting the reply, + sample + EOS alone, as transformers gives it."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(reward_model)
     model = AutoModelForSequenceClassification.from_pretrained(reward_model, num_labels=1).eval()
+    assert tokenizer.chat_template, "the tiny reward model's tokenizer has a chat template"
+
+    def text(prompt, sample):
+        turn = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+        return turn + sample + tokenizer.eos_token
+
     with torch.no_grad():
-        return [model(**tokenizer(prompt + sample + tokenizer.eos_token, return_tensors="pt")).logits[0, 0].item() for prompt, sample in pairs]
+        return [model(**tokenizer(text(prompt, sample), return_tensors="pt", add_special_tokens=False)).logits[0, 0].item()
+                for prompt, sample in pairs]
 
 
 def test_scores_are_the_reward_models_and_items_agree_with_them(tiny_models, tmp_path, hf_home):
