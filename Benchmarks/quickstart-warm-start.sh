@@ -40,6 +40,8 @@ cold=$(median "${times[cold]}")
 warm=$(median "${times[warm]}")
 echo "median cold: $cold s, warm: $warm s, warm / cold: $(awk "BEGIN { printf \"%.2f\", $warm / $cold }")  [target < 0.5]"
 index=$(ls -d "$work/warm-$repeats"/quickstart/*/ | head -n 1)index.sqlite
-echo "longest stages of the last warm run (task-seconds summed per stage):"
-sqlite3 "$index" "select stage, round(sum((julianday(endedAt) - julianday(startedAt)) * 86400), 1) as s, count(*)
-                  from attempt join task using (runId, taskId) group by stage order by s desc limit 6" | sed 's/^/  /'
+echo "tasks the warm interpreters started in the last warm run: $(cat "$(dirname "$index")"/warm/*.log | grep -c '^started')," \
+  "refused: $(cat "$(dirname "$index")"/warm/*.log | grep -c '^refused')"
+echo "longest stages of the last warm run (task-seconds summed per stage, tasks):"
+sqlite3 "$index" "select t.stage, round(sum((julianday(a.endedAt) - julianday(a.startedAt)) * 86400), 1) as s, count(*)
+                  from attempt a join task t using (runId, taskId) group by t.stage order by s desc limit 6" | sed 's/^/  /'
