@@ -34,11 +34,10 @@ enum CommandFailure {
     /// Prints a command's error and returns the exit code.
     static func reportCommandError(_ error: any Error) -> Int32 {
         if let exit = error as? ExitCode { return exit.rawValue }
-        if error is CleanExit { return reportParsingError(error) }
-        if error is ValidationError {
-            // A command that found its own arguments wrong after parsing: a usage error too.
-            return reportParsingError(error)
-        }
+        // ArgumentParser's own outcomes reach `run()` too: `--help` and `help COMMAND` are
+        // answered by a command whose run throws the help request, and a command that finds its
+        // arguments wrong after parsing throws a ValidationError, a usage error like any other.
+        if AblateCommand.exitCode(for: error) != .failure { return reportParsingError(error) }
         write("error: \(error)")
         return ExitCode.failure.rawValue
     }

@@ -12,7 +12,25 @@ import Testing
         "resume": ResumeCommand.self, "status": StatusCommand.self, "logs": LogsCommand.self, "ls": LsCommand.self,
         "cancel": CancelCommand.self, "reindex": ReindexCommand.self, "report": ReportCommand.self, "schema": SchemaCommand.self,
         "du": DuCommand.self, "gc": GcCommand.self, "rm": RmCommand.self, "pin": PinCommand.self, "unpin": UnpinCommand.self,
+        "sync": SyncCommand.self, "export": ExportCommand.self,
     ]
+
+    @Test func everyCommandIsInTheHelpSnapshots() {
+        let listed = Set(AblateCommand.configuration.subcommands.map { $0._commandName })
+        #expect(listed == Set(Self.commands.keys).subtracting(["ablate"]))
+    }
+
+    /// `--help`, `-h` and `help COMMAND` as the executable answers them: the help text on standard
+    /// output and exit 0, for the root command and a subcommand alike.
+    @Test(arguments: [["--help"], ["-h"], ["report", "--help"], ["help", "report"], ["sync", "-h"]])
+    func helpFromTheCommandLine(_ arguments: [String]) throws {
+        let result = try CLIRunner.run(arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        let command = arguments.first { !$0.hasPrefix("-") && $0 != "help" }
+        #expect(result.stdout.hasPrefix("OVERVIEW: "))
+        #expect(result.stdout.contains("USAGE: ablate \(command.map { $0 + " " } ?? "")"), "\(result.stdout)")
+    }
 
     @Test(arguments: commands.keys.sorted())
     func helpText(_ command: String) throws {
