@@ -9,10 +9,12 @@ struct TrainingStudy {
     let directory: String
     let name: String
 
-    /// Writes the study with an SFT stage and the SFT stage's extra `settings` (YAML lines, indented).
-    init(name: String, settings: String) throws {
+    /// Writes the study with an SFT stage and the SFT stage's extra `settings` (YAML lines,
+    /// indented), on `sample` records drawn from the instructions when given.
+    init(name: String, settings: String, sample: Int? = nil) throws {
         try self.init(
             name: name,
+            sample: sample,
             stages: """
                   sft:
                     kind: sft
@@ -26,9 +28,10 @@ struct TrainingStudy {
     }
 
     /// Writes the study with `stages` (YAML lines under `stages:`, after `tiny-model`), the
-    /// quickstart's instructions as the dataset `instructions` and `datasets` (YAML lines) after
-    /// it, and `files` (name → text) beside it.
-    init(name: String, stages: String, datasets: String = "", files: [String: String] = [:]) throws {
+    /// quickstart's instructions as the dataset `instructions` (`sample` of them, drawn with the
+    /// stage's seed, when given) and `datasets` (YAML lines) after it, and `files` (name → text)
+    /// beside it.
+    init(name: String, sample: Int? = nil, stages: String, datasets: String = "", files: [String: String] = [:]) throws {
         self.name = name
         directory = NSTemporaryDirectory() + "ablate-\(name)-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -39,7 +42,7 @@ struct TrainingStudy {
         ablate: 1
         name: \(name)
         datasets:
-          instructions: {path: instructions.jsonl, format: prompt-completion}
+          instructions: {path: instructions.jsonl, format: prompt-completion\(sample.map { ", sample: \($0)" } ?? "")}
         \(datasets)
         stages:
           tiny-model: {kind: tiny-model}

@@ -10,11 +10,12 @@ import Testing
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
 struct DistributedRunTests {
     static func study(_ name: String, resources: String) throws -> TrainingStudy {
-        try TrainingStudy(name: name, settings: "    max_steps: 3\n    resources: \(resources)")
+        try TrainingStudy(name: name, settings: "    max_steps: 3\n    resources: \(resources)", sample: 12)
     }
 
     /// Checks that the task ran as two ranks: the launcher's command, one series line per step,
-    /// and one epoch (12 examples, 2 per rank and step) in 3 steps rather than 6.
+    /// and one epoch (12 examples sampled from the instructions, 2 per rank and step) in 3 steps
+    /// rather than 6.
     static func expectTwoRanks(_ layout: RunLayout?, _ status: Int32, _ stderr: String) throws {
         #expect(status == 0, "\(stderr)")
         let layout = try #require(layout)
