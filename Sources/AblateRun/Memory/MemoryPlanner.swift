@@ -12,7 +12,7 @@ public struct MemoryPlanner: Sendable {
 
     public init(plan: Plan, cacheDirectory: String, hub: HubSettings) {
         self.plan = plan
-        let locator = ModelConfigLocator(plan: plan, cache: TaskCache(directory: cacheDirectory), hub: hub)
+        var locator = ModelConfigLocator(plan: plan, cache: TaskCache(directory: cacheDirectory), hub: hub)
         var estimates: [String: MemoryEstimate] = [:]
         for task in plan.tasks where task.resources.gpus > 0 {
             if let estimate = MemoryEstimate.estimate(for: task, models: locator.shapes(of: task)) { estimates[task.id] = estimate }

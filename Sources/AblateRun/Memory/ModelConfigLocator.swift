@@ -7,11 +7,15 @@ import Foundation
 /// the cached outputs of the task that made it; a LoRA adapter is followed down to its base. A
 /// model that a trainer (or a merge) has not made yet has the shape of the model it starts from:
 /// fine-tuning keeps the architecture.
+/// Each model directory is read once, however many tasks load it: a sweep of 10,000 variants
+/// names a handful of models.
 struct ModelConfigLocator {
     let plan: Plan
     let cache: TaskCache
     let hub: HubSettings
     private let tasks: [String: PlannedTask]
+    /// Shapes read so far, by model directory (nil: no config there).
+    private var shapesByPath: [String: ModelShape?] = [:]
 
     init(plan: Plan, cache: TaskCache, hub: HubSettings) {
         self.plan = plan
@@ -21,21 +25,25 @@ struct ModelConfigLocator {
     }
 
     /// The shapes of the task's model inputs that can be read now, by role.
-    func shapes(of task: PlannedTask) -> [InputRole: ModelShape] {
+    mutating func shapes(of task: PlannedTask) -> [InputRole: ModelShape] {
         var shapes: [InputRole: ModelShape] = [:]
-        for role in [InputRole.model, .referenceModel, .rewardModel, .judgeModel] {
-            guard let argument = Self.argument(of: task, role: role), let shape = shape(of: argument, depth: 0) else { continue }
+        for (role, flag) in Self.modelFlags {
+            guard let argument = Self.argument(of: task, flag: flag), let shape = shape(of: argument, depth: 0) else { continue }
             shapes[role] = shape
         }
         return shapes
     }
 
+    /// The roles of a task's models and the flags that pass them (`--reward-model`).
+    private static let modelFlags: [(InputRole, String)] = [InputRole.model, .referenceModel, .rewardModel, .judgeModel].map { role in
+        (role, "--" + role.rawValue.replacingOccurrences(of: "_", with: "-"))
+    }
+
     /// The kinds whose model output has the architecture of their `model:` input.
     private static let shapeKeeping: Set<StageKind> = [.sft, .reward, .dpo, .ppo, .merge]
 
-    /// The argument after the role's flag (`--reward-model PATH`).
-    private static func argument(of task: PlannedTask, role: InputRole) -> CommandArgument? {
-        let flag = "--" + role.rawValue.replacingOccurrences(of: "_", with: "-")
+    /// The argument after a flag (`--reward-model PATH`).
+    private static func argument(of task: PlannedTask, flag: String) -> CommandArgument? {
         let arguments = task.command.arguments
         guard let index = arguments.firstIndex(where: { $0.parts == [.literal(flag)] }), index + 1 < arguments.count else { return nil }
         return arguments[index + 1]
@@ -43,10 +51,10 @@ struct ModelConfigLocator {
 
     /// The shape of the model an argument names: read from its files, or, for a model a
     /// shape-keeping task has not made yet, the shape of that task's own model input.
-    private func shape(of argument: CommandArgument, depth: Int) -> ModelShape? {
+    private mutating func shape(of argument: CommandArgument, depth: Int) -> ModelShape? {
         if let path = path(of: argument), let shape = shape(at: path) { return shape }
         guard depth < 16, argument.parts.count == 1, case .taskOutput(let producer, _) = argument.parts[0], let task = tasks[producer],
-            Self.shapeKeeping.contains(task.kind), let input = Self.argument(of: task, role: .model)
+            Self.shapeKeeping.contains(task.kind), let input = Self.argument(of: task, flag: "--model")
         else { return nil }
         return shape(of: input, depth: depth + 1)
     }
@@ -94,7 +102,14 @@ struct ModelConfigLocator {
     }
 
     /// The shape of the model at `path`, following adapters (`adapter_config.json`) to their base.
-    private func shape(at path: String) -> ModelShape? {
+    private mutating func shape(at path: String) -> ModelShape? {
+        if let known = shapesByPath[path] { return known }
+        let shape = readShape(at: path)
+        shapesByPath[path] = shape
+        return shape
+    }
+
+    private func readShape(at path: String) -> ModelShape? {
         var current = path
         for _ in 0..<16 {
             if let data = FileManager.default.contents(atPath: current + "/config.json") { return ModelShape(configJSON: data) }
