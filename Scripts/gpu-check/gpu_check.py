@@ -4,7 +4,7 @@
     python gpu_check.py run PLAN --root ROOT --python PYTHON --work DIR
 
 `models` writes a Llama (DIR/model) and a one-label Llama classifier (DIR/reward_model) with the
-tiny model's tokenizer and the given sizes (about 50M parameters by default), seeded, in bf16 on a
+tiny model's tokenizer (trained on its seeded corpus) and the given sizes (about 50M parameters by default), seeded, in bf16 on a
 GPU that has it (else float32); --config-only writes their configs and tokenizers alone, which is
 what ablate's planner reads. `run` runs the tasks of PLAN (`ablate plan --format json`) in order,
 exactly as their commands say, with PYTHON for their interpreter, each task's outputs under
@@ -17,6 +17,7 @@ max_memory_reserved, from hooks/sitecustomize.py) and the planner's estimate bes
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -30,9 +31,9 @@ def models(arguments):
     import torch
     from transformers import LlamaForCausalLM, LlamaForSequenceClassification
 
-    from ablate_runners.tiny_model import build_tokenizer, llama_config
+    from ablate_runners.tiny_model import build_tokenizer, corpus, llama_config
 
-    tokenizer = build_tokenizer()
+    tokenizer = build_tokenizer(list(corpus(random.Random(0))))
     dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
     for name, model_class, extra in (("model", LlamaForCausalLM, {}), ("reward_model", LlamaForSequenceClassification, {"num_labels": 1})):
         config = llama_config(tokenizer)
