@@ -11,7 +11,7 @@ struct ExecutorRuntime {
 
     /// `warmDirectory` receives the warm interpreters' logs.
     init(_ executor: Executor, options: RunOptions, warmDirectory: String? = nil) {
-        let warm = executor == .local && options.warmStart ? warmDirectory.map(WarmInterpreters.init(directory:)) : nil
+        let warm = executor == .local && options.warmStart ? warmDirectory.map { WarmInterpreters(directory: $0) } : nil
         self.warm = warm
         launcher = Self.launcher(for: executor, killGrace: options.scheduler.killGrace, supervisor: options.supervisor, warm: warm)
         switch executor {

@@ -6,7 +6,9 @@ import Foundation
 #endif
 
 /// The warm interpreters of a session on this machine: one per Python that runs built-in
-/// stages (`python -m ablate_runners.…`), started the first time a task of it launches. Each
+/// stages (`python -m ablate_runners.…`) and per value of the variables its libraries read when
+/// imported (a fetch task, online, and the offline stages get one each), started the first time
+/// a task of it launches. Each
 /// imports the stage libraries once and forks a child per task, so that a task starts in
 /// milliseconds instead of the seconds its imports take (`ablate_runners/warm.py` says how, and
 /// when a task starts cold instead). An interpreter leads a session of its own, so that a
@@ -19,15 +21,31 @@ public final class WarmInterpreters: @unchecked Sendable {
         var socket: String
     }
 
-    private let directory: String
-    private let lock = NSLock()
-    private var interpreters: [String: Interpreter] = [:]
-    /// Interpreters that could not start or have ended: their tasks start cold.
-    private var unavailable: Set<String> = []
+    /// What an interpreter serves: its Python, and the import-time variables of its environment
+    /// (`name=value` lines).
+    private struct Key: Hashable {
+        var python: String
+        var importTimeEnvironment: String
+    }
 
-    /// `directory` receives each interpreter's log (`<socket>.log`).
-    public init(directory: String) {
+    /// The prefixes of the variables that libraries read once, when imported: warm.py's
+    /// IMPORT_TIME_PREFIXES, which refuses a task whose values differ from its interpreter's.
+    static let importTimePrefixes = [
+        "HF_", "HUGGINGFACE", "TRANSFORMERS_", "DATASETS_", "SENTENCE_TRANSFORMERS", "TORCH", "PYTORCH", "PYTHON", "XDG_", "LD_",
+    ]
+
+    private let directory: String
+    private let preload: [String]?
+    private let lock = NSLock()
+    private var interpreters: [Key: Interpreter] = [:]
+    /// Interpreters that could not start or have ended: their tasks start cold.
+    private var unavailable: Set<Key> = []
+
+    /// `directory` receives each interpreter's log (`<socket>.log`); `preload` names the modules
+    /// each interpreter imports before it serves (nil: the stage runners' libraries).
+    public init(directory: String, preload: [String]? = nil) {
         self.directory = directory
+        self.preload = preload
     }
 
     /// The socket of the warm interpreter for the request's Python, started if need be; nil
@@ -37,23 +55,35 @@ public final class WarmInterpreters: @unchecked Sendable {
         guard arguments.count >= 3, arguments[1] == "-m", arguments[2].hasPrefix("ablate_runners."), arguments[2] != "ablate_runners.warm",
             arguments[0].hasPrefix("/")
         else { return nil }
-        let python = arguments[0]
+        let environment = Self.environment(of: request)
+        let key = Key(python: arguments[0], importTimeEnvironment: Self.importTimeLines(environment))
         return lock.withLock {
-            if unavailable.contains(python) { return nil }
-            if let running = interpreters[python] {
+            if unavailable.contains(key) { return nil }
+            if let running = interpreters[key] {
                 // An interpreter that ended (it failed while importing, or was killed) is not asked again.
                 if kill(running.pid, 0) == 0, waitpid(running.pid, nil, WNOHANG) == 0 { return running.socket }
-                interpreters[python] = nil
-                unavailable.insert(python)
+                interpreters[key] = nil
+                unavailable.insert(key)
                 return nil
             }
-            guard let started = start(python, environment: request.environment) else {
-                unavailable.insert(python)
+            guard let started = start(key.python, environment: environment) else {
+                unavailable.insert(key)
                 return nil
             }
-            interpreters[python] = started
+            interpreters[key] = started
             return started.socket
         }
+    }
+
+    /// The environment a task of the request gets: ablate's, with the request's on top.
+    private static func environment(of request: LaunchRequest) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(request.environment) { _, task in task }
+    }
+
+    /// The import-time variables of an environment, sorted, one `name=value` per line.
+    static func importTimeLines(_ environment: [String: String]) -> String {
+        environment.filter { name, _ in importTimePrefixes.contains { name.hasPrefix($0) } }
+            .map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n")
     }
 
     /// Asks every interpreter to leave once the tasks it started have ended.
@@ -97,11 +127,9 @@ public final class WarmInterpreters: @unchecked Sendable {
         // POSIX_SPAWN_SETSID (glibc 2.26): the interpreter leads a new session.
         let setSession: Int16 = 0x80
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | setSession)
-        let arguments = [python, "-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid())]
-        var merged = ProcessInfo.processInfo.environment
-        for (name, value) in environment { merged[name] = value }
+        let arguments = [python, "-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid())] + (preload.map { ["--preload"] + $0 } ?? [])
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }

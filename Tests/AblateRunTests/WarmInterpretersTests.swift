@@ -1,0 +1,53 @@
+import AblateCore
+import Foundation
+import Testing
+
+@testable import AblateRun
+
+/// Which warm interpreter a task goes to: one per Python and per value of the variables that
+/// libraries read when imported, so that a fetch task (online) and the offline stages each get an
+/// interpreter whose environment is theirs, whichever starts first.
+@Suite struct WarmInterpretersTests {
+    let directory = NSTemporaryDirectory() + "ablate-warm-interpreters-" + UUID().uuidString
+
+    func request(_ variables: [String: String]) throws -> LaunchRequest {
+        let python = try #require(WarmStartTests.python)
+        return LaunchRequest(
+            name: "task", arguments: [python, "-m", "ablate_runners.sft", "--output", directory],
+            environment: ["PYTHONPATH": WarmStartTests.runners].merging(variables) { _, new in new }, workingDirectory: directory,
+            standardOutput: directory + "/stdout.log", standardError: directory + "/stderr.log", exitRecord: directory + "/exit.json",
+            batchScript: directory + "/job.sh", placement: nil, resources: TaskResources())
+    }
+
+    /// Waits until the interpreter behind `socket` says it serves.
+    func serving(_ socket: String) -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if ((try? String(contentsOfFile: directory + "/" + socket + ".log", encoding: .utf8)) ?? "").contains("serving") { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    @Test(.enabled(if: WarmStartTests.python != nil))
+    func anOnlineAndAnOfflineTaskGetAnInterpreterEachAndPerTaskVariablesDoNotMatter() throws {
+        let interpreters = WarmInterpreters(directory: directory, preload: [])
+        defer { interpreters.shutDown() }
+        let online = try #require(interpreters.socket(for: try request(["HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:1"])))
+        let offline = try #require(interpreters.socket(for: try request(["HF_HUB_OFFLINE": "1", "ABLATE_TASK": "sft"])))
+        #expect(online != offline, "the online fetch task's interpreter would refuse every offline stage")
+        #expect(serving(online) && serving(offline))
+        #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "1", "ABLATE_TASK": "dpo", "OMP_NUM_THREADS": "1"])) == offline)
+        #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:1"])) == online)
+    }
+
+    @Test func theImportTimeVariablesAreTheOnesTheInterpreterChecks() throws {
+        let warm = try String(contentsOfFile: WarmStartTests.runners + "/ablate_runners/warm.py", encoding: .utf8)
+        let line = try #require(warm.split(separator: "\n").first { $0.hasPrefix("IMPORT_TIME_PREFIXES = (") })
+        let prefixes = line.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(prefixes == WarmInterpreters.importTimePrefixes)
+        #expect(
+            WarmInterpreters.importTimeLines(["HF_HOME": "/h", "PYTHONPATH": "/p", "OMP_NUM_THREADS": "2", "ABLATE_TASK": "x"])
+                == "HF_HOME=/h\nPYTHONPATH=/p")
+    }
+}
