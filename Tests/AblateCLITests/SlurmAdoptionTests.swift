@@ -53,8 +53,8 @@ import Testing
             name: adopted
             executor: {type: slurm, poll_interval: 0.3}
             stages:
-              quick: {kind: command, run: "echo quick >> $DIR/scratch/starts; sleep 1; echo '{\\"q\\": 1}' > ${outputs.output}/metrics.json"}
-              slow: {kind: command, run: "echo slow >> $DIR/scratch/starts; sleep 8; echo done > ${outputs.output}/value"}
+              quick: {kind: command, run: "echo quick >> $DIR/scratch/starts; until [ -e $DIR/scratch/end-quick ]; do sleep 0.1; done; echo '{\\"q\\": 1}' > ${outputs.output}/metrics.json"}
+              slow: {kind: command, run: "echo slow >> $DIR/scratch/starts; until [ -e $DIR/scratch/end-slow ]; do sleep 0.1; done; echo done > ${outputs.output}/value"}
               after: {kind: command, run: "echo after >> $DIR/scratch/starts; cat ${stages.slow.output}/value"}
             """)
         let ablate = try start(spec)
@@ -63,12 +63,17 @@ import Testing
         let jobs = (quick: try #require(job("quick")), slow: try #require(job("slow")))
         kill(ablate.processIdentifier, SIGKILL)
         ablate.waitUntilExit()
-        // The quick job ends while no ablate is watching; the slow one is still running.
+        // The quick job ends while no ablate is watching (each job runs until the test lets it
+        // end); the slow one is still running.
+        FileManager.default.createFile(atPath: directory + "/scratch/end-quick", contents: nil)
         #expect(Waiting.until(timeout: 20) { LocalSlurm.state(ofJob: jobs.quick) == "COMPLETED" })
         #expect(LocalSlurm.state(ofJob: jobs.slow) == "RUNNING")
 
         let dryRun = try CLIRunner.run(["resume", "adopted", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(dryRun.stdout.contains("adopt   quick") && dryRun.stdout.contains("adopt   slow"), "\(dryRun.stdout)")
+        // The slow job ends while the resumed run follows it.
+        let endSlow = directory + "/scratch/end-slow"
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3) { FileManager.default.createFile(atPath: endSlow, contents: nil) }
         let resume = try CLIRunner.run(["resume", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(resume.status == 0, "\(resume.stderr)")
 
