@@ -10,12 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${REPEATS:-2}
-if [ -z "${ABLATE:-}" ]; then
-  swift build -c release --product ablate >/dev/null
-  ablate=$(swift build -c release --show-bin-path)/ablate
-else
-  ablate=$ABLATE
-fi
+source Benchmarks/ablate-binary.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -15,12 +15,7 @@
 # measures another build of ablate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${ABLATE:-}" ]; then
-  swift build -c release --product ablate >/dev/null
-  ablate=$(swift build -c release --show-bin-path)/ablate
-else
-  ablate=$ABLATE
-fi
+source Benchmarks/ablate-binary.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 count=1000

@@ -143,12 +143,12 @@ public final class RunSession: @unchecked Sendable {
         guard let entry = cache.entry(for: task.fingerprint) else {
             // A temporary task done in another run whose outputs went once its readers completed.
             guard let release = cache.release(of: task.fingerprint) else { return }
-            try Directories.make(layout.taskDirectory(task.id))
+            try store.makeTaskDirectory(task.id)
             try AtomicFile.writeJSON(release.metrics, to: layout.metrics(task.id), durability: .deferred)
             try transition(task.id, .cached(origin: release.origin, outputs: [:], reason: decision.reason), metrics: release.metrics)
             return
         }
-        try Directories.make(layout.taskDirectory(task.id))
+        try store.makeTaskDirectory(task.id)
         try cache.link(task.fingerprint, into: layout.outputs(task.id))
         try AtomicFile.writeJSON(entry.metrics, to: layout.metrics(task.id), durability: .deferred)
         try transition(

@@ -23,11 +23,9 @@ public struct MLflowExport: Sendable {
         let planned = Dictionary(uniqueKeysWithValues: (plan?.tasks ?? []).map { ($0.id, $0) })
         var tasks: [[String: Any]] = []
         for record in try layout.taskRecords() {
-            var tags: [String: String] = [
-                "ablate.study": study, "ablate.run": layout.runID, "ablate.task": record.id, "ablate.stage": record.stage,
-                "ablate.fingerprint": record.fingerprint.value,
-            ]
-            for value in planned[record.id]?.axisValues ?? [] { tags["sweep." + value.axis] = value.value.text }
+            let tags = TrackingEnvironment.tags(
+                study: study, run: layout.runID, task: record.id, stage: record.stage, fingerprint: record.fingerprint,
+                axisValues: planned[record.id]?.axisValues ?? [])
             let metrics = try layout.readMetricsRecord(record.id) ?? MetricsRecord()
             tasks.append([
                 "task": record.id, "stage": record.stage, "kind": record.kind.rawValue, "state": record.state.rawValue,

@@ -21,6 +21,16 @@ public struct TrackingEnvironment: Sendable {
         String(Digest.sha256Hex(of: Array("\(run)/\(task)/\(fingerprint.value)".utf8)).prefix(16))
     }
 
+    /// The tags of a task's tracker run (and of its MLflow export): the study, run, task, stage
+    /// and fingerprint, and each sweep value as `sweep.AXIS`.
+    static func tags(study: String, run: String, task: String, stage: String, fingerprint: Fingerprint, axisValues: [AxisValue]) -> [String: String] {
+        var tags = [
+            "ablate.study": study, "ablate.run": run, "ablate.task": task, "ablate.stage": stage, "ablate.fingerprint": fingerprint.value,
+        ]
+        for value in axisValues { tags["sweep." + value.axis] = value.value.text }
+        return tags
+    }
+
     /// Where MLflow records, when the spec does not say: `MLFLOW_TRACKING_URI`, else a SQLite
     /// store beside the runs.
     public static func mlflowURI(_ settings: TrackingSpec.MLflow, runsDirectory: String, environment: [String: String]) -> String {
@@ -31,11 +41,8 @@ public struct TrackingEnvironment: Sendable {
     func value(for task: PlannedTask) -> String? {
         guard !tracking.isEmpty, TrackingSpec.trackedKinds.contains(task.kind) else { return nil }
         let directory = layout.taskDirectory(task.id)
-        var tags: [String: String] = [
-            "ablate.study": study, "ablate.run": layout.runID, "ablate.task": task.id, "ablate.stage": task.stage,
-            "ablate.fingerprint": task.fingerprint.value,
-        ]
-        for value in task.axisValues { tags["sweep." + value.axis] = value.value.text }
+        let tags = Self.tags(
+            study: study, run: layout.runID, task: task.id, stage: task.stage, fingerprint: task.fingerprint, axisValues: task.axisValues)
         var object: [String: Any] = [
             "run_name": "\(study)/\(task.id)", "group": "\(study)/\(layout.runID)",
             "tracker_id": Self.trackerID(run: layout.runID, task: task.id, fingerprint: task.fingerprint),

@@ -1,15 +1,15 @@
 import Foundation
+import Synchronization
 
 /// The run directory as one store: its files, written first and atomically, then its index
 /// and journal. Every change of a task's state goes through `transition`, which applies the
 /// task state machine and writes what it produced; the caller serialises calls per task.
-public final class RunStore: @unchecked Sendable {
+public final class RunStore: Sendable {
     public let layout: RunLayout
     public let index: RunIndex
     public let journal: EventJournal
     /// The task directories known to exist, so that each is made once per session.
-    private let directoriesLock = NSLock()
-    private var taskDirectories: Set<String> = []
+    private let taskDirectories = Mutex<Set<String>>([])
 
     /// Opens the run's index (damaged: an error naming `ablate reindex`) and journal.
     public init(layout: RunLayout) throws {
@@ -39,9 +39,9 @@ public final class RunStore: @unchecked Sendable {
 
     /// Makes a task's directory, unless this store made or found it already.
     public func makeTaskDirectory(_ id: String) throws {
-        guard !directoriesLock.withLock({ taskDirectories.contains(id) }) else { return }
+        guard !taskDirectories.withLock({ $0.contains(id) }) else { return }
         try Directories.make(layout.taskDirectory(id))
-        directoriesLock.withLock { _ = taskDirectories.insert(id) }
+        taskDirectories.withLock { _ = $0.insert(id) }
     }
 
     /// Writes `run.json` and the run's row.
