@@ -102,17 +102,8 @@ struct TrackingRunTests {
     }
 
     static func output(of arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONPATH": CLIRunner.testsDirectory + "/../../Runners"]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let environment = ProcessInfo.processInfo.environment.merging(["PYTHONPATH": CLIRunner.testsDirectory + "/../../Runners"]) { $1 }
+        return try capturedOutput(of: arguments, environment: environment).output
     }
 }
 

@@ -14,16 +14,7 @@ public enum LocalSlurm {
 
     /// Runs a Slurm client command and returns its exit status and output.
     public static func command(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try capturedOutput(of: ["/usr/bin/env", program] + arguments)
     }
 
     /// A job's state as `squeue` shows it (finished jobs stay listed for a while).
