@@ -15,6 +15,7 @@
 # measures another build of ablate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 source Benchmarks/ablate-binary.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -54,10 +55,14 @@ spec() { # $1: number of tasks, $2: file, $3: a value that changes the first 10%
 # versions of the spec: changing it invalidates them and the gathering task.
 spec $count "$work/study.yaml" v1
 spec $count "$work/study-v2.yaml" v2
+# Each repetition starts in a new directory, and nothing is deleted until the end: ext4 slows
+# the creation of files for minutes after many were deleted (it skips recently freed inodes),
+# which would charge each repetition for the files of the one before.
+repetition=0
 export ABLATE_RUNS_DIR="$work/Runs"
 
 echo "ablate ($count no-op tasks + 1 gathering task, 2 at a time; medians of $repeats):"
-fresh() { rm -rf "$ABLATE_RUNS_DIR"; }
+fresh() { repetition=$((repetition + 1)) && export ABLATE_RUNS_DIR="$work/Runs-$repetition"; }
 cold=$(median fresh "$ablate" run "$work/study.yaml" --jobs 2 --cpus 2)
 echo "  (a) cold run:            $cold s"
 noop=$(median : "$ablate" resume noop-$count)
@@ -91,13 +96,13 @@ SMK
   cd "$work/smk"
   smk="$work/venv/bin/snakemake --cores 2 --quiet all"
   echo "snakemake $("$work/venv/bin/snakemake" --version) (same DAG, 2 cores; medians of $repeats):"
-  smk_fresh() { rm -rf noop all.done .snakemake; }
+  smk_fresh() { repetition=$((repetition + 1)) && mkdir "$work/smk-$repetition" && cp "$work/smk/Snakefile" "$work/smk-$repetition/" && cd "$work/smk-$repetition"; }
   smk_cold=$(median smk_fresh $smk)
   echo "  (a) cold run:            $smk_cold s"
   echo "  (b) re-run, nothing new: $(median : $smk) s"
   smk_changed=$(median "smk_fresh; $smk >/dev/null 2>&1" $smk --config version=v2 --rerun-triggers params)
   echo "  (c) 10% changed:         $smk_changed s"
-  cd - >/dev/null
+  cd "$root"
 fi
 
 echo "ratios (targets in brackets):"

@@ -24,11 +24,12 @@ extension RunIndex {
     /// Replaces the whole index with the given records (what `reindex` reads from the files).
     public func replaceAll(run: RunRecord, variants: [PlannedVariant], tasks: [(TaskRecord, MetricsRecord?)]) throws {
         try writer.write { db in
+            // Deleting the runs cascades to every other table.
             try RunRow.deleteAll(db)
             try Self.insertRun(run, db)
             try Self.insertVariants(variants, runID: run.id, db)
             for (task, metrics) in tasks {
-                try Self.insertTask(task, metrics: metrics, runID: run.id, db)
+                try Self.updateTask(task, metrics: metrics, runID: run.id, params: true, db)
             }
         }
         writtenParams.withLock { $0.formUnion(tasks.map(\.0.id)) }
@@ -43,13 +44,13 @@ extension RunIndex {
         try VariantRow.filter(Column("runId") == runID).deleteAll(db)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        let insertVariant = try db.cachedStatement(sql: "INSERT INTO variant (runId, name, position, axisValues) VALUES (?, ?, ?, ?)")
+        let insertEntry = try db.cachedStatement(sql: "INSERT INTO variantTask (runId, variant, stage, taskId) VALUES (?, ?, ?, ?)")
         for (position, variant) in variants.enumerated() {
             let values = Dictionary(variant.values.map { ($0.axis, $0.value) }, uniquingKeysWith: { first, _ in first })
             let json = String(decoding: try encoder.encode(values), as: UTF8.self)
-            try VariantRow(runId: runID, name: variant.name, position: position, axisValues: json).insert(db)
-            for entry in variant.tasks {
-                try VariantTaskRow(runId: runID, variant: variant.name, stage: entry.stage, taskId: entry.task).insert(db)
-            }
+            try insertVariant.execute(arguments: [runID, variant.name, position, json])
+            for entry in variant.tasks { try insertEntry.execute(arguments: [runID, variant.name, entry.stage, entry.task]) }
         }
     }
 
@@ -75,28 +76,21 @@ extension RunIndex {
         return facts
     }
 
-    private static func insertTask(_ task: TaskRecord, metrics: MetricsRecord?, runID: String, _ db: Database) throws {
-        // Deleting the task row cascades to its attempts, params, metrics and artifacts.
-        try TaskRow.filter(TaskRow.Columns.runId == runID && TaskRow.Columns.taskId == task.id).deleteAll(db)
-        try updateTask(task, metrics: metrics, runID: runID, params: true, db)
-    }
-
     /// The task's row and attempts upserted, its artifacts replaced, its params written when
     /// `params`, its metrics replaced when given: no delete cascades through five tables, and
     /// each statement is compiled once per connection.
     private static func updateTask(_ task: TaskRecord, metrics: MetricsRecord?, runID: String, params: Bool, _ db: Database) throws {
-        try TaskRow(
-            runId: runID, taskId: task.id, stage: task.stage, kind: task.kind, fingerprint: task.fingerprint.value,
-            state: task.state, attempts: task.attempts.count, startedAt: task.attempts.first?.startedAt,
-            endedAt: task.lastAttempt?.endedAt, exitCode: task.lastAttempt?.exitCode, cachedFromRun: task.cachedFrom?.run,
-            cachedFromTask: task.cachedFrom?.task, reason: task.reason
-        ).upsert(db)
+        try db.cachedStatement(sql: upsertTaskSQL).execute(arguments: [
+            runID, task.id, task.stage, task.kind, task.fingerprint.value, task.state, task.attempts.count,
+            task.attempts.first?.startedAt, task.lastAttempt?.endedAt, task.lastAttempt?.exitCode, task.cachedFrom?.run,
+            task.cachedFrom?.task, task.reason,
+        ])
+        let upsertAttempt = try db.cachedStatement(sql: upsertAttemptSQL)
         for attempt in task.attempts {
-            try AttemptRow(
-                runId: runID, taskId: task.id, number: attempt.number, state: attempt.state, startedAt: attempt.startedAt,
-                endedAt: attempt.endedAt, pid: attempt.pid, jobId: attempt.jobID, exitCode: attempt.exitCode, signal: attempt.signal,
-                timedOut: attempt.timedOut, gpus: attempt.gpus
-            ).upsert(db)
+            try upsertAttempt.execute(arguments: [
+                runID, task.id, attempt.number, attempt.state, attempt.startedAt, attempt.endedAt, attempt.pid, attempt.jobID,
+                attempt.exitCode, attempt.signal, attempt.timedOut, attempt.gpus,
+            ])
         }
         let key: StatementArguments = [runID, task.id]
         if params {
@@ -131,6 +125,25 @@ extension RunIndex {
             }
         }
     }
+
+    // A task is written at each change of its state: its rows are upserted by statements
+    // compiled once per connection (a record's upsert builds and authorises its statement anew).
+    private static let upsertTaskSQL = """
+        INSERT INTO task (runId, taskId, stage, kind, fingerprint, state, attempts, startedAt, endedAt, exitCode,
+            cachedFromRun, cachedFromTask, reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (runId, taskId) DO UPDATE SET stage = excluded.stage, kind = excluded.kind,
+            fingerprint = excluded.fingerprint, state = excluded.state, attempts = excluded.attempts,
+            startedAt = excluded.startedAt, endedAt = excluded.endedAt, exitCode = excluded.exitCode,
+            cachedFromRun = excluded.cachedFromRun, cachedFromTask = excluded.cachedFromTask, reason = excluded.reason
+        """
+    private static let upsertAttemptSQL = """
+        INSERT INTO attempt (runId, taskId, number, state, startedAt, endedAt, pid, jobId, exitCode, signal, timedOut, gpus)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (runId, taskId, number) DO UPDATE SET state = excluded.state, startedAt = excluded.startedAt,
+            endedAt = excluded.endedAt, pid = excluded.pid, jobId = excluded.jobId, exitCode = excluded.exitCode,
+            signal = excluded.signal, timedOut = excluded.timedOut, gpus = excluded.gpus
+        """
 
     /// `lora: {r: 8}` becomes `lora.r = 8`; lists become comma-separated text.
     public static func flattened(_ settings: [String: SettingValue], prefix: String = "") -> [(String, String)] {

@@ -1,19 +1,46 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// How much space files take: the sizes of the regular files under a path, links not followed
 /// (a run's outputs link into the cache, which is counted once, where it is).
 public enum DiskUsage {
     /// Bytes under `path` (0 when it does not exist); a regular file counts itself.
     public static func bytes(at path: String) -> Int64 {
-        let url = URL(fileURLWithPath: path)
-        let keys: [URLResourceKey] = [.isRegularFileKey, .isSymbolicLinkKey, .fileSizeKey]
-        guard let values = try? url.resourceValues(forKeys: Set(keys)), values.isSymbolicLink != true else { return 0 }
-        if values.isRegularFile == true { return Int64(values.fileSize ?? 0) }
-        guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: keys, options: []) else { return 0 }
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return 0 }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return Int64(status.st_size)
+        case S_IFDIR:
+            let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            return directory < 0 ? 0 : bytes(inDirectory: directory)
+        default: return 0
+        }
+    }
+
+    /// The regular files' bytes under an open directory, which it closes; walked by descriptor
+    /// (one `fstatat` per entry, no paths built), since every task's outputs are measured.
+    private static func bytes(inDirectory descriptor: Int32) -> Int64 {
+        guard let stream = fdopendir(descriptor) else {
+            close(descriptor)
+            return 0
+        }
+        defer { closedir(stream) }
         var total: Int64 = 0
-        for case let file as URL in walker {
-            guard let values = try? file.resourceValues(forKeys: Set(keys)), values.isRegularFile == true, values.isSymbolicLink != true else { continue }
-            total += Int64(values.fileSize ?? 0)
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            var status = stat()
+            guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFREG: total += Int64(status.st_size)
+            case S_IFDIR:
+                let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+                if child >= 0 { total += bytes(inDirectory: child) }
+            default: continue
+            }
         }
         return total
     }
