@@ -23,7 +23,8 @@ count=1000
 repeats=${REPEATS:-3}
 
 seconds() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }; read -r s kb <"$work/time"; echo "$s s, $((kb / 1024)) MB"; }
-# The median of $repeats timings of a setup command and the timed command: "SETUP" "COMMAND..."
+# The median of $repeats timings of a setup command and the timed command, left in $median:
+# "SETUP" "COMMAND..." (run in this shell, so that what the setup sets stays set).
 median() {
   local setup=$1
   shift
@@ -33,7 +34,7 @@ median() {
     /usr/bin/time -f "%e" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }
     times+=("$(cat "$work/time")")
   done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((repeats + 1) / 2))p"
+  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((repeats + 1) / 2))p")
 }
 ratio() { awk "BEGIN { printf \"%.3f\", $1 / $2 }"; }
 
@@ -63,17 +64,21 @@ export ABLATE_RUNS_DIR="$work/Runs"
 
 echo "ablate ($count no-op tasks + 1 gathering task, 2 at a time; medians of $repeats):"
 fresh() { repetition=$((repetition + 1)) && export ABLATE_RUNS_DIR="$work/Runs-$repetition"; }
-cold=$(median fresh "$ablate" run "$work/study.yaml" --jobs 2 --cpus 2)
+median fresh "$ablate" run "$work/study.yaml" --jobs 2 --cpus 2
+cold=$median
 echo "  (a) cold run:            $cold s"
-noop=$(median : "$ablate" resume noop-$count)
+median : "$ablate" resume noop-$count
+noop=$median
 echo "  (b) re-run, nothing new: $noop s"
 # Each repetition starts from the run that ran v1 and changes the first 10% of the tasks.
-changed=$(median "fresh; \"$ablate\" run \"$work/study.yaml\" --jobs 2 --cpus 2 >/dev/null 2>&1" "$ablate" resume noop-$count --spec "$work/study-v2.yaml")
+median "fresh; \"$ablate\" run \"$work/study.yaml\" --jobs 2 --cpus 2 >/dev/null 2>&1" "$ablate" resume noop-$count --spec "$work/study-v2.yaml"
+changed=$median
 echo "  (c) 10% changed:         $changed s"
 
 # --- xargs: the floor of spawning the same processes ----------------------------------------
 echo "xargs -P2 ($((count + 1)) processes):"
-floor=$(median : sh -c "seq 1 $count | xargs -P2 -n1 true && true")
+median : sh -c "seq 1 $count | xargs -P2 -n1 true && true"
+floor=$median
 echo "  (a) cold run:            $floor s"
 
 # --- Snakemake ------------------------------------------------------------------------------
@@ -97,10 +102,13 @@ SMK
   smk="$work/venv/bin/snakemake --cores 2 --quiet all"
   echo "snakemake $("$work/venv/bin/snakemake" --version) (same DAG, 2 cores; medians of $repeats):"
   smk_fresh() { repetition=$((repetition + 1)) && mkdir "$work/smk-$repetition" && cp "$work/smk/Snakefile" "$work/smk-$repetition/" && cd "$work/smk-$repetition"; }
-  smk_cold=$(median smk_fresh $smk)
+  median smk_fresh $smk
+  smk_cold=$median
   echo "  (a) cold run:            $smk_cold s"
-  echo "  (b) re-run, nothing new: $(median : $smk) s"
-  smk_changed=$(median "smk_fresh; $smk >/dev/null 2>&1" $smk --config version=v2 --rerun-triggers params)
+  median : $smk
+  echo "  (b) re-run, nothing new: $median s"
+  median "smk_fresh; $smk >/dev/null 2>&1" $smk --config version=v2 --rerun-triggers params
+  smk_changed=$median
   echo "  (c) 10% changed:         $smk_changed s"
   cd "$root"
 fi

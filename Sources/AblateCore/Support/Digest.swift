@@ -12,13 +12,15 @@ public enum Digest {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func hex(_ digest: SHA256.Digest) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        for byte in digest {
-            bytes.append(hexDigits[Int(byte >> 4)])
-            bytes.append(hexDigits[Int(byte & 0x0F)])
+        digest.withUnsafeBytes { raw in
+            String(unsafeUninitializedCapacity: raw.count * 2) { text in
+                for (offset, byte) in raw.enumerated() {
+                    text[2 * offset] = hexDigits[Int(byte >> 4)]
+                    text[2 * offset + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return raw.count * 2
+            }
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Hashes a file's bytes, or a directory's relative file names and their bytes in sorted

@@ -30,9 +30,11 @@ public final class Scheduler: Sendable {
         self.delegate = delegate
     }
 
-    /// What a child task of the scheduler reports back.
+    /// What a child task of the scheduler reports back. A successful attempt was already
+    /// recorded by the delegate (`finished`) in the child task, so that storing its outputs does
+    /// not hold up the scheduling of the others; `refusal` is what the delegate said.
     private enum Event: Sendable {
-        case ended(task: String, attempt: Int, result: AttemptResult, allocation: ResourcePool.Allocation)
+        case ended(task: String, attempt: Int, result: AttemptResult, allocation: ResourcePool.Allocation, refusal: String?)
         case retryDue(task: String)
     }
 
@@ -63,12 +65,12 @@ public final class Scheduler: Sendable {
                 switch event {
                 case .retryDue(let id):
                     state.makeReady(id)
-                case .ended(let id, let attempt, let result, let allocation):
+                case .ended(let id, let attempt, let result, let allocation, let refusal):
                     pool.release(allocation)
                     let interrupted = result.interrupted || registry.isInterrupted
                     if result.succeeded {
-                        // The delegate may still refuse the results (say, their outputs cannot be cached).
-                        if delegate.finished(task: id, attempt: attempt, result: result, willRetry: false) != nil {
+                        // The delegate may still have refused the results (say, their outputs cannot be cached).
+                        if refusal != nil {
                             outcomes[id] = .failed
                             failed = true
                             skipDependants(of: id, state: &state, outcomes: &outcomes)
@@ -131,7 +133,7 @@ public final class Scheduler: Sendable {
                     request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
                 } catch {
                     result.failure = .notPrepared("\(error)")
-                    return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
+                    return .ended(task: task.id, attempt: number, result: result, allocation: allocation, refusal: nil)
                 }
                 outcome = try await launcher.launch(request) { handle in
                     registry.register(task.id, handle: handle)
@@ -152,7 +154,8 @@ public final class Scheduler: Sendable {
         }
         registry.unregister(task.id)
         result.interrupted = registry.isInterrupted && !(result.exit?.succeeded ?? false)
-        return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
+        let refusal = result.succeeded ? delegate.finished(task: task.id, attempt: number, result: result, willRetry: false) : nil
+        return .ended(task: task.id, attempt: number, result: result, allocation: allocation, refusal: refusal)
     }
 
     /// Follows an attempt an earlier ablate started (the session adopts only what its

@@ -99,7 +99,8 @@ public protocol SchedulerDelegate: AnyObject, Sendable {
     /// An attempt an earlier ablate started is being followed again.
     func following(task: String, handle: LaunchHandle)
     /// Records the end of an attempt. For a successful process it ingests and caches the
-    /// outputs, and returns an error message if that fails (the attempt then fails).
+    /// outputs, and returns an error message if that fails (the attempt then fails). Successful
+    /// attempts are recorded from their own tasks, several at once.
     func finished(task: String, attempt: Int, result: AttemptResult, willRetry: Bool) -> String?
     func skipped(task: String, because dependency: String)
 }

@@ -25,12 +25,22 @@ public struct SubprocessLauncher: ProcessLauncher {
     public var warm: WarmInterpreters?
     /// How often an attempt an earlier ablate started is looked at while it is followed.
     var followInterval: Duration = .milliseconds(250)
+    /// ablate's environment, read once, as `NAME=VALUE` C strings: tasks get it with their own
+    /// variables on top (reading and converting it again for every task cost more than the
+    /// rest of a start).
+    private let inherited: [(name: String, entry: [UInt8])]
+    private let inheritedPath: String?
 
     public init(killGrace: Double = 10, supervisor: SupervisorProgram?, warm: WarmInterpreters? = nil) {
         self.killGrace = killGrace
         self.supervisor = supervisor
         self.warm = warm
+        let environment = ProcessInfo.processInfo.environment
+        inherited = environment.map { ($0, Self.entry($0, $1)) }
+        inheritedPath = environment["PATH"]
     }
+
+    private static func entry(_ name: String, _ value: String) -> [UInt8] { Array("\(name)=\(value)\0".utf8) }
 
     public var executor: Executor.Kind { .local }
 
@@ -47,25 +57,24 @@ public struct SubprocessLauncher: ProcessLauncher {
             FilePath(request.standardError), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         var options = PlatformOptions()
         options.createSession = true
-        var updates: [Environment.Key: String?] = [:]
-        for (name, value) in request.environment {
-            if let key = Environment.Key(rawValue: name) { updates[key] = value }
-        }
+        let environment = inherited.lazy.filter { request.environment[$0.name] == nil }.map(\.entry)
+            + request.environment.map { Self.entry($0, $1) }
         // Looking the program up once, here, spares a failed spawn for every PATH entry before it.
-        let path = request.environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let path = request.environment["PATH"] ?? inheritedPath ?? "/usr/bin:/bin"
         guard let resolved = program.contains("/") ? program : ExecutableLookup.shared.find(program, in: path) else {
             throw LaunchError.cannotStart(program, "no such program on PATH")
         }
         let absolute = resolved.hasPrefix("/") ? resolved : request.workingDirectory + "/" + resolved
         // An earlier attempt's record must not be taken for this one's.
-        try? FileManager.default.removeItem(atPath: request.exitRecord)
+        unlink(request.exitRecord)
         let arguments = supervisor.arguments(
             exitRecord: request.exitRecord, timeLimitSeconds: request.resources.timeLimitSeconds, grace: killGrace,
             warmSocket: warm?.socket(for: request), command: [absolute] + request.arguments.dropFirst())
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
         do {
             result = try await run(
-                .path(FilePath(supervisor.path)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
+                .path(FilePath(supervisor.path)), arguments: Arguments(arguments),
+                environment: .custom(environment),
                 workingDirectory: FilePath(request.workingDirectory), platformOptions: options, input: .none,
                 output: .fileDescriptor(output, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(error, closeAfterSpawningProcess: true)

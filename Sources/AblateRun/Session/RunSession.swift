@@ -30,6 +30,8 @@ public final class RunSession: @unchecked Sendable {
     let tracking: TrackingSpec
     /// Uploads of offline tracker runs under way.
     let uploads = Mutex<[Task<Void, Never>]>([])
+    /// Held while temporary outputs are released: tasks that read the same ones may end at once.
+    private let releasing = Mutex(())
     /// The run's id and study, fixed for the session (the record around them changes).
     let runID: String
     let study: String
@@ -158,7 +160,13 @@ public final class RunSession: @unchecked Sendable {
     /// Deletes the outputs of the temporary tasks among `candidates` once every task of the plan
     /// that reads them is done (a temporary task that nothing reads keeps them).
     func releaseTemporaries(among candidates: [PlannedTask]) {
-        for task in candidates where task.temporaryOutputs && cache.entry(for: task.fingerprint) != nil {
+        let temporary = candidates.filter(\.temporaryOutputs)
+        guard !temporary.isEmpty else { return }
+        releasing.withLock { _ in releaseOnceRead(temporary) }
+    }
+
+    private func releaseOnceRead(_ candidates: [PlannedTask]) {
+        for task in candidates where cache.entry(for: task.fingerprint) != nil {
             let readers = plan.tasks.filter { $0.dependencies.contains(task.id) }
             guard !readers.isEmpty, readers.allSatisfy({ record(of: $0.id)?.state.isDone == true }) else { continue }
             do {

@@ -59,6 +59,23 @@ public struct TaskRow: Codable, Hashable, FetchableRecord, PersistableRecord, Se
         public static let taskId = Column(CodingKeys.taskId)
         public static let state = Column(CodingKeys.state)
     }
+
+    /// Read by column name rather than through a Decoder: every resume reads every task's row.
+    public init(row: Row) throws {
+        runId = try row.decode(forColumn: "runId")
+        taskId = try row.decode(forColumn: "taskId")
+        stage = try row.decode(forColumn: "stage")
+        kind = try row.decode(forColumn: "kind")
+        fingerprint = try row.decode(forColumn: "fingerprint")
+        state = try row.decode(forColumn: "state")
+        attempts = try row.decode(forColumn: "attempts")
+        startedAt = try row.decode(forColumn: "startedAt")
+        endedAt = try row.decode(forColumn: "endedAt")
+        exitCode = try row.decode(forColumn: "exitCode")
+        cachedFromRun = try row.decode(forColumn: "cachedFromRun")
+        cachedFromTask = try row.decode(forColumn: "cachedFromTask")
+        reason = try row.decode(forColumn: "reason")
+    }
 }
 
 /// A row of `attempt`: one try at running a task.
