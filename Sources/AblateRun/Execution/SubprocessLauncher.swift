@@ -57,7 +57,8 @@ public struct SubprocessLauncher: ProcessLauncher {
             FilePath(request.standardError), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         var options = PlatformOptions()
         options.createSession = true
-        let environment = inherited.lazy.filter { request.environment[$0.name] == nil }.map(\.entry)
+        let environment =
+            inherited.lazy.filter { request.environment[$0.name] == nil }.map(\.entry)
             + request.environment.map { Self.entry($0, $1) }
         // Looking the program up once, here, spares a failed spawn for every PATH entry before it.
         let path = request.environment["PATH"] ?? inheritedPath ?? "/usr/bin:/bin"
