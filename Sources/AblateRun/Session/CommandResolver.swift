@@ -94,7 +94,8 @@ struct CommandRecord: Codable {
     /// `OPENAI_API_KEY`, `HF_TOKEN`, `DB_PASSWORD`: a name with such a word is a secret
     /// (`TOKENIZERS_PARALLELISM` is not).
     static func isSecret(_ name: String) -> Bool {
-        let words = Set(["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIALS", "AUTH"])
-        return name.uppercased().split(separator: "_").contains { words.contains(String($0)) }
+        name.uppercased().split(separator: "_").contains { secretWords.contains(String($0)) }
     }
+
+    private static let secretWords: Set<String> = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIALS", "AUTH"]
 }

@@ -186,9 +186,12 @@ public struct ResumeTarget: Sendable {
 
     /// The task records an earlier session of the run left, by task id.
     func previousRecords() throws -> [String: TaskRecord] {
+        let layout = layout
+        let ids = study.plan.tasks.map(\.id)
+        let read = ids.parallelMap(chunkSize: 256) { id in Result { try layout.readTaskRecord(id) } }
         var records: [String: TaskRecord] = [:]
-        for task in study.plan.tasks {
-            if let record = try layout.readTaskRecord(task.id) { records[task.id] = record }
+        for (id, result) in zip(ids, read) {
+            if let record = try result.get() { records[id] = record }
         }
         return records
     }

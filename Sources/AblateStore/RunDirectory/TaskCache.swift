@@ -45,16 +45,18 @@ public struct TaskCache: Sendable {
         outputsAt taskOutputs: String, fingerprint: Fingerprint, origin: CacheOrigin, metrics: MetricsRecord,
         durability: AtomicFile.Durability = .fileAndDirectory
     ) throws {
+        // Every completed task is stored: plain system calls, not FileManager's dictionaries.
         let manager = FileManager.default
         let entryDirectory = entryDirectory(fingerprint)
-        try manager.createDirectory(atPath: entryDirectory, withIntermediateDirectories: true)
+        try Directories.make(entryDirectory)
         let target = outputs(fingerprint)
         // A store cut short after the move (the task's outputs already link to the cache) only
         // lacks its entry; a leftover of any other kind goes first.
-        let moved = (try? manager.destinationOfSymbolicLink(atPath: taskOutputs)) == target && manager.fileExists(atPath: target)
+        var status = stat()
+        let moved = Self.linkDestination(taskOutputs) == target && stat(target, &status) == 0
         if !moved {
             // Without following links: a link left dangling is a leftover too.
-            if (try? manager.attributesOfItem(atPath: target)) != nil { try manager.removeItem(atPath: target) }
+            if lstat(target, &status) == 0 { try manager.removeItem(atPath: target) }
             if rename(taskOutputs, target) != 0 {
                 // Another file system: keep the outputs where they are and point the cache at them.
                 try manager.createSymbolicLink(atPath: target, withDestinationPath: taskOutputs)
@@ -67,6 +69,14 @@ public struct TaskCache: Sendable {
         if durability != .deferred { AtomicFile.syncDirectory(entryDirectory) }
         let entry = Entry(fingerprint: fingerprint.value, origin: origin, completedAt: Timestamp.now(), metrics: metrics)
         try AtomicFile.writeJSON(entry, to: entryFile(fingerprint), durability: durability, compact: true)
+    }
+
+    /// Where the link at `path` points; nil when it is not a link.
+    private static func linkDestination(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        guard length >= 0 else { return nil }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Links a run's task directory to cached outputs.
