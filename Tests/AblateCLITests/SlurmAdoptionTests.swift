@@ -65,7 +65,7 @@ import Testing
         ablate.waitUntilExit()
         // The quick job ends while no ablate is watching (each job runs until the test lets it
         // end); the slow one is still running.
-        FileManager.default.createFile(atPath: directory + "/scratch/end-quick", contents: nil)
+        #expect(FileManager.default.createFile(atPath: directory + "/scratch/end-quick", contents: nil))
         #expect(Waiting.until(timeout: 20) { LocalSlurm.state(ofJob: jobs.quick) == "COMPLETED" })
         #expect(LocalSlurm.state(ofJob: jobs.slow) == "RUNNING")
 
@@ -73,7 +73,7 @@ import Testing
         #expect(dryRun.stdout.contains("adopt   quick") && dryRun.stdout.contains("adopt   slow"), "\(dryRun.stdout)")
         // The slow job ends while the resumed run follows it.
         let endSlow = directory + "/scratch/end-slow"
-        DispatchQueue.global().asyncAfter(deadline: .now() + 3) { FileManager.default.createFile(atPath: endSlow, contents: nil) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3) { _ = FileManager.default.createFile(atPath: endSlow, contents: nil) }
         let resume = try CLIRunner.run(["resume", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(resume.status == 0, "\(resume.stderr)")
 
