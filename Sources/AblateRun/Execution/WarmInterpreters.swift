@@ -36,6 +36,8 @@ public final class WarmInterpreters: @unchecked Sendable {
 
     private let directory: String
     private let preload: [String]?
+    /// ablate's environment, read once: a task's is this with the request's variables on top.
+    private let inherited = ProcessInfo.processInfo.environment
     private let lock = NSLock()
     private var interpreters: [Key: Interpreter] = [:]
     /// Interpreters that could not start or have ended: their tasks start cold.
@@ -55,7 +57,7 @@ public final class WarmInterpreters: @unchecked Sendable {
         guard arguments.count >= 3, arguments[1] == "-m", arguments[2].hasPrefix("ablate_runners."), arguments[2] != "ablate_runners.warm",
             arguments[0].hasPrefix("/")
         else { return nil }
-        let environment = Self.environment(of: request)
+        let environment = inherited.merging(request.environment) { _, task in task }
         let key = Key(python: arguments[0], importTimeEnvironment: Self.importTimeLines(environment))
         return lock.withLock {
             if unavailable.contains(key) { return nil }
@@ -73,11 +75,6 @@ public final class WarmInterpreters: @unchecked Sendable {
             interpreters[key] = started
             return started.socket
         }
-    }
-
-    /// The environment a task of the request gets: ablate's, with the request's on top.
-    private static func environment(of request: LaunchRequest) -> [String: String] {
-        ProcessInfo.processInfo.environment.merging(request.environment) { _, task in task }
     }
 
     /// The import-time variables of an environment, sorted, one `name=value` per line.

@@ -81,11 +81,10 @@ public struct TaskCache: Sendable {
 
     /// Links a run's task directory to cached outputs.
     public func link(_ fingerprint: Fingerprint, into taskOutputs: String) throws {
-        let manager = FileManager.default
-        if (try? manager.destinationOfSymbolicLink(atPath: taskOutputs)) != nil || manager.fileExists(atPath: taskOutputs) {
-            try manager.removeItem(atPath: taskOutputs)
-        }
-        try manager.createSymbolicLink(atPath: taskOutputs, withDestinationPath: outputs(fingerprint))
+        // Without following links: a link, dangling or not, goes as a file or directory does.
+        var status = stat()
+        if lstat(taskOutputs, &status) == 0 { try FileManager.default.removeItem(atPath: taskOutputs) }
+        try FileManager.default.createSymbolicLink(atPath: taskOutputs, withDestinationPath: outputs(fingerprint))
     }
 
     /// The fingerprints of every entry in the cache, complete or not.
