@@ -33,12 +33,14 @@ public struct Fingerprint: Codable, Hashable, Sendable, CustomStringConvertible 
     /// Each key's own digest (16 hex digits), for explaining cache misses.
     public var keys: [Key: String] {
         var result: [Key: String] = [:]
-        for (index, key) in Key.allCases.enumerated() {
-            let start = keyDigests.utf8.index(keyDigests.utf8.startIndex, offsetBy: index * 16)
-            let end = keyDigests.utf8.index(start, offsetBy: 16)
-            result[key] = String(keyDigests.utf8[start..<end])
-        }
+        for (position, key) in Key.allCases.enumerated() { result[key] = String(keyDigest(at: position)) }
         return result
+    }
+
+    /// The digest of the key at `position` in hashing order.
+    func keyDigest(at position: Int) -> Substring {
+        let start = keyDigests.utf8.index(keyDigests.utf8.startIndex, offsetBy: position * 16)
+        return Substring(keyDigests.utf8[start..<keyDigests.utf8.index(start, offsetBy: 16)])
     }
 
     /// The key digests concatenated in key order: one string per task keeps planning of large
