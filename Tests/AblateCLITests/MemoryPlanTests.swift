@@ -5,10 +5,10 @@ import Testing
 /// `ablate plan` shows each task's GPU memory estimate when its model's config can be read, and
 /// warns of a task that will not fit the GPUs it gets.
 struct MemoryPlanTests {
-    @Test func planShowsTheEstimateAndWarnsOfATaskThatDoesNotFit() throws {
+    /// A study of Llama-2-7B's sizes (no weights are needed to plan) in a new directory.
+    private static func study() throws -> String {
         let directory = NSTemporaryDirectory() + "ablate-memory-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/llama", withIntermediateDirectories: true)
-        // Llama-2-7B's sizes; no weights are needed to plan.
         try
             #"{"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000, "hidden_act": "silu", "tie_word_embeddings": false}"#
             .write(toFile: directory + "/llama/config.json", atomically: true, encoding: .utf8)
@@ -25,7 +25,11 @@ struct MemoryPlanTests {
           sharded:
             {kind: dpo, model: llama, data: pairs, precision: bf16, batch_size: 1, max_length: 512, resources: {gpus: 8}, distributed: {strategy: fsdp}}
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
+        return directory
+    }
 
+    @Test func planShowsTheEstimateAndWarnsOfATaskThatDoesNotFit() throws {
+        let directory = try Self.study()
         let plan = try CLIRunner.run(["plan", "study.yaml", "--gpu-memory", "80G"], in: directory)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("  memory:    about 17.8 GiB per GPU (bf16): weights 12.6 GiB"), "\(plan.stdout)")
@@ -45,5 +49,33 @@ struct MemoryPlanTests {
         let memory = try #require(object["memory"] as? [String: Any])
         // The samples come from a model not trained yet: it has the shape of the model it is trained from.
         #expect(Set(memory.keys) == ["lora", "full", "sharded", "samples"])
+    }
+
+    /// A model that a cached task made is read from the cache, not taken to have the shape of the
+    /// model it was trained from.
+    @Test func aModelInTheCacheIsReadFromThere() throws {
+        let directory = try Self.study()
+        func plan() throws -> [String: Any] {
+            let json = try CLIRunner.run(["plan", "study.yaml", "--format", "json", "--cache-dir", "cache"], in: directory)
+            #expect(json.status == 0, "\(json.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        }
+        func samplesBytes(_ object: [String: Any]) -> Int? {
+            let parts = ((object["memory"] as? [String: Any])?["samples"] as? [String: Any])?["parts"] as? [[String: Any]]
+            return parts?.reduce(0) { $0 + ($1["bytes"] as? Int ?? 0) }
+        }
+        let before = try plan()
+        let tasks = try #require(before["tasks"] as? [[String: Any]])
+        let lora = try #require(tasks.first { $0["id"] as? String == "lora" })
+        let fingerprint = try #require((lora["fingerprint"] as? [String: Any])?["value"] as? String)
+        // The cached model has 2 layers, not 32.
+        let model = directory + "/cache/" + fingerprint + "/outputs/model"
+        try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: true)
+        try
+            #"{"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 2, "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000, "hidden_act": "silu", "tie_word_embeddings": false}"#
+            .write(toFile: model + "/config.json", atomically: true, encoding: .utf8)
+        let trained = try #require(samplesBytes(before))
+        let cached = try #require(samplesBytes(try plan()))
+        #expect(cached < trained / 4, "\(cached) bytes from the cached 2-layer model, \(trained) from the 32-layer one")
     }
 }

@@ -7,21 +7,28 @@ import Foundation
 /// the cached outputs of the task that made it; a LoRA adapter is followed down to its base. A
 /// model that a trainer (or a merge) has not made yet has the shape of the model it starts from:
 /// fine-tuning keeps the architecture.
-/// Each model directory is read once, however many tasks load it: a sweep of 10,000 variants
-/// names a handful of models.
+/// Each model directory and hub reference is read once, however many tasks load it, and the
+/// cache is listed once: a sweep of 10,000 variants names a handful of models, and most of its
+/// tasks' outputs do not exist yet.
 struct ModelConfigLocator {
     let plan: Plan
     let cache: TaskCache
     let hub: HubSettings
-    private let tasks: [String: PlannedTask]
+    /// The position of each task in the plan, by id.
+    private let taskIndex: [String: Int]
+    /// The fingerprints with an entry in the cache: only their outputs can hold a model now.
+    private let cachedFingerprints: Set<String>
     /// Shapes read so far, by model directory (nil: no config there).
     private var shapesByPath: [String: ModelShape?] = [:]
+    /// Snapshot folders found so far, by hub repository (nil: not in the hub cache).
+    private var snapshotsByRepository: [String: String?] = [:]
 
     init(plan: Plan, cache: TaskCache, hub: HubSettings) {
         self.plan = plan
         self.cache = cache
         self.hub = hub
-        tasks = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
+        taskIndex = Dictionary(uniqueKeysWithValues: plan.tasks.indices.map { (plan.tasks[$0].id, $0) })
+        cachedFingerprints = Set(cache.fingerprints())
     }
 
     /// The shapes of the task's model inputs that can be read now, by role.
@@ -42,36 +49,46 @@ struct ModelConfigLocator {
     /// The kinds whose model output has the architecture of their `model:` input.
     private static let shapeKeeping: Set<StageKind> = [.sft, .reward, .dpo, .ppo, .merge]
 
+    private func task(_ id: String) -> PlannedTask? {
+        taskIndex[id].map { plan.tasks[$0] }
+    }
+
     /// The argument after a flag (`--reward-model PATH`).
     private static func argument(of task: PlannedTask, flag: String) -> CommandArgument? {
         let arguments = task.command.arguments
-        guard let index = arguments.firstIndex(where: { $0.parts == [.literal(flag)] }), index + 1 < arguments.count else { return nil }
+        guard let index = arguments.firstIndex(where: { isFlag($0, flag) }), index + 1 < arguments.count else { return nil }
         return arguments[index + 1]
+    }
+
+    private static func isFlag(_ argument: CommandArgument, _ flag: String) -> Bool {
+        guard argument.parts.count == 1, case .literal(let text) = argument.parts[0] else { return false }
+        return text == flag
     }
 
     /// The shape of the model an argument names: read from its files, or, for a model a
     /// shape-keeping task has not made yet, the shape of that task's own model input.
     private mutating func shape(of argument: CommandArgument, depth: Int) -> ModelShape? {
         if let path = path(of: argument), let shape = shape(at: path) { return shape }
-        guard depth < 16, argument.parts.count == 1, case .taskOutput(let producer, _) = argument.parts[0], let task = tasks[producer],
+        guard depth < 16, argument.parts.count == 1, case .taskOutput(let producer, _) = argument.parts[0], let task = task(producer),
             Self.shapeKeeping.contains(task.kind), let input = Self.argument(of: task, flag: "--model")
         else { return nil }
         return shape(of: input, depth: depth + 1)
     }
 
     /// Where an argument points, when it is a path that exists before the task runs.
-    private func path(of argument: CommandArgument) -> String? {
+    private mutating func path(of argument: CommandArgument) -> String? {
         var text = ""
         for part in argument.parts {
             switch part {
             case .literal(let literal): text += literal
             case .localPath(let path): text += path
             case .taskOutput(let producer, let output):
-                guard let task = tasks[producer] else { return nil }
+                guard let task = task(producer) else { return nil }
                 if task.hubAccess == .online {
                     guard let snapshot = snapshot(ofFetch: task) else { return nil }
                     text += snapshot
                 } else {
+                    guard cachedFingerprints.contains(task.fingerprint.value) else { return nil }
                     text += cache.outputs(task.fingerprint) + "/" + output
                 }
             case .hubSnapshot(let repository):
@@ -84,14 +101,21 @@ struct ModelConfigLocator {
     }
 
     /// A fetch task's snapshot in the hub cache, at the commit it fetches.
-    private func snapshot(ofFetch task: PlannedTask) -> String? {
+    private mutating func snapshot(ofFetch task: PlannedTask) -> String? {
         guard case .string(let repository)? = task.settings["repository"] else { return nil }
         if case .string(let commit)? = task.settings["commit"] { return folder(repository) + "/snapshots/" + commit }
         return snapshot(repository)
     }
 
     /// A hub model's snapshot at the commit the cache's `main` names.
-    private func snapshot(_ repository: String) -> String? {
+    private mutating func snapshot(_ repository: String) -> String? {
+        if let known = snapshotsByRepository[repository] { return known }
+        let snapshot = readSnapshot(repository)
+        snapshotsByRepository[repository] = snapshot
+        return snapshot
+    }
+
+    private func readSnapshot(_ repository: String) -> String? {
         let folder = folder(repository)
         guard let commit = try? String(contentsOfFile: folder + "/refs/main", encoding: .utf8) else { return nil }
         return folder + "/snapshots/" + commit.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -109,7 +133,7 @@ struct ModelConfigLocator {
         return shape
     }
 
-    private func readShape(at path: String) -> ModelShape? {
+    private mutating func readShape(at path: String) -> ModelShape? {
         var current = path
         for _ in 0..<16 {
             if let data = FileManager.default.contents(atPath: current + "/config.json") { return ModelShape(configJSON: data) }
