@@ -95,25 +95,36 @@ struct CompilationState {
     }
 
     /// An environment or fetch task serves every variant of the tasks that need it, directly or
-    /// through another such task (a fetch task runs in an environment).
-    mutating func shareSupportTasks() {
+    /// through another such task (a fetch task runs in an environment): its variants are theirs,
+    /// in the order first met. `variantsOfTask` holds each task's variants as positions in
+    /// `variantNames` (none for the shared tasks), so that a sweep's long names are not hashed.
+    mutating func shareSupportTasks(variantNames: [String], variantsOfTask: [[Int]]) {
         guard !sharedTasks.isEmpty else { return }
+        let tasks = self.tasks
         let indexByID = Dictionary(uniqueKeysWithValues: tasks.indices.map { (tasks[$0].id, $0) })
-        var variants: [String: [String]] = [:]
-        for task in tasks where !sharedTasks.contains(task.id) {
-            var pending = task.dependencies.filter(sharedTasks.contains)
-            var reached: Set<String> = []
+        let shared = sharedTasks.compactMap { indexByID[$0] }
+        var isShared = [Bool](repeating: false, count: tasks.count)
+        for index in shared { isShared[index] = true }
+        func sharedDependencies(of index: Int) -> [Int] {
+            tasks[index].dependencies.compactMap { indexByID[$0] }.filter { isShared[$0] }
+        }
+        let sharedNeeds = Dictionary(uniqueKeysWithValues: shared.map { ($0, sharedDependencies(of: $0)) })
+        var variants: [Int: [Int]] = [:]
+        var known: [Int: [Bool]] = [:]
+        for index in tasks.indices where !isShared[index] {
+            var pending = sharedDependencies(of: index)
+            var reached: Set<Int> = []
             while let next = pending.popLast() {
                 guard reached.insert(next).inserted else { continue }
-                variants[next, default: []] += task.variants
-                pending += indexByID[next].map { tasks[$0].dependencies.filter(sharedTasks.contains) } ?? []
+                if known[next] == nil { known[next] = [Bool](repeating: false, count: variantNames.count) }
+                for variant in variantsOfTask[index] where known[next]?[variant] == false {
+                    known[next]?[variant] = true
+                    variants[next, default: []].append(variant)
+                }
+                pending += sharedNeeds[next] ?? []
             }
         }
-        for id in sharedTasks {
-            guard let index = indexByID[id] else { continue }
-            var seen: Set<String> = []
-            tasks[index].variants = (variants[id] ?? []).filter { seen.insert($0).inserted }
-        }
+        for index in shared { self.tasks[index].variants = (variants[index] ?? []).map { variantNames[$0] } }
     }
 
     mutating func add(_ task: PlannedTask) -> Int {

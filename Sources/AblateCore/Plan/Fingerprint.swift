@@ -116,26 +116,61 @@ struct CanonicalEncoding {
     }
 
     private mutating func raw(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        // Through the contiguous bytes: appending the UTF-8 view walks it byte by byte.
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func number(_ value: Int) {
+        raw(String(value))
     }
 
     mutating func string(_ text: String) {
-        raw("s\(text.utf8.count):")
+        raw("s")
+        number(text.utf8.count)
+        raw(":")
         raw(text)
+    }
+
+    /// The string `head + first + middle + second + tail`, without building it: plans encode
+    /// one for every path an argument holds.
+    private mutating func string(_ head: StaticString, _ first: String, _ middle: StaticString = "", _ second: String = "", tail: StaticString) {
+        raw("s")
+        number(head.utf8CodeUnitCount + first.utf8.count + middle.utf8CodeUnitCount + second.utf8.count + tail.utf8CodeUnitCount)
+        raw(":")
+        raw(head)
+        raw(first)
+        raw(middle)
+        raw(second)
+        raw(tail)
     }
 
     mutating func value(_ value: SettingValue) {
         switch value {
         case .string(let text): string(text)
-        case .int(let int): raw("i\(int);")
-        case .double(let double): raw("d\(double);")
+        case .int(let int):
+            raw("i")
+            number(int)
+            raw(";")
+        case .double(let double):
+            raw("d")
+            raw(double.description)
+            raw(";")
         case .bool(let bool): raw(bool ? "T" : "F")
         case .list(let items):
-            raw("l\(items.count)[")
+            raw("l")
+            number(items.count)
+            raw("[")
             for item in items { self.value(item) }
             raw("]")
         case .map(let entries):
-            raw("m\(entries.count){")
+            raw("m")
+            number(entries.count)
+            raw("{")
             for key in entries.keys.sorted() {
                 string(key)
                 if let entry = entries[key] { self.value(entry) }
@@ -145,15 +180,17 @@ struct CanonicalEncoding {
     }
 
     mutating func argument(_ argument: CommandArgument, taskFingerprints: [String: Fingerprint], fileDigests: [String: String]) {
-        raw("a\(argument.parts.count)[")
+        raw("a")
+        number(argument.parts.count)
+        raw("[")
         for part in argument.parts {
             switch part {
             case .literal(let text): string(text)
             case .outputDirectory: string("{out}")
             // A dependency is identified by what it computes, not by its readable name.
-            case .taskOutput(let task, let output): string("{task:\(taskFingerprints[task]?.value ?? task)/\(output)}")
+            case .taskOutput(let task, let output): string("{task:", taskFingerprints[task]?.value ?? task, "/", output, tail: "}")
             // A local file is identified by its content, not by where the checkout lives.
-            case .localPath(let path): string("{file:\(fileDigests[path] ?? path)}")
+            case .localPath(let path): string("{file:", fileDigests[path] ?? path, tail: "}")
             case .hubSnapshot(let repository): string("{hub:\(repository.description)}")
             }
         }

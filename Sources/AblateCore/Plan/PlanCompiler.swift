@@ -73,12 +73,14 @@ public struct PlanCompiler {
         }
         var plannedVariants: [PlannedVariant] = []
         plannedVariants.reserveCapacity(variants.count)
+        var variantsOfTask = [[Int]](repeating: [], count: state.tasks.count)
         for (variantIndex, variant) in variants.enumerated() {
             let variantName = variant.name(axes: axisNames)
             var stageTasks: [PlannedVariant.StageTask] = []
             for (index, stage) in order.enumerated() {
                 guard case .task(let taskIndex) = outcomes[variantIndex][index] else { continue }
                 state.tasks[taskIndex].variants.append(variantName)
+                variantsOfTask[taskIndex].append(variantIndex)
                 stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: state.tasks[taskIndex].id))
             }
             plannedVariants.append(
@@ -87,7 +89,7 @@ public struct PlanCompiler {
                     values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
                     tasks: stageTasks))
         }
-        state.shareSupportTasks()
+        state.shareSupportTasks(variantNames: plannedVariants.map(\.name), variantsOfTask: variantsOfTask)
         guard !diagnostics.hasErrors else { return nil }
         return Plan(
             formatVersion: Plan.formatVersion, study: spec.name, specFile: spec.file, axes: axisNames,

@@ -38,11 +38,12 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
 
     /// The tasks this task needs, in input order: derived from the inputs, never stored.
     public var dependencies: [String] {
-        var seen: Set<String> = []
+        // A task has a handful: a linear search costs less than hashing.
         var result: [String] = []
-        let fromInputs = inputs.compactMap(\.task)
-        let fromCommand = (command.arguments + command.environment.map(\.value)).flatMap(\.referencedTasks)
-        for id in fromInputs + fromCommand where seen.insert(id).inserted { result.append(id) }
+        func note(_ id: String) { if !result.contains(id) { result.append(id) } }
+        for input in inputs { input.task.map(note) }
+        for argument in command.arguments { for case .taskOutput(let task, _) in argument.parts { note(task) } }
+        for variable in command.environment { for case .taskOutput(let task, _) in variable.value.parts { note(task) } }
         return result
     }
 }

@@ -124,14 +124,6 @@ public struct CommandArgument: Codable, Hashable, Sendable, ExpressibleByStringL
         return text
     }
 
-    /// The tasks whose outputs this argument reads.
-    public var referencedTasks: [String] {
-        parts.compactMap {
-            if case .taskOutput(let task, _) = $0 { return task }
-            return nil
-        }
-    }
-
     /// An argument of literal text alone is written as a JSON string; others as a list of
     /// parts, each a string or a `{"output": …}` / `{"task": …, "output": …}` / `{"path": …}` object.
     public init(from decoder: Decoder) throws {

@@ -66,6 +66,6 @@ struct RunnerRecipe: Recipe {
     }
 
     static func flagName(_ name: String) -> String {
-        name.replacingOccurrences(of: "_", with: "-")
+        String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
     }
 }
