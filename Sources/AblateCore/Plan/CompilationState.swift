@@ -57,13 +57,46 @@ struct CompilationState {
         return true
     }
 
+    /// A stage of one variant resolved up to its fingerprint, which needs none of the state that
+    /// resolving changes: the fingerprints of a stage's tasks are computed on every core.
+    struct PreparedTask: Sendable {
+        var stage: String
+        var kind: StageKind
+        var axisValues: [AxisValue]
+        var inputs: [InputRole: ResolvedInput]
+        var settings: SettingsResolver.Resolved
+        var command: TaskCommand
+        var environment: TaskEnvironment
+        var outputs: [String]
+        var metricFiles: [String]
+    }
+
+    /// What preparing a stage of a variant came to.
+    enum Preparation {
+        /// A task to fingerprint and commit.
+        case ready(PreparedTask)
+        /// No task: the stage is left out, or failed (and said why).
+        case settled(PlanCompiler.StageOutcome)
+    }
+
     /// Resolves one stage for one variant into a (possibly shared) task.
     mutating func resolve(
         _ stage: StageSpec, in members: [ReferenceResolver.Member], relevantAxes: [Int], _ diagnostics: inout DiagnosticLog
     ) -> PlanCompiler.StageOutcome {
-        guard let variant = members.first?.variant else { return .absent }
+        switch prepare(stage, in: members, relevantAxes: relevantAxes, &diagnostics) {
+        case .ready(let task): return commit(task, fingerprint: fingerprinter.fingerprint(of: task))
+        case .settled(let outcome): return outcome
+        }
+    }
+
+    /// Resolves a stage's inputs, settings and command for one variant (or the variants a
+    /// gathering stage reads), creating the environment and fetch tasks it needs.
+    mutating func prepare(
+        _ stage: StageSpec, in members: [ReferenceResolver.Member], relevantAxes: [Int], _ diagnostics: inout DiagnosticLog
+    ) -> Preparation {
+        guard let variant = members.first?.variant else { return .settled(.absent) }
         let resolver = ReferenceResolver(spec: spec, members: members, tasks: tasks, gathering: !stage.gather.isEmpty)
-        guard resolver.isActive(stage) else { return .absent }
+        guard resolver.isActive(stage) else { return .settled(.absent) }
         guard let inputs = resolver.inputs(of: stage, &diagnostics),
             let settings = SettingsResolver(spec: spec, files: files, resolver: resolver, memo: settingsMemo).settings(of: stage, &diagnostics),
             DistributionCheck(spec: spec, stage: stage).check(settings.resources, settings: settings.result, &diagnostics),
@@ -71,26 +104,37 @@ struct CompilationState {
             let built = CommandBuilder(stage: stage, resolver: resolver).command(
                 settings: settings.result, inputs: inputs, resources: settings.resources, interpreter: interpreter, &diagnostics),
             let snapshots = fetching(built, for: stage, &diagnostics),
-            let command = fetchingLMEvalDatasets(snapshots, settings: settings.result, for: stage, &diagnostics)
-        else { return .failed }
+            let command = fetchingLMEvalDatasets(snapshots, settings: settings.result, for: stage, &diagnostics),
+            digestLocalPaths(in: command, of: stage, &diagnostics)
+        else { return .settled(.failed) }
+        return .ready(
+            PreparedTask(
+                stage: stage.name, kind: stage.kind,
+                axisValues: relevantAxes.map { AxisValue(axis: spec.sweep.axes[$0].name, value: variant.values[$0]) },
+                inputs: inputs, settings: settings, command: command, environment: environment, outputs: stage.outputNames,
+                metricFiles: stage.metricFiles))
+    }
 
-        guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return .failed }
-        let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
-            kind: stage.kind, settings: settings.result, command: command, environment: environment, inputs: inputs)
+    /// Fingerprints tasks from what the tasks compiled so far are and the local files read so far.
+    var fingerprinter: TaskFingerprinter {
+        TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests)
+    }
+
+    /// The task a prepared one is: an existing task with the same fingerprint, or a new one.
+    mutating func commit(_ prepared: PreparedTask, fingerprint: Fingerprint) -> PlanCompiler.StageOutcome {
         if let existing = taskByFingerprint[fingerprint.value] { return .task(existing) }
-
-        let axisValues = relevantAxes.map { AxisValue(axis: spec.sweep.axes[$0].name, value: variant.values[$0]) }
-        var id = stage.name
-        if !axisValues.isEmpty {
-            id += "[" + axisValues.map { "\($0.axis)=\(Name.sanitized($0.value.text))" }.joined(separator: ",") + "]"
+        var id = prepared.stage
+        if !prepared.axisValues.isEmpty {
+            id += "[" + prepared.axisValues.map { "\($0.axis)=\(Name.sanitized($0.value.text))" }.joined(separator: ",") + "]"
         }
         if taskIDs.contains(id) { id += "~" + fingerprint.short }
+        let settings = prepared.settings
         let task = PlannedTask(
-            id: id, stage: stage.name, kind: stage.kind, fingerprint: fingerprint, axisValues: axisValues,
-            inputs: InputRole.allCases.compactMap { role in inputs[role].map { TaskInput(role: role.rawValue, source: $0.source) } },
-            settings: settings.result, command: command, environment: environment,
+            id: id, stage: prepared.stage, kind: prepared.kind, fingerprint: fingerprint, axisValues: prepared.axisValues,
+            inputs: InputRole.allCases.compactMap { role in prepared.inputs[role].map { TaskInput(role: role.rawValue, source: $0.source) } },
+            settings: settings.result, command: prepared.command, environment: prepared.environment,
             resources: settings.resources, retries: settings.retries, checkpoint: settings.checkpoint, temporaryOutputs: settings.temporary,
-            outputs: stage.outputNames, metricFiles: stage.metricFiles, variants: [])
+            outputs: prepared.outputs, metricFiles: prepared.metricFiles, variants: [])
         return .task(add(task))
     }
 
@@ -127,7 +171,7 @@ struct CompilationState {
         for index in shared { self.tasks[index].variants = (variants[index] ?? []).map { variantNames[$0] } }
     }
 
-    mutating func add(_ task: PlannedTask) -> Int {
+    mutating func add(_ task: consuming PlannedTask) -> Int {
         taskIDs.insert(task.id)
         fingerprintByID[task.id] = task.fingerprint
         taskByFingerprint[task.fingerprint.value] = tasks.count

@@ -43,9 +43,13 @@ public struct PlanCompiler {
         var outcomes = [[StageOutcome]](repeating: [StageOutcome](repeating: .absent, count: order.count), count: variants.count)
         let stageIndex = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1.name, $0) })
         for (index, stage) in order.enumerated() {
-            var memo: [[SettingValue]: StageOutcome] = [:]
             var groups: [[SettingValue]: [Int]] = [:]
             var groupOrder: [[SettingValue]] = []
+            // Each distinct combination of the stage's axes is prepared once, in variant order;
+            // their fingerprints are computed on every core, then the tasks committed in order.
+            var positions: [[SettingValue]: Int] = [:]
+            var positionOfVariant = [Int](repeating: 0, count: variants.count)
+            var prepared: [CompilationState.Preparation] = []
             for (variantIndex, variant) in variants.enumerated() {
                 let key = relevant[index].map { variant.values[$0] }
                 if !stage.gather.isEmpty {
@@ -53,14 +57,28 @@ public struct PlanCompiler {
                     groups[key, default: []].append(variantIndex)
                     continue
                 }
-                if let known = memo[key] {
-                    outcomes[variantIndex][index] = known
+                if let known = positions[key] {
+                    positionOfVariant[variantIndex] = known
                     continue
                 }
                 let members = [ReferenceResolver.Member(variant: variant, outcome: { name in stageIndex[name].map { outcomes[variantIndex][$0] } })]
-                let outcome = state.resolve(stage, in: members, relevantAxes: relevant[index], &diagnostics)
-                memo[key] = outcome
-                outcomes[variantIndex][index] = outcome
+                positions[key] = prepared.count
+                positionOfVariant[variantIndex] = prepared.count
+                prepared.append(state.prepare(stage, in: members, relevantAxes: relevant[index], &diagnostics))
+            }
+            if stage.gather.isEmpty {
+                let fingerprinter = state.fingerprinter
+                let fingerprints = prepared.parallelMap(chunkSize: 256) { preparation -> Fingerprint? in
+                    guard case .ready(let task) = preparation else { return nil }
+                    return fingerprinter.fingerprint(of: task)
+                }
+                let committed = zip(prepared, fingerprints).map { preparation, fingerprint -> StageOutcome in
+                    switch preparation {
+                    case .ready(let task): return fingerprint.map { state.commit(task, fingerprint: $0) } ?? .failed
+                    case .settled(let outcome): return outcome
+                    }
+                }
+                for variantIndex in variants.indices { outcomes[variantIndex][index] = committed[positionOfVariant[variantIndex]] }
             }
             for key in groupOrder {
                 let indices = groups[key] ?? []

@@ -58,6 +58,10 @@ struct TaskFingerprinter {
         return builder.finish()
     }
 
+    func fingerprint(of task: CompilationState.PreparedTask) -> Fingerprint {
+        fingerprint(kind: task.kind, settings: task.settings.result, command: task.command, environment: task.environment, inputs: task.inputs)
+    }
+
     /// What an input is, independent of where it lives on this machine.
     private func identity(of input: ResolvedInput, files: inout [String]) -> String {
         func source(_ source: ArtifactSource) -> String {
