@@ -82,16 +82,21 @@ import Testing
         try Self.expectWrittenAsJSONEncoderWrites(plan)
     }
 
-    /// What no spec compiles to today but a plan may hold: a hub snapshot part, a negative zero.
-    @Test func partsThatOnlyAPlanFileHolds() throws {
-        let plan = try Compile.plan(
+    /// A plan of one command task, for the values no spec compiles to.
+    private static func oneTaskPlan() throws -> Plan {
+        try Compile.plan(
             """
             ablate: 1
-            name: parts
+            name: one
             stages:
               one: {kind: command, command: [echo, "${outputs.out}"], outputs: [out]}
 
             """)
+    }
+
+    /// What no spec compiles to today but a plan may hold: a hub snapshot part, a negative zero.
+    @Test func partsThatOnlyAPlanFileHolds() throws {
+        let plan = try Self.oneTaskPlan()
         var task = try #require(plan.tasks.first)
         task.command.arguments.append(CommandArgument([.literal("--model="), .hubSnapshot(HubRepository(kind: .model, id: "org/m", revision: nil))]))
         task.settings["zero"] = .double(-0.0)
@@ -104,14 +109,7 @@ import Testing
     /// JSON has no infinity: like `JSONEncoder`, the writer refuses it instead of writing text
     /// that no reader accepts.
     @Test func infinityIsRefused() throws {
-        var plan = try Compile.plan(
-            """
-            ablate: 1
-            name: infinite
-            stages:
-              one: {kind: command, command: [echo, "${outputs.out}"], outputs: [out]}
-
-            """)
+        var plan = try Self.oneTaskPlan()
         plan.tasks[0].settings["limit"] = .double(.infinity)
         #expect(throws: EncodingError.self) { try PlanJSON.encode(plan) }
     }

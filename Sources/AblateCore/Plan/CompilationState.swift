@@ -120,6 +120,22 @@ struct CompilationState {
         TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests)
     }
 
+    /// The outcomes of a stage's preparations, in order: the prepared tasks' fingerprints are
+    /// computed on every core, then each task is committed.
+    mutating func commit(_ prepared: [Preparation]) -> [PlanCompiler.StageOutcome] {
+        let fingerprinter = self.fingerprinter
+        let fingerprints = prepared.parallelMap(chunkSize: 256) { preparation -> Fingerprint? in
+            guard case .ready(let task) = preparation else { return nil }
+            return fingerprinter.fingerprint(of: task)
+        }
+        return zip(prepared, fingerprints).map { preparation, fingerprint in
+            switch preparation {
+            case .ready(let task): return commit(task, fingerprint: fingerprint ?? fingerprinter.fingerprint(of: task))
+            case .settled(let outcome): return outcome
+            }
+        }
+    }
+
     /// The task a prepared one is: an existing task with the same fingerprint, or a new one.
     mutating func commit(_ prepared: PreparedTask, fingerprint: Fingerprint) -> PlanCompiler.StageOutcome {
         if let existing = taskByFingerprint[fingerprint.value] { return .task(existing) }

@@ -67,17 +67,7 @@ public struct PlanCompiler {
                 prepared.append(state.prepare(stage, in: members, relevantAxes: relevant[index], &diagnostics))
             }
             if stage.gather.isEmpty {
-                let fingerprinter = state.fingerprinter
-                let fingerprints = prepared.parallelMap(chunkSize: 256) { preparation -> Fingerprint? in
-                    guard case .ready(let task) = preparation else { return nil }
-                    return fingerprinter.fingerprint(of: task)
-                }
-                let committed = zip(prepared, fingerprints).map { preparation, fingerprint -> StageOutcome in
-                    switch preparation {
-                    case .ready(let task): return fingerprint.map { state.commit(task, fingerprint: $0) } ?? .failed
-                    case .settled(let outcome): return outcome
-                    }
-                }
+                let committed = state.commit(prepared)
                 for variantIndex in variants.indices { outcomes[variantIndex][index] = committed[positionOfVariant[variantIndex]] }
             }
             for key in groupOrder {

@@ -62,14 +62,7 @@ extension PlannedVariant: JSONTextWritable {
         json.key("name")
         json.string(name)
         json.key("tasks")
-        json.array(tasks) { json, task in
-            json.beginObject()
-            json.key("stage")
-            json.string(task.stage)
-            json.key("task")
-            json.string(task.task)
-            json.endObject()
-        }
+        json.array(tasks) { json, task in json.object("stage", task.stage, "task", task.task) }
         json.key("values")
         try json.array(values)
         json.endObject()
@@ -125,21 +118,11 @@ extension TaskInput: JSONTextWritable {
         json.key("role")
         json.string(role)
         json.key("source")
-        json.beginObject()
         switch source {
-        case .task(let id, let output):
-            json.key("output")
-            json.string(output)
-            json.key("task")
-            json.string(id)
-        case .model(let name):
-            json.key("model")
-            json.string(name)
-        case .dataset(let name):
-            json.key("dataset")
-            json.string(name)
+        case .task(let id, let output): json.object("output", output, "task", id)
+        case .model(let name): json.object("model", name)
+        case .dataset(let name): json.object("dataset", name)
         }
-        json.endObject()
         json.endObject()
     }
 }
@@ -172,23 +155,9 @@ extension CommandArgument: JSONTextWritable {
         json.array(parts) { json, part in
             switch part {
             case .literal(let text): json.string(text)
-            case .outputDirectory:
-                json.beginObject()
-                json.key("output")
-                json.string("{out}")
-                json.endObject()
-            case .taskOutput(let task, let output):
-                json.beginObject()
-                json.key("output")
-                json.string(output)
-                json.key("task")
-                json.string(task)
-                json.endObject()
-            case .localPath(let path):
-                json.beginObject()
-                json.key("path")
-                json.string(path)
-                json.endObject()
+            case .outputDirectory: json.object("output", "{out}")
+            case .taskOutput(let task, let output): json.object("output", output, "task", task)
+            case .localPath(let path): json.object("path", path)
             case .hubSnapshot(let repository):
                 json.beginObject()
                 json.key("hub")

@@ -9,7 +9,8 @@ public enum Digest {
         return hex(hasher.finalize())
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// Lowercase hexadecimal digits by value, as ASCII bytes (also what JSON escapes are written with).
+    static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func hex(_ digest: SHA256.Digest) -> String {
         digest.withUnsafeBytes { raw in

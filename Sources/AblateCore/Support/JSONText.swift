@@ -50,8 +50,9 @@ struct JSONText {
         case 0x0D: bytes.append(UInt8(ascii: "r"))
         case 0x09: bytes.append(UInt8(ascii: "t"))
         default:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            raw("u00")
+            bytes.append(Digest.hexDigits[Int(byte >> 4)])
+            bytes.append(Digest.hexDigits[Int(byte & 0xF)])
         }
     }
 
@@ -99,6 +100,24 @@ struct JSONText {
     /// The comma before an array's element or an object's member, unless it is the first.
     mutating func separate() {
         if let last = bytes.last, last != UInt8(ascii: "{"), last != UInt8(ascii: "[") { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    /// `{"name":"value"}`.
+    mutating func object(_ name: StaticString, _ value: String) {
+        beginObject()
+        key(name)
+        string(value)
+        endObject()
+    }
+
+    /// `{"first":"a","second":"b"}`: `first` sorts before `second`.
+    mutating func object(_ first: StaticString, _ a: String, _ second: StaticString, _ b: String) {
+        beginObject()
+        key(first)
+        string(a)
+        key(second)
+        string(b)
+        endObject()
     }
 
     mutating func array<Element>(_ elements: [Element], _ write: (inout JSONText, Element) throws -> Void) rethrows {

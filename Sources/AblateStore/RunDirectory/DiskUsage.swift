@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// How much space files take: the sizes of the regular files under a path, links not followed
 /// (a run's outputs link into the cache, which is counted once, where it is).
 public enum DiskUsage {
