@@ -15,4 +15,7 @@ ABLATE_PPO_PYTHON=$(environment ppo)
 export ABLATE_TEST_PYTHON="$runners_python" ABLATE_PPO_PYTHON
 
 (cd Runners && "$runners_python" -m pytest -q)
+# Tests wait for processes without holding one of the test runner's threads (onOwnThread), so
+# the runner would start every test at once; two per core keeps the timed ones honest.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-$(($(nproc) * 2))}
 swift test "$@"

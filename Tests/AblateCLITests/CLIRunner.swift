@@ -1,3 +1,4 @@
+import AblateTestSupport
 import Foundation
 
 /// Runs the built `ablate` executable as a user would.
@@ -19,33 +20,36 @@ enum CLIRunner {
         return candidates[0] + "/ablate"
     }
 
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    static func run(_ arguments: [String], in directory: String = fixtures, environment: [String: String] = [:]) throws -> Result {
-        // Output goes to files rather than pipes, so that a large plan can never block the child.
-        let base = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
+    /// Runs `ablate` with `arguments` to its end, on a thread of its own (see `onOwnThread`).
+    static func run(_ arguments: [String], in directory: String = fixtures, environment: [String: String] = [:]) async throws -> Result {
+        try await onOwnThread {
+            // Output goes to files rather than pipes, so that a large plan can never block the child.
+            let base = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
+            _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+            _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
+            defer {
+                try? FileManager.default.removeItem(atPath: base + ".out")
+                try? FileManager.default.removeItem(atPath: base + ".err")
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+            try process.run()
+            process.waitUntilExit()
+            return Result(
+                status: process.terminationStatus,
+                stdout: try String(contentsOfFile: base + ".out", encoding: .utf8),
+                stderr: try String(contentsOfFile: base + ".err", encoding: .utf8))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        try process.run()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: try String(contentsOfFile: base + ".out", encoding: .utf8),
-            stderr: try String(contentsOfFile: base + ".err", encoding: .utf8))
     }
 }

@@ -75,7 +75,7 @@ struct TrainingStudy {
 
     /// Runs the study with `flags`; once `ready` holds for its run directory, calls `act` once.
     /// Returns ablate's exit status and the run's layout.
-    func run(_ flags: [String] = [], when ready: (RunLayout) throws -> Bool, act: (RunLayout) throws -> Void) throws -> (Int32, RunLayout?) {
+    func run(_ flags: [String] = [], when ready: (RunLayout) throws -> Bool, act: (RunLayout) throws -> Void) async throws -> (Int32, RunLayout?) {
         let run = try start(["run", "study.yaml"] + flags)
         var layout: RunLayout?
         let deadline = Date().addingTimeInterval(300)
@@ -85,9 +85,9 @@ struct TrainingStudy {
                 try act(layout)
                 break
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .seconds(0.05))
         }
-        run.waitUntilExit()
+        await run.waitForExit()
         return (run.terminationStatus, layout)
     }
 }
@@ -100,10 +100,10 @@ struct TrainingStudy {
 struct CheckpointResumeTests {
     let study = try? TrainingStudy(name: "checkpoints", settings: "    max_steps: 60\n    learning_rate: 1e-3\n    checkpoint: {every: 10, keep: 2}")
 
-    @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() throws {
+    @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() async throws {
         let study = try #require(study)
         // Kill the trainer and its supervisor (not ablate) once its second checkpoint is complete.
-        let (status, layout) = try study.run(when: { layout in
+        let (status, layout) = try await study.run(when: { layout in
             FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
         }) { layout in
             if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { Processes.killSession(pid) }
@@ -112,15 +112,15 @@ struct CheckpointResumeTests {
         #expect(status == 1)
         #expect(try killed.readTaskRecord("sft")?.state == .failed)
 
-        let shown = try CLIRunner.run(["status", killed.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: study.environment)
+        let shown = try await CLIRunner.run(["status", killed.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: study.environment)
         let statusLine = shown.stdout.split(separator: "\n").first { $0.hasPrefix("  sft ") } ?? ""
         #expect(statusLine.contains("killed by signal 9; continues from step 20 of 60"), "\(shown.stdout)")
-        let dryRun = try CLIRunner.run(
+        let dryRun = try await CLIRunner.run(
             ["resume", killed.runDirectory, "--dry-run", "--runs-dir", study.runs], in: study.directory, environment: study.environment)
         let sftLine = dryRun.stdout.split(separator: "\n").first { $0.contains("sft") && !$0.contains("tiny") } ?? ""
         #expect(sftLine.contains("failed: killed by signal 9; continues from step 20 of 60"), "\(dryRun.stdout)")
 
-        let resumed = try CLIRunner.run(
+        let resumed = try await CLIRunner.run(
             ["resume", killed.runDirectory, "--runs-dir", study.runs, "--json"], in: study.directory, environment: study.environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let record = try #require(try killed.readTaskRecord("sft"))
@@ -144,7 +144,7 @@ struct CheckpointResumeTests {
 /// steps once, and the trainer ran no more attempts than it was killed.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
 struct TrainingChaosTests {
-    @Test func killingAblateAndTheTrainerAtRandomMomentsTrainsEachStepOnce() throws {
+    @Test func killingAblateAndTheTrainerAtRandomMomentsTrainsEachStepOnce() async throws {
         let study = try TrainingStudy(name: "chaos-training", settings: "    max_steps: 60\n    learning_rate: 1e-3\n    checkpoint: {every: 10, keep: 2}")
         var generator = SystemRandomNumberGenerator()
         var trainerKills = 0
@@ -156,10 +156,10 @@ struct TrainingChaosTests {
         for round in 0..<6 {
             let ablate = try study.start(round == 0 ? ["run", "study.yaml"] : ["resume", study.name])
             let killsTrainer = round % 2 == 1
-            if killsTrainer { _ = Waiting.until(timeout: 90) { trainer() != nil } }
-            Thread.sleep(forTimeInterval: Double.random(in: 1...4, using: &generator))
+            if killsTrainer { _ = await Waiting.until(timeout: 90) { trainer() != nil } }
+            try await Task.sleep(for: .seconds(Double.random(in: 1...4, using: &generator)))
             kill(ablate.processIdentifier, SIGKILL)
-            ablate.waitUntilExit()
+            await ablate.waitForExit()
             if killsTrainer, let group = trainer() {
                 Processes.killSession(group)
                 trainerKills += 1
@@ -167,8 +167,8 @@ struct TrainingChaosTests {
         }
         #expect(trainerKills >= 1, "the trainer was killed at least once while it trained")
         let finish = try study.start(["resume", study.name])
-        #expect(Waiting.until(timeout: 300) { !finish.isRunning })
-        finish.waitUntilExit()
+        #expect(await Waiting.until(timeout: 300) { !finish.isRunning })
+        await finish.waitForExit()
         #expect(finish.terminationStatus == 0)
 
         let layout = try #require(study.layout)
@@ -195,9 +195,9 @@ struct CheckpointSignalTests {
     let study = try? TrainingStudy(name: "signalled", settings: "    max_steps: 400\n    resources: {time: 15m}")
 
     /// Runs the study and, once the trainer has logged ten steps, warns it with `signal`.
-    private func runSignalling(_ flags: [String], signal: @escaping (TaskRecord) throws -> Void) throws -> (Int32, RunLayout?) {
+    private func runSignalling(_ flags: [String], signal: @escaping (TaskRecord) throws -> Void) async throws -> (Int32, RunLayout?) {
         let study = try #require(study)
-        return try study.run(
+        return try await study.run(
             flags,
             when: { layout in
                 let series = try? String(contentsOfFile: layout.outputs("sft") + "/metrics.jsonl", encoding: .utf8)
@@ -210,8 +210,8 @@ struct CheckpointSignalTests {
 
     /// Runs the study on the local cluster and, once the trainer has logged ten steps, runs
     /// `command` with the job's id (`scancel …`, `scontrol requeue`).
-    private func runOnSlurm(acting command: [String]) throws -> (Int32, RunLayout?) {
-        try runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { record in
+    private func runOnSlurm(acting command: [String]) async throws -> (Int32, RunLayout?) {
+        try await runSignalling(["--executor", "slurm", "--poll-interval", "0.3"]) { record in
             guard let job = record.lastAttempt?.jobID else { return }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -229,8 +229,8 @@ struct CheckpointSignalTests {
         #expect(try String(contentsOfFile: layout.stdout("sft"), encoding: .utf8).contains("continuing from step "))
     }
 
-    @Test func locallyTheSignalledTrainerRunsAgainFromItsCheckpoint() throws {
-        let (status, layout) = try runSignalling([]) { record in
+    @Test func locallyTheSignalledTrainerRunsAgainFromItsCheckpoint() async throws {
+        let (status, layout) = try await runSignalling([]) { record in
             if let pid = record.lastAttempt?.pid { kill(pid, SIGUSR2) }
         }
         #expect(status == 0, "the task has no retries, and needed none")
@@ -242,9 +242,9 @@ struct CheckpointSignalTests {
     /// when `ABLATE_SLURM_TRAINING_TESTS=1` asks for it (the requeue it relies on is the local
     /// test's, and the `--signal` flag is checked in `SlurmParsingTests`).
     @Test(.enabled(if: LocalSlurm.isAvailable && ProcessInfo.processInfo.environment["ABLATE_SLURM_TRAINING_TESTS"] == "1"))
-    func underSlurmTheWarnedJobIsSubmittedAgainAndContinues() throws {
+    func underSlurmTheWarnedJobIsSubmittedAgainAndContinues() async throws {
         // What Slurm sends two minutes before the limit, sent now.
-        let (status, layout) = try runOnSlurm(acting: ["scancel", "--signal=USR2", "--batch"])
+        let (status, layout) = try await runOnSlurm(acting: ["scancel", "--signal=USR2", "--batch"])
         #expect(status == 0)
         try expectContinued(layout)
         let jobs = try #require(try layout?.readTaskRecord("sft")?.attempts.compactMap(\.jobID))
@@ -255,8 +255,8 @@ struct CheckpointSignalTests {
     /// job and runs it again as the same job: the trainer continues from its checkpoint, and ablate
     /// follows the one job to its end.
     @Test(.enabled(if: LocalSlurm.isAvailable && ProcessInfo.processInfo.environment["ABLATE_SLURM_TRAINING_TESTS"] == "1"))
-    func aRequeuedJobContinuesFromItsCheckpoint() throws {
-        let (status, layout) = try runOnSlurm(acting: ["scontrol", "requeue"])
+    func aRequeuedJobContinuesFromItsCheckpoint() async throws {
+        let (status, layout) = try await runOnSlurm(acting: ["scontrol", "requeue"])
         #expect(status == 0)
         let record = try #require(try layout?.readTaskRecord("sft"))
         #expect(record.state == .completed && record.attempts.count == 1, "one attempt: the same job, run again by Slurm")

@@ -37,8 +37,8 @@ import Testing
         return bytes > kilobytes * 1000 && bytes < kilobytes * 1000 + 2000
     }
 
-    private func ablate(_ arguments: [String]) throws -> CLIRunner.Result {
-        try CLIRunner.run(arguments + ["--runs-dir", runs], in: directory)
+    private func ablate(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await CLIRunner.run(arguments + ["--runs-dir", runs], in: directory)
     }
 
     /// The study's runs, oldest first.
@@ -46,19 +46,19 @@ import Testing
         StoredRun.all(in: runs).filter { $0.record.study == "blobs" }.map(\.record.id)
     }
 
-    @Test func gcKeepsPinnedAndLatestRunsResumableAndFreesTheRest() throws {
+    @Test func gcKeepsPinnedAndLatestRunsResumableAndFreesTheRest() async throws {
         for label in ["first", "second", "third"] {
-            #expect(try ablate(["run", try writeBlobStudy(label: label)]).status == 0)
+            await #expect(try ablate(["run", try writeBlobStudy(label: label)]).status == 0)
         }
         let ids = try runIDs()
         #expect(ids.count == 3)
-        #expect(try ablate(["pin", "blobs/" + ids[0]]).status == 0)
+        await #expect(try ablate(["pin", "blobs/" + ids[0]]).status == 0)
         // A checkpoint folder an unfinished task of the second run left.
         let checkpoints = RunLayout(runDirectory: runs + "/blobs/" + ids[1]).checkpoints("blob")
         try FileManager.default.createDirectory(atPath: checkpoints + "/checkpoint-10", withIntermediateDirectories: true)
         try Data(count: 50_000).write(to: URL(fileURLWithPath: checkpoints + "/checkpoint-10/optimizer.pt"))
 
-        let dryRun = try ablate(["gc", "--dry-run"])
+        let dryRun = try await ablate(["gc", "--dry-run"])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         #expect(dryRun.stdout.contains("keep   blobs/\(ids[0])  (pinned)"), "\(dryRun.stdout)")
         #expect(dryRun.stdout.contains("keep   blobs/\(ids[2])  (the latest of blobs)"), "\(dryRun.stdout)")
@@ -66,7 +66,7 @@ import Testing
         #expect(DiskUsage.bytes(at: cache) >= 600_000, "a dry run frees nothing")
 
         let before = DiskUsage.bytes(at: cache) + DiskUsage.bytes(at: checkpoints)
-        let gc = try ablate(["gc", "--json"])
+        let gc = try await ablate(["gc", "--json"])
         #expect(gc.status == 0, "\(gc.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(gc.stdout.utf8)) as? [String: Any])
         let freed = try #require(report["freedBytes"] as? Int)
@@ -75,16 +75,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: checkpoints))
 
         for kept in [ids[0], ids[2]] {
-            let resume = try ablate(["resume", "blobs/" + kept, "--dry-run"])
+            let resume = try await ablate(["resume", "blobs/" + kept, "--dry-run"])
             #expect(resume.stdout.contains("0 to run"), "a kept run resumes as fully cached: \(resume.stdout)")
         }
-        let freedRun = try ablate(["resume", "blobs/" + ids[1], "--dry-run"])
+        let freedRun = try await ablate(["resume", "blobs/" + ids[1], "--dry-run"])
         #expect(freedRun.stdout.contains("1 to run"), "\(freedRun.stdout)")
-        #expect(try ablate(["report", "blobs/" + ids[1]]).status == 0, "a freed run's records stay for reports")
+        await #expect(try ablate(["report", "blobs/" + ids[1]]).status == 0, "a freed run's records stay for reports")
     }
 
-    @Test func gcRefusesWhileARunUsesTheCacheAndLosesNothing() throws {
-        #expect(try ablate(["run", try writeBlobStudy(label: "kept")]).status == 0)
+    @Test func gcRefusesWhileARunUsesTheCacheAndLosesNothing() async throws {
+        await #expect(try ablate(["run", try writeBlobStudy(label: "kept")]).status == 0)
         try """
         ablate: 1
         name: slow
@@ -98,15 +98,15 @@ import Testing
         slow.standardOutput = FileHandle.nullDevice
         slow.standardError = FileHandle.nullDevice
         try slow.run()
-        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: runs + "/slow") && (try? runIDsOf("slow").isEmpty) == false })
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(await Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: runs + "/slow") && (try? runIDsOf("slow").isEmpty) == false })
+        try await Task.sleep(for: .seconds(0.5))
         let before = DiskUsage.bytes(at: cache)
-        let refused = try ablate(["gc", "--keep-last", "0"])
+        let refused = try await ablate(["gc", "--keep-last", "0"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("uses the cache; nothing was removed"), "\(refused.stderr)")
         #expect(DiskUsage.bytes(at: cache) == before)
-        slow.waitUntilExit()
-        let allowed = try ablate(["gc", "--keep-last", "0"])
+        await slow.waitForExit()
+        let allowed = try await ablate(["gc", "--keep-last", "0"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(DiskUsage.bytes(at: cache) < before)
     }
@@ -115,33 +115,33 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: runs + "/" + study)
     }
 
-    @Test func rmRemovesARunAndWhatOnlyItNeedsAndDuMeasuresIt() throws {
+    @Test func rmRemovesARunAndWhatOnlyItNeedsAndDuMeasuresIt() async throws {
         let shared = try writeBlobStudy(label: "shared")
-        #expect(try ablate(["run", shared]).status == 0)
-        #expect(try ablate(["run", shared]).status == 0, "a second run of the same spec shares the entry")
-        #expect(try ablate(["run", try writeBlobStudy(label: "own", kilobytes: 300)]).status == 0)
+        await #expect(try ablate(["run", shared]).status == 0)
+        await #expect(try ablate(["run", shared]).status == 0, "a second run of the same spec shares the entry")
+        await #expect(try ablate(["run", try writeBlobStudy(label: "own", kilobytes: 300)]).status == 0)
         let ids = try runIDs()
 
-        let du = try ablate(["du", "--json"])
+        let du = try await ablate(["du", "--json"])
         let usage = try #require(try JSONSerialization.jsonObject(with: Data(du.stdout.utf8)) as? [String: Any])
         let rows = try #require(usage["runs"] as? [[String: Any]])
         #expect(rows.count == 3)
         #expect(zip(rows, [200, 200, 300]).allSatisfy { isEntry(of: $1, $0["outputsBytes"] as? Int) }, "\(rows)")
         #expect(rows.prefix(2).allSatisfy { $0["onlyHereBytes"] as? Int == 0 } && isEntry(of: 300, rows[2]["onlyHereBytes"] as? Int), "\(rows)")
-        let perStage = try ablate(["du", "blobs/" + ids[2]])
+        let perStage = try await ablate(["du", "blobs/" + ids[2]])
         #expect(perStage.stdout.contains("blob       1     300 KB"), "\(perStage.stdout)")
 
-        let rm = try ablate(["rm", "blobs/" + ids[2]])
+        let rm = try await ablate(["rm", "blobs/" + ids[2]])
         #expect(rm.status == 0, "\(rm.stderr)")
         #expect(rm.stdout.contains("and 1 cache entry only it needs"), "\(rm.stdout)")
         #expect(try runIDs() == Array(ids.prefix(2)))
-        let rmShared = try ablate(["rm", "blobs/" + ids[0]])
+        let rmShared = try await ablate(["rm", "blobs/" + ids[0]])
         #expect(rmShared.stdout.contains("and 0 cache entries only it needs"), "\(rmShared.stdout)")
-        let resume = try ablate(["resume", "blobs/" + ids[1], "--dry-run"])
+        let resume = try await ablate(["resume", "blobs/" + ids[1], "--dry-run"])
         #expect(resume.stdout.contains("0 to run"), "the other run keeps the shared entry: \(resume.stdout)")
     }
 
-    @Test func aTemporaryOutputGoesOnceItsReadersCompletedAndComesBackWhenOneNeedsIt() throws {
+    @Test func aTemporaryOutputGoesOnceItsReadersCompletedAndComesBackWhenOneNeedsIt() async throws {
         func write(reader: String) throws {
             try """
             ablate: 1
@@ -152,7 +152,7 @@ import Testing
             """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
         }
         try write(reader: "size")
-        #expect(try ablate(["run", "study.yaml"]).status == 0)
+        await #expect(try ablate(["run", "study.yaml"]).status == 0)
         let id = try #require(try runIDsOf("temporary").first)
         let layout = RunLayout(runDirectory: runs + "/temporary/" + id)
         let merge = try #require(try layout.readTaskRecord("merge"))
@@ -160,21 +160,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: layout.outputs("merge") + "/output/model.bin"), "gone once 'use' completed")
         #expect(try String(contentsOfFile: layout.outputs("use") + "/output/size", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "300000")
 
-        let unchanged = try ablate(["resume", "temporary/" + id, "--dry-run"])
+        let unchanged = try await ablate(["resume", "temporary/" + id, "--dry-run"])
         #expect(unchanged.stdout.contains("0 to run"), "\(unchanged.stdout)")
         #expect(unchanged.stdout.contains("its temporary outputs were deleted once its readers completed"), "\(unchanged.stdout)")
 
         try write(reader: "bytes")
-        let changed = try ablate(["resume", "temporary/" + id, "--spec", "study.yaml", "--dry-run"])
+        let changed = try await ablate(["resume", "temporary/" + id, "--spec", "study.yaml", "--dry-run"])
         #expect(changed.stdout.contains("its temporary outputs were deleted once its readers completed; use runs and reads them"), "\(changed.stdout)")
         #expect(changed.stdout.contains("2 to run"), "\(changed.stdout)")
-        let resumed = try ablate(["resume", "temporary/" + id, "--spec", "study.yaml"])
+        let resumed = try await ablate(["resume", "temporary/" + id, "--spec", "study.yaml"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(
             try String(contentsOfFile: layout.outputs("use") + "/output/bytes", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "300000")
         #expect(!FileManager.default.fileExists(atPath: layout.outputs("merge") + "/output/model.bin"), "gone again")
 
-        let fresh = try ablate(["run", "study.yaml"])
+        let fresh = try await ablate(["run", "study.yaml"])
         #expect(fresh.status == 0, "\(fresh.stderr)")
         // Both runs may start in the same second: the new one is the other id, not the later in order.
         let second = try #require(try runIDsOf("temporary").first { $0 != id })

@@ -32,17 +32,17 @@ struct DistributedRunTests {
         #expect(FileManager.default.fileExists(atPath: layout.outputs("sft") + "/model/adapter_model.safetensors"))
     }
 
-    @Test func locallyATrainerWithTwoGPUsRunsTwoRanks() throws {
+    @Test func locallyATrainerWithTwoGPUsRunsTwoRanks() async throws {
         let study = try Self.study("ddp-local", resources: "{gpus: 2}")
-        let result = try CLIRunner.run(
+        let result = try await CLIRunner.run(
             ["run", "study.yaml", "--runs-dir", study.runs, "--gpus", "0,1"], in: study.directory, environment: study.environment)
         try Self.expectTwoRanks(study.layout, result.status, result.stderr)
     }
 
     @Test(.enabled(if: LocalSlurm.isAvailable))
-    func onSlurmATrainerWithTwoGPUsIsOneJobOfTwoRanks() throws {
+    func onSlurmATrainerWithTwoGPUsIsOneJobOfTwoRanks() async throws {
         let study = try Self.study("ddp-slurm", resources: "{gpus: 2}")
-        let result = try CLIRunner.run(
+        let result = try await CLIRunner.run(
             ["run", "study.yaml", "--runs-dir", study.runs, "--executor", "slurm", "--poll-interval", "0.3"], in: study.directory,
             environment: study.environment)
         try Self.expectTwoRanks(study.layout, result.status, result.stderr)
@@ -50,9 +50,9 @@ struct DistributedRunTests {
         #expect(record.attempts.count == 1 && record.attempts.first?.jobID != nil)
     }
 
-    @Test func theLocalExecutorRefusesATaskOnSeveralNodesBeforeAnythingRuns() throws {
+    @Test func theLocalExecutorRefusesATaskOnSeveralNodesBeforeAnythingRuns() async throws {
         let study = try Self.study("nodes-local", resources: "{nodes: 2, gpus: 1}")
-        let result = try CLIRunner.run(["run", "study.yaml", "--runs-dir", study.runs], in: study.directory, environment: study.environment)
+        let result = try await CLIRunner.run(["run", "study.yaml", "--runs-dir", study.runs], in: study.directory, environment: study.environment)
         #expect(result.status != 0)
         #expect(
             result.stderr.contains(

@@ -46,8 +46,8 @@ import Testing
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
     }
 
-    private func run(_ flags: [String] = []) throws -> [String: String] {
-        let result = try CLIRunner.run(
+    private func run(_ flags: [String] = []) async throws -> [String: String] {
+        let result = try await CLIRunner.run(
             ["run", "study.yaml", "--runs-dir", directory + "/Runs", "--json"] + flags, in: directory,
             environment: ["ABLATE_RUNNERS": directory + "/Runners", "ABLATE_ENVIRONMENTS": environments])
         #expect(result.status == 0, "\(result.stderr)")
@@ -62,22 +62,22 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: environments)) ?? []).filter { !$0.hasSuffix(".lock") }
     }
 
-    @Test func theEnvironmentIsBuiltOnceReusedAndRebuiltWhenItIsGone() throws {
-        #expect(try run() == ["environment[runners]": "run", "samples": "run"])
+    @Test func theEnvironmentIsBuiltOnceReusedAndRebuiltWhenItIsGone() async throws {
+        await #expect(try run() == ["environment[runners]": "run", "samples": "run"])
         let built = builtEnvironments()
         #expect(built.count == 1 && built[0].hasPrefix("runners-"))
         #expect(FileManager.default.fileExists(atPath: environments + "/" + built[0] + "/bin/python"))
 
-        #expect(try run() == ["environment[runners]": "cached", "samples": "cached"])
+        await #expect(try run() == ["environment[runners]": "cached", "samples": "cached"])
 
         try FileManager.default.removeItem(atPath: environments)
-        #expect(try run() == ["environment[runners]": "run", "samples": "run"])
+        await #expect(try run() == ["environment[runners]": "run", "samples": "run"])
         #expect(builtEnvironments() == built)
     }
 
     @Test(.enabled(if: LocalSlurm.isAvailable))
-    func underSlurmTheEnvironmentIsBuiltOnTheSubmittingMachineAndTheStageIsAJob() throws {
-        #expect(try run(["--executor", "slurm", "--poll-interval", "0.3"]) == ["environment[runners]": "run", "samples": "run"])
+    func underSlurmTheEnvironmentIsBuiltOnTheSubmittingMachineAndTheStageIsAJob() async throws {
+        await #expect(try run(["--executor", "slurm", "--poll-interval", "0.3"]) == ["environment[runners]": "run", "samples": "run"])
         let runs = directory + "/Runs/environments"
         let layout = RunLayout(runDirectory: runs + "/" + (try FileManager.default.contentsOfDirectory(atPath: runs).first ?? ""))
         let environment = try #require(try layout.readTaskRecord("environment[runners]")?.lastAttempt)

@@ -18,8 +18,8 @@ import Testing
         return directory
     }
 
-    private func runOnce(_ directory: String) throws -> String {
-        let run = try CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"], in: directory)
+    private func runOnce(_ directory: String) async throws -> String {
+        let run = try await CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"], in: directory)
         #expect(run.status == 0, "\(run.stderr)")
         let runs = try FileManager.default.contentsOfDirectory(atPath: directory + "/Runs/quick")
         return directory + "/Runs/quick/" + (runs.first ?? "")
@@ -32,32 +32,32 @@ import Testing
         (["--poll-interval", "1e11"], "error: --poll-interval must be a number of seconds above 0 and at most 86400, not 100000000000.0"),
         (["--no-such-flag"], "error: Unknown option '--no-such-flag'"),
     ])
-    func valuesThatCannotBeWaitedForAreUsageErrors(_ flags: [String], _ message: String) throws {
+    func valuesThatCannotBeWaitedForAreUsageErrors(_ flags: [String], _ message: String) async throws {
         let directory = try study()
-        let result = try CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"] + flags, in: directory)
+        let result = try await CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"] + flags, in: directory)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.hasPrefix(message + "\n"), "\(result.stderr)")
         #expect(result.stderr.contains("Usage: ablate run"), "a usage error shows the usage")
         #expect(!FileManager.default.fileExists(atPath: directory + "/Runs/quick"), "nothing ran")
     }
 
-    @Test func runtimeConditionsAreErrorsWithoutTheUsage() throws {
+    @Test func runtimeConditionsAreErrorsWithoutTheUsage() async throws {
         let directory = try study()
-        let missing = try CLIRunner.run(["status", "nothing-like-it", "--runs-dir", "Runs"], in: directory)
+        let missing = try await CLIRunner.run(["status", "nothing-like-it", "--runs-dir", "Runs"], in: directory)
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("error: no run named 'nothing-like-it' in "), "\(missing.stderr)")
         #expect(!missing.stderr.contains("Usage:"))
-        let slurmOnly = try CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs", "--partition", "gpu"], in: directory)
+        let slurmOnly = try await CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs", "--partition", "gpu"], in: directory)
         #expect(slurmOnly.status == 1)
         #expect(slurmOnly.stderr == "error: --partition applies to the slurm executor only; add --executor slurm, or leave --partition out\n")
     }
 
-    @Test func aDamagedRunRecordIsNamedAsDamagedNotAsMissing() throws {
+    @Test func aDamagedRunRecordIsNamedAsDamagedNotAsMissing() async throws {
         let directory = try study()
-        let run = try runOnce(directory)
+        let run = try await runOnce(directory)
         try "{\"id\": \"tr".write(toFile: run + "/run.json", atomically: true, encoding: .utf8)
         for command in [["status", run], ["resume", run], ["reindex", run]] {
-            let result = try CLIRunner.run(command + ["--runs-dir", "Runs"], in: directory)
+            let result = try await CLIRunner.run(command + ["--runs-dir", "Runs"], in: directory)
             #expect(result.status == 1, "\(command): \(result.stderr)")
             #expect(
                 result.stderr
@@ -65,31 +65,31 @@ import Testing
                 "\(command)")
         }
         try FileManager.default.removeItem(atPath: run + "/run.json")
-        let gone = try CLIRunner.run(["reindex", run], in: directory)
+        let gone = try await CLIRunner.run(["reindex", run], in: directory)
         #expect(gone.status == 1)
         #expect(gone.stderr.contains("is not a run directory (no run.json)") || gone.stderr.contains("no run named"), "\(gone.stderr)")
     }
 
-    @Test func aDamagedIndexSaysToReindexAndReindexMendsIt() throws {
+    @Test func aDamagedIndexSaysToReindexAndReindexMendsIt() async throws {
         let directory = try study()
-        let run = try runOnce(directory)
+        let run = try await runOnce(directory)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: run + "/index.sqlite" + suffix) }
         try? FileManager.default.removeItem(atPath: run + "/report.cache")
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: run + "/index.sqlite"))
-        let report = try CLIRunner.run(["report", run, "--format", "csv"], in: directory)
+        let report = try await CLIRunner.run(["report", run, "--format", "csv"], in: directory)
         #expect(report.status == 1)
         #expect(report.stderr.hasPrefix("error: \(run)/index.sqlite is damaged ("), "\(report.stderr)")
         #expect(report.stderr.hasSuffix("); rebuild it from the run's files with 'ablate reindex \(run)'\n"), "\(report.stderr)")
-        let reindex = try CLIRunner.run(["reindex", run], in: directory)
+        let reindex = try await CLIRunner.run(["reindex", run], in: directory)
         #expect(reindex.status == 0, "\(reindex.stderr)")
-        let again = try CLIRunner.run(["report", run, "--format", "csv"], in: directory)
+        let again = try await CLIRunner.run(["report", run, "--format", "csv"], in: directory)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("hello/x"))
     }
 
-    @Test func aMalformedMetricsFileIsAWarningNamingTheFile() throws {
+    @Test func aMalformedMetricsFileIsAWarningNamingTheFile() async throws {
         let directory = try study(metrics: #"'{\"x\": 1'"#)
-        let run = try CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"], in: directory)
+        let run = try await CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs"], in: directory)
         #expect(run.status == 0, "the task itself succeeded: \(run.stderr)")
         #expect(run.stderr.contains("hello: "), "\(run.stderr)")
         #expect(run.stderr.contains("/outputs/output/metrics.json is not a JSON object, so none of its metrics were recorded"), "\(run.stderr)")

@@ -27,10 +27,10 @@ struct HubFetchTests {
     /// `ablate run` with `--json`: the action of each task, and the run's layout.
     private func run(
         _ spec: String, _ flags: [String] = [], token: String? = nil
-    ) throws -> (actions: [String: String], layout: RunLayout, result: CLIRunner.Result) {
+    ) async throws -> (actions: [String: String], layout: RunLayout, result: CLIRunner.Result) {
         var variables = environment
         if let token { variables["HF_TOKEN"] = token }
-        let result = try CLIRunner.run(["run", spec, "--runs-dir", directory + "/Runs", "--json"] + flags, in: directory, environment: variables)
+        let result = try await CLIRunner.run(["run", spec, "--runs-dir", directory + "/Runs", "--json"] + flags, in: directory, environment: variables)
         let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let started = events.first { $0["event"] as? String == "run-started" }
         let tasks = started?["tasks"] as? [[String: String]] ?? []
@@ -41,7 +41,7 @@ struct HubFetchTests {
 
     /// A tiny Llama as a hub model repository, the quickstart's instructions as a dataset, and a
     /// multiple-choice dataset that a local lm-eval task reads from the hub.
-    private func publishTinyModelAndData() throws {
+    private func publishTinyModelAndData() async throws {
         let made = directory + "/made"
         let maker = Process()
         maker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -50,7 +50,7 @@ struct HubFetchTests {
         ]
         maker.standardOutput = FileHandle.nullDevice
         try maker.run()
-        maker.waitUntilExit()
+        await maker.waitForExit()
         #expect(maker.terminationStatus == 0)
         let model = try hub.branch("model", "test-org/tiny-llama")
         for file in try FileManager.default.contentsOfDirectory(atPath: made + "/model") {
@@ -101,9 +101,9 @@ struct HubFetchTests {
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
     }
 
-    @Test func hubModelAndDatasetAreFetchedOnceAndAMovedBranchRerunsExactlyItsDependants() throws {
-        try publishTinyModelAndData()
-        let first = try run("study.yaml", token: FakeHub.token)
+    @Test func hubModelAndDatasetAreFetchedOnceAndAMovedBranchRerunsExactlyItsDependants() async throws {
+        try await publishTinyModelAndData()
+        let first = try await run("study.yaml", token: FakeHub.token)
         #expect(first.result.status == 0, "\(first.result.stderr)")
         #expect(
             first.actions == [
@@ -132,12 +132,12 @@ struct HubFetchTests {
         #expect(snapshot.hasPrefix(directory + "/hf-home/hub/models--test-org--tiny-llama/snapshots/"))
         // The token reached the fetch tasks (the hub saw it) and no file of the run holds it.
         #expect(try String(contentsOfFile: hub.log, encoding: .utf8).contains("/resolve/"))
-        #expect(try filesContaining(FakeHub.token, under: directory + "/Runs").isEmpty)
+        await #expect(try filesContaining(FakeHub.token, under: directory + "/Runs").isEmpty)
         let runJSON = try String(contentsOfFile: first.layout.runRecord, encoding: .utf8)
         #expect(runJSON.contains("model test-org/tiny-llama@main"), "the resolved commits are in the provenance")
 
         // A second run, here of the same study, downloads nothing.
-        let second = try run("study.yaml")
+        let second = try await run("study.yaml")
         #expect(second.actions.values.allSatisfy { $0 == "cached" }, "\(second.actions)")
         #expect(hub.downloads == downloads)
 
@@ -147,23 +147,23 @@ struct HubFetchTests {
         handle.seekToEndOfFile()
         handle.write(Data(#"{"prompt": "Say hi.", "completion": "Hi."}"#.utf8 + [10]))
         try handle.close()
-        let explained = try CLIRunner.run(
+        let explained = try await CLIRunner.run(
             ["plan", "--explain", second.layout.runDirectory, "--runs-dir", directory + "/Runs"], in: directory, environment: environment)
         let fetchLine = explained.stdout.split(separator: "\n").first { $0.contains("fetch[dataset:instructions]") } ?? ""
         #expect(fetchLine.contains("dataset instructions: revision main moved "), "\(explained.stdout)")
         #expect(explained.stdout.contains("it reads fetch[dataset:instructions], which runs again"))
-        let third = try run("study.yaml")
+        let third = try await run("study.yaml")
         #expect(third.actions["fetch[model:tiny]"] == "cached" && third.actions["fetch[lm-eval:hub_mc]"] == "cached")
         #expect(third.actions["fetch[dataset:instructions]"] == "run" && third.actions["sft"] == "run" && third.actions["eval"] == "run")
         #expect(hub.downloads == downloads + 1, "only the changed file is downloaded")
 
         // Offline, the study runs from the cache alone.
-        let offline = try run("study.yaml", ["--offline"])
+        let offline = try await run("study.yaml", ["--offline"])
         #expect(offline.result.status == 0 && offline.actions.values.allSatisfy { $0 == "cached" }, "\(offline.result.stderr)")
     }
 
     @Test(.enabled(if: LocalSlurm.isAvailable))
-    func underSlurmFetchTasksRunOnTheSubmittingMachine() throws {
+    func underSlurmFetchTasksRunOnTheSubmittingMachine() async throws {
         try "{}".write(toFile: try hub.branch("model", "test-org/small") + "/config.json", atomically: true, encoding: .utf8)
         try """
         ablate: 1
@@ -172,14 +172,14 @@ struct HubFetchTests {
         stages: {read: {kind: command, run: 'cat "${models.small}/config.json"'}}
 
         """.write(toFile: directory + "/slurm.yaml", atomically: true, encoding: .utf8)
-        let result = try run("slurm.yaml", ["--executor", "slurm", "--poll-interval", "0.3"])
+        let result = try await run("slurm.yaml", ["--executor", "slurm", "--poll-interval", "0.3"])
         #expect(result.result.status == 0, "\(result.result.stderr)")
         let fetch = try #require(try result.layout.readTaskRecord("fetch[model:small]")?.lastAttempt)
         #expect(fetch.jobID == nil && fetch.pid != nil, "compute nodes often have no network: the download ran here")
         #expect(try result.layout.readTaskRecord("read")?.lastAttempt?.jobID != nil, "the stage reading the snapshot was a job")
     }
 
-    @Test func eachWayAFetchFailsIsOneLineNamingTheRepositoryAndTheFix() throws {
+    @Test func eachWayAFetchFailsIsOneLineNamingTheRepositoryAndTheFix() async throws {
         try "{}".write(toFile: try hub.branch("model", "test-org/open") + "/config.json", atomically: true, encoding: .utf8)
         try hub.gate("model", "test-org/gated")
         try """
@@ -195,7 +195,7 @@ struct HubFetchTests {
           use-wrong-revision: {kind: command, run: 'ls "${models.wrong-revision}"'}
 
         """.write(toFile: directory + "/errors.yaml", atomically: true, encoding: .utf8)
-        let failed = try run("errors.yaml", ["--keep-going"])
+        let failed = try await run("errors.yaml", ["--keep-going"])
         #expect(failed.result.status == 1)
         let page = hub.endpoint + "/test-org/gated"
         let expected = [
@@ -221,7 +221,7 @@ struct HubFetchTests {
         stages: {use: {kind: command, run: 'ls "${models.gated}"'}}
 
         """.write(toFile: directory + "/gated.yaml", atomically: true, encoding: .utf8)
-        let offline = try run("gated.yaml", ["--offline"], token: FakeHub.token)
+        let offline = try await run("gated.yaml", ["--offline"], token: FakeHub.token)
         #expect(offline.result.status == 1)
         let warnings = offline.result.stdout.split(separator: "\n").compactMap { line -> String? in
             let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -232,9 +232,9 @@ struct HubFetchTests {
             lastLine(of: offline.layout.stderr("fetch[model:gated]"))
                 == "error: model test-org/gated is not in the cache (\(directory)/hf-home/hub) and --offline forbids downloading it: run once without --offline"
         )
-        let granted = try run("gated.yaml", token: FakeHub.token)
+        let granted = try await run("gated.yaml", token: FakeHub.token)
         #expect(granted.result.status == 0, "\(granted.result.stderr)")
-        #expect(try filesContaining(FakeHub.token, under: directory + "/Runs").isEmpty)
+        await #expect(try filesContaining(FakeHub.token, under: directory + "/Runs").isEmpty)
     }
 
     private func lastLine(of file: String) -> String {
@@ -244,7 +244,7 @@ struct HubFetchTests {
 
     /// The files under `root` that hold `text`, as `grep -r` finds them (it does not follow the
     /// links into the environments and the hub cache).
-    private func filesContaining(_ text: String, under root: String) throws -> [String] {
+    private func filesContaining(_ text: String, under root: String) async throws -> [String] {
         let grep = Process()
         grep.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         grep.arguments = ["grep", "-rlF", "--", text, root]
@@ -252,7 +252,7 @@ struct HubFetchTests {
         grep.standardOutput = output
         try grep.run()
         let found = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        grep.waitUntilExit()
+        await grep.waitForExit()
         return found.split(separator: "\n").map(String.init)
     }
 }

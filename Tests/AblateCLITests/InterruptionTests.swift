@@ -41,7 +41,7 @@ import Testing
         return study + "/" + (try FileManager.default.contentsOfDirectory(atPath: study).sorted().last ?? "")
     }
 
-    @Test func ctrlCWhileThreeTasksRunStopsThemAllAndRecordsThemInterrupted() throws {
+    @Test func ctrlCWhileThreeTasksRunStopsThemAllAndRecordsThemInterrupted() async throws {
         let spec = try write(
             """
             ablate: 1
@@ -53,10 +53,10 @@ import Testing
               long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 6${sweep.i} & echo $! >> $DIR/scratch/pids; wait"}
             """)
         let ablate = try start(["run", spec, "--jobs", "3", "--cpus", "3", "--kill-grace", "2"])
-        #expect(Waiting.until(timeout: 20) { lines("pids").count == 6 }, "three tasks and their children started")
+        #expect(await Waiting.until(timeout: 20) { lines("pids").count == 6 }, "three tasks and their children started")
         kill(ablate.processIdentifier, SIGINT)
-        #expect(Waiting.until(timeout: 15) { !ablate.isRunning })
-        ablate.waitUntilExit()
+        #expect(await Waiting.until(timeout: 15) { !ablate.isRunning })
+        await ablate.waitForExit()
         #expect(ablate.terminationStatus == 130)
         for pid in lines("pids").compactMap(Int32.init) {
             #expect(!Processes.isAlive(pid), "process \(pid) outlived ablate")
@@ -68,7 +68,7 @@ import Testing
         #expect(states == [.interrupted, .interrupted, .interrupted])
     }
 
-    @Test func cancelStopsARunningRunFromAnotherProcess() throws {
+    @Test func cancelStopsARunningRunFromAnotherProcess() async throws {
         let spec = try write(
             """
             ablate: 1
@@ -77,22 +77,22 @@ import Testing
               long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; exec sleep 60"}
             """)
         let ablate = try start(["run", spec, "--kill-grace", "2"])
-        #expect(Waiting.until(timeout: 20) { lines("pids").count == 1 })
-        let cancel = try CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
+        #expect(await Waiting.until(timeout: 20) { lines("pids").count == 1 })
+        let cancel = try await CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.hasPrefix("asked ablate (PID \(ablate.processIdentifier)) to stop run cancellable/"))
-        #expect(Waiting.until(timeout: 15) { !ablate.isRunning })
-        ablate.waitUntilExit()
+        #expect(await Waiting.until(timeout: 15) { !ablate.isRunning })
+        await ablate.waitForExit()
         #expect(ablate.terminationStatus == 130)
         #expect(lines("pids").compactMap(Int32.init).allSatisfy { !Processes.isAlive($0) })
         let layout = RunLayout(runDirectory: try runDirectory())
         #expect(try AtomicFile.readJSON(TaskRecord.self, from: layout.status("long")).state == .interrupted)
-        let again = try CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
+        let again = try await CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(again.status != 0)
         #expect(again.stderr.contains("is not running"))
     }
 
-    @Test func sigkillAtTwentyRandomMomentsThenResumeCompletesEveryTaskOnce() throws {
+    @Test func sigkillAtTwentyRandomMomentsThenResumeCompletesEveryTaskOnce() async throws {
         let spec = try write(
             """
             ablate: 1
@@ -117,16 +117,16 @@ import Testing
             let ablate = try start(first ? ["run", spec, "--jobs", "2", "--retry-delay", "0.05"] : ["resume", "chaos", "--jobs", "2"])
             if first {
                 // A run killed before its directory exists is no run at all: start from one.
-                #expect(Waiting.until(timeout: 20) { (try? runDirectory()).map { FileManager.default.fileExists(atPath: $0 + "/run.json") } ?? false })
+                #expect(await Waiting.until(timeout: 20) { (try? runDirectory()).map { FileManager.default.fileExists(atPath: $0 + "/run.json") } ?? false })
             }
             first = false
-            Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.5, using: &generator))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.02...0.5, using: &generator)))
             kill(ablate.processIdentifier, SIGKILL)
-            ablate.waitUntilExit()
+            await ablate.waitForExit()
         }
         let finish = try start(["resume", "chaos", "--jobs", "2"])
-        #expect(Waiting.until(timeout: 60) { !finish.isRunning })
-        finish.waitUntilExit()
+        #expect(await Waiting.until(timeout: 60) { !finish.isRunning })
+        await finish.waitForExit()
         #expect(finish.terminationStatus == 0)
 
         let layout = RunLayout(runDirectory: try runDirectory())
@@ -152,7 +152,7 @@ import Testing
         #expect(try RunIndex(path: layout.index).dump() == live)
     }
 
-    @Test func cancelWithoutAnAblateKillsTheLocalTasksADeadOneLeftBehind() throws {
+    @Test func cancelWithoutAnAblateKillsTheLocalTasksADeadOneLeftBehind() async throws {
         let spec = try write(
             """
             ablate: 1
@@ -161,22 +161,22 @@ import Testing
               long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 60"}
             """)
         let ablate = try start(["run", spec])
-        #expect(Waiting.until(timeout: 20) { lines("pids").count == 1 }, "the task started")
+        #expect(await Waiting.until(timeout: 20) { lines("pids").count == 1 }, "the task started")
         let layout = RunLayout(runDirectory: try runDirectory())
-        #expect(Waiting.until(timeout: 10) { (try? layout.readTaskRecord("long"))??.lastAttempt?.pid != nil }, "its group is recorded")
+        #expect(await Waiting.until(timeout: 10) { (try? layout.readTaskRecord("long"))??.lastAttempt?.pid != nil }, "its group is recorded")
         kill(ablate.processIdentifier, SIGKILL)
-        ablate.waitUntilExit()
+        await ablate.waitForExit()
         let shell = try #require(lines("pids").first.flatMap(Int32.init))
         #expect(Processes.isAlive(shell), "a local task goes on when its ablate is killed")
 
-        let cancel = try CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
+        let cancel = try await CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("killed the process groups it left behind: "), "\(cancel.stdout)")
-        #expect(Waiting.until(timeout: 10) { !Processes.isAlive(shell) }, "the task's group is gone")
+        #expect(await Waiting.until(timeout: 10) { !Processes.isAlive(shell) }, "the task's group is gone")
         let record = try #require(try layout.readTaskRecord("long"))
         #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted && record.lastAttempt?.endedAt != nil)
         #expect(record.reason?.contains("was stopped with 'ablate cancel' while no ablate followed it") == true, "\(record.reason ?? "")")
-        let again = try CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
+        let again = try await CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(again.status == 1 && again.stderr.contains("is not running"))
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// runner on the tiny model, so it needs the runners' environment (`ABLATE_TEST_PYTHON`).
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
 struct ItemResumeTests {
-    @Test func aGenerationKilledHalfWayResumesAtTheNextPrompt() throws {
+    @Test func aGenerationKilledHalfWayResumesAtTheNextPrompt() async throws {
         let prompts = (1...40).map { #"{"prompt": "Write line \#($0) of a short poem about rivers."}"# }.joined(separator: "\n") + "\n"
         let study = try TrainingStudy(
             name: "sampling",
@@ -23,7 +23,7 @@ struct ItemResumeTests {
                 """,
             datasets: "  prompts: {path: prompts.jsonl, format: prompt-only}", files: ["prompts.jsonl": prompts])
 
-        let (status, layout) = try study.run(when: { layout in
+        let (status, layout) = try await study.run(when: { layout in
             struct Progress: Decodable { var done: Int }
             guard let data = FileManager.default.contents(atPath: layout.checkpoints("generate") + "/progress.json") else { return false }
             return ((try? JSONDecoder().decode(Progress.self, from: data))?.done ?? 0) >= 2
@@ -32,13 +32,14 @@ struct ItemResumeTests {
         }
         let killed = try #require(layout)
         #expect(status == 1)
-        let shown = try CLIRunner.run(["status", killed.runDirectory, "--runs-dir", study.runs, "--json"], in: study.directory, environment: study.environment)
+        let shown = try await CLIRunner.run(
+            ["status", killed.runDirectory, "--runs-dir", study.runs, "--json"], in: study.directory, environment: study.environment)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
         let generate = try #require((report["tasks"] as? [[String: Any]])?.first { $0["task"] as? String == "generate" })
         let next = try #require(generate["continuesAtPrompt"] as? Int, "\(generate)")
         #expect(next >= 3 && next <= 40 && generate["prompts"] as? Int == 40, "\(generate)")
 
-        let resumed = try CLIRunner.run(["resume", killed.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: study.environment)
+        let resumed = try await CLIRunner.run(["resume", killed.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: study.environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let stderr = try String(contentsOfFile: killed.stderr("generate"), encoding: .utf8)
         #expect(stderr.contains("continuing at prompt "), "\(stderr.suffix(400))")

@@ -28,9 +28,9 @@ struct MemoryPlanTests {
         return directory
     }
 
-    @Test func planShowsTheEstimateAndWarnsOfATaskThatDoesNotFit() throws {
+    @Test func planShowsTheEstimateAndWarnsOfATaskThatDoesNotFit() async throws {
         let directory = try Self.study()
-        let plan = try CLIRunner.run(["plan", "study.yaml", "--gpu-memory", "80G"], in: directory)
+        let plan = try await CLIRunner.run(["plan", "study.yaml", "--gpu-memory", "80G"], in: directory)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("  memory:    about 17.8 GiB per GPU (bf16): weights 12.6 GiB"), "\(plan.stdout)")
         let warnings = plan.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
@@ -44,7 +44,7 @@ struct MemoryPlanTests {
         // Fully sharded over 8 processes, the weights, gradients, AdamW states and the reference model are an eighth each.
         #expect(plan.stdout.contains("weights (sharded over 8) 1.6 GiB, gradients and AdamW states (sharded over 8) 12.6 GiB"), "\(plan.stdout)")
 
-        let json = try CLIRunner.run(["plan", "study.yaml", "--format", "json"], in: directory)
+        let json = try await CLIRunner.run(["plan", "study.yaml", "--format", "json"], in: directory)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let memory = try #require(object["memory"] as? [String: Any])
         // The samples come from a model not trained yet: it has the shape of the model it is trained from.
@@ -53,10 +53,10 @@ struct MemoryPlanTests {
 
     /// A model that a cached task made is read from the cache, not taken to have the shape of the
     /// model it was trained from.
-    @Test func aModelInTheCacheIsReadFromThere() throws {
+    @Test func aModelInTheCacheIsReadFromThere() async throws {
         let directory = try Self.study()
-        func plan() throws -> [String: Any] {
-            let json = try CLIRunner.run(["plan", "study.yaml", "--format", "json", "--cache-dir", "cache"], in: directory)
+        func plan() async throws -> [String: Any] {
+            let json = try await CLIRunner.run(["plan", "study.yaml", "--format", "json", "--cache-dir", "cache"], in: directory)
             #expect(json.status == 0, "\(json.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         }
@@ -64,7 +64,7 @@ struct MemoryPlanTests {
             let parts = ((object["memory"] as? [String: Any])?["samples"] as? [String: Any])?["parts"] as? [[String: Any]]
             return parts?.reduce(0) { $0 + ($1["bytes"] as? Int ?? 0) }
         }
-        let before = try plan()
+        let before = try await plan()
         let tasks = try #require(before["tasks"] as? [[String: Any]])
         let lora = try #require(tasks.first { $0["id"] as? String == "lora" })
         let fingerprint = try #require((lora["fingerprint"] as? [String: Any])?["value"] as? String)
@@ -75,7 +75,7 @@ struct MemoryPlanTests {
             #"{"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 2, "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000, "hidden_act": "silu", "tie_word_embeddings": false}"#
             .write(toFile: model + "/config.json", atomically: true, encoding: .utf8)
         let trained = try #require(samplesBytes(before))
-        let cached = try #require(samplesBytes(try plan()))
+        let cached = try await #require(samplesBytes(try plan()))
         #expect(cached < trained / 4, "\(cached) bytes from the cached 2-layer model, \(trained) from the 32-layer one")
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// A finished run leaves `report.cache` valid, so that even the first report reads it instead
 /// of the index.
 @Suite struct ReportCacheTests {
-    @Test func aFinishedRunLeavesACacheThatTheFirstReportUses() throws {
+    @Test func aFinishedRunLeavesACacheThatTheFirstReportUses() async throws {
         let directory = NSTemporaryDirectory() + "ablate-report-cache-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try """
@@ -17,7 +17,7 @@ import Testing
         stages:
           score: {kind: command, run: "echo '{\\"score\\": ${sweep.i}}' > ${outputs.output}/metrics.json"}
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
-        let run = try CLIRunner.run(["run", "study.yaml", "--runs-dir", directory + "/Runs"], in: directory)
+        let run = try await CLIRunner.run(["run", "study.yaml", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(run.status == 0, "\(run.stderr)")
         let study = directory + "/Runs/cached-report"
         let runDirectory = study + "/" + (try FileManager.default.contentsOfDirectory(atPath: study).first { !$0.hasPrefix(".") } ?? "")
@@ -25,7 +25,7 @@ import Testing
         let written = try FileManager.default.attributesOfItem(atPath: cache)[.modificationDate] as? Date
         #expect(written != nil, "the run wrote its report cache")
 
-        let report = try CLIRunner.run(["report", "cached-report", "--format", "csv", "--runs-dir", directory + "/Runs"], in: directory)
+        let report = try await CLIRunner.run(["report", "cached-report", "--format", "csv", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout.contains("i=2"))
         let after = try FileManager.default.attributesOfItem(atPath: cache)[.modificationDate] as? Date

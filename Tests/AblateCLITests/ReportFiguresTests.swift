@@ -4,7 +4,7 @@ import Testing
 /// `ablate report --figures DIR` writes each chart of the page as an SVG file of its own, and
 /// `--gpu-hour-price` takes only a price.
 @Suite struct ReportFiguresTests {
-    @Test func eachChartOfThePageBecomesAFigureFile() throws {
+    @Test func eachChartOfThePageBecomesAFigureFile() async throws {
         let directory = NSTemporaryDirectory() + "ablate-figures-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try """
@@ -21,10 +21,10 @@ import Testing
           scatter: {x: score/spread, y: score/score}
         """.write(toFile: directory + "/study.yaml", atomically: true, encoding: .utf8)
         let runs = directory + "/Runs"
-        let run = try CLIRunner.run(["run", "study.yaml", "--runs-dir", runs], in: directory)
+        let run = try await CLIRunner.run(["run", "study.yaml", "--runs-dir", runs], in: directory)
         #expect(run.status == 0, "\(run.stderr)")
 
-        let report = try CLIRunner.run(
+        let report = try await CLIRunner.run(
             ["report", "figures", "--format", "html", "--output", "page.html", "--figures", "figures", "--gpu-hour-price", "3", "--runs-dir", runs],
             in: directory)
         #expect(report.status == 0, "\(report.stderr)")
@@ -38,19 +38,19 @@ import Testing
         let page = try String(contentsOfFile: directory + "/page.html", encoding: .utf8)
         #expect(page.contains("<h2>Compute</h2>") && page.contains("at 3 per GPU-hour"))
 
-        let unknown = try CLIRunner.run(["report", "figures", "--table", "safety", "--runs-dir", runs], in: directory)
+        let unknown = try await CLIRunner.run(["report", "figures", "--table", "safety", "--runs-dir", runs], in: directory)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("has no report table 'safety'; its 'report:' section names none under 'tables:'"), "\(unknown.stderr)")
 
         // Figures without a page: any format can write them.
-        let table = try CLIRunner.run(["report", "figures", "--figures", "more", "--runs-dir", runs], in: directory)
+        let table = try await CLIRunner.run(["report", "figures", "--figures", "more", "--runs-dir", runs], in: directory)
         #expect(table.status == 0, "\(table.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/more").count == 3)
     }
 
     @Test(arguments: ["nan", "-1", "inf"])
-    func aPriceMustBeANumberFromZeroUp(_ price: String) throws {
-        let result = try CLIRunner.run(["report", "--gpu-hour-price=\(price)"])
+    func aPriceMustBeANumberFromZeroUp(_ price: String) async throws {
+        let result = try await CLIRunner.run(["report", "--gpu-hour-price=\(price)"])
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix("error: --gpu-hour-price must be a number from 0 up, not "))
     }

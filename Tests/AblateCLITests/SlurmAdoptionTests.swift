@@ -46,7 +46,7 @@ import Testing
         return (try? AtomicFile.readJSON(TaskRecord.self, from: layout.status(task)))?.lastAttempt?.jobID
     }
 
-    @Test func sigkillWhileJobsRunThenResumeAdoptsThemInsteadOfSubmittingAgain() throws {
+    @Test func sigkillWhileJobsRunThenResumeAdoptsThemInsteadOfSubmittingAgain() async throws {
         let spec = try write(
             """
             ablate: 1
@@ -59,22 +59,22 @@ import Testing
             """)
         let ablate = try start(spec)
         func job(_ task: String) -> String? { self.job("adopted", task) }
-        #expect(Waiting.until(timeout: 30) { Set(lines("starts")) == ["quick", "slow"] && job("quick") != nil && job("slow") != nil })
+        #expect(await Waiting.until(timeout: 30) { Set(lines("starts")) == ["quick", "slow"] && job("quick") != nil && job("slow") != nil })
         let jobs = (quick: try #require(job("quick")), slow: try #require(job("slow")))
         kill(ablate.processIdentifier, SIGKILL)
-        ablate.waitUntilExit()
+        await ablate.waitForExit()
         // The quick job ends while no ablate is watching (each job runs until the test lets it
         // end); the slow one is still running.
         #expect(FileManager.default.createFile(atPath: directory + "/scratch/end-quick", contents: nil))
-        #expect(Waiting.until(timeout: 20) { LocalSlurm.state(ofJob: jobs.quick) == "COMPLETED" })
+        #expect(await Waiting.until(timeout: 20) { LocalSlurm.state(ofJob: jobs.quick) == "COMPLETED" })
         #expect(LocalSlurm.state(ofJob: jobs.slow) == "RUNNING")
 
-        let dryRun = try CLIRunner.run(["resume", "adopted", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
+        let dryRun = try await CLIRunner.run(["resume", "adopted", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(dryRun.stdout.contains("adopt   quick") && dryRun.stdout.contains("adopt   slow"), "\(dryRun.stdout)")
         // The slow job ends while the resumed run follows it.
         let endSlow = directory + "/scratch/end-slow"
         DispatchQueue.global().asyncAfter(deadline: .now() + 3) { _ = FileManager.default.createFile(atPath: endSlow, contents: nil) }
-        let resume = try CLIRunner.run(["resume", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
+        let resume = try await CLIRunner.run(["resume", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(resume.status == 0, "\(resume.stderr)")
 
         #expect(lines("starts").sorted() == ["after", "quick", "slow"], "nothing ran twice")
@@ -84,7 +84,7 @@ import Testing
             #expect(record.state == .completed)
             #expect(record.attempts.map(\.jobID) == [id], "\(task) kept its one job")
         }
-        let status = try CLIRunner.run(["status", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
+        let status = try await CLIRunner.run(["status", "adopted", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(status.stdout.contains("(Slurm job \(jobs.slow))"), "\(status.stdout)")
         let events = try String(contentsOfFile: run.events, encoding: .utf8)
         #expect(events.components(separatedBy: "task-adopted").count - 1 == 2)
@@ -92,7 +92,7 @@ import Testing
         #expect(metrics.map(\.name) == ["q"], "the job that ended while ablate was away was ingested")
     }
 
-    @Test func cancelWithoutAnAblateCancelsTheJobsADeadOneLeftBehind() throws {
+    @Test func cancelWithoutAnAblateCancelsTheJobsADeadOneLeftBehind() async throws {
         let spec = try write(
             """
             ablate: 1
@@ -102,21 +102,21 @@ import Testing
               long: {kind: command, run: "echo long >> $DIR/scratch/starts; sleep 120"}
             """)
         let ablate = try start(spec)
-        #expect(Waiting.until(timeout: 30) { lines("starts") == ["long"] && job("abandoned", "long") != nil })
+        #expect(await Waiting.until(timeout: 30) { lines("starts") == ["long"] && job("abandoned", "long") != nil })
         let first = try #require(job("abandoned", "long"))
         kill(ablate.processIdentifier, SIGKILL)
-        ablate.waitUntilExit()
+        await ablate.waitForExit()
 
-        let cancel = try CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
+        let cancel = try await CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("cancelled the Slurm jobs it left behind: \(first)"))
-        #expect(Waiting.until(timeout: 10) { LocalSlurm.state(ofJob: first) == "CANCELLED" })
+        #expect(await Waiting.until(timeout: 10) { LocalSlurm.state(ofJob: first) == "CANCELLED" })
         let run = try #require(layout("abandoned"))
         let record = try AtomicFile.readJSON(TaskRecord.self, from: run.status("long"))
         #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted)
-        let again = try CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
+        let again = try await CLIRunner.run(["cancel", "abandoned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(again.status != 0 && again.stderr.contains("is not running"), "nothing is left to cancel")
-        let dryRun = try CLIRunner.run(["resume", "abandoned", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
+        let dryRun = try await CLIRunner.run(["resume", "abandoned", "--dry-run", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(dryRun.stdout.contains("run     long  interrupted"), "\(dryRun.stdout)")
     }
 }

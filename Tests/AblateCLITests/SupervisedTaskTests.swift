@@ -33,7 +33,7 @@ import Testing
     }
 
     /// Starts `ablate run`, waits until the long task's group is recorded, and kills ablate.
-    private func runAndKillAblate() throws -> (RunLayout, Int32) {
+    private func runAndKillAblate() async throws -> (RunLayout, Int32) {
         let ablate = Process()
         ablate.executableURL = URL(fileURLWithPath: CLIRunner.executable)
         ablate.arguments = ["run", "study.yaml", "--runs-dir", directory + "/Runs"]
@@ -41,17 +41,17 @@ import Testing
         ablate.standardOutput = FileHandle.nullDevice
         ablate.standardError = FileHandle.nullDevice
         try ablate.run()
-        #expect(Waiting.until(timeout: 30) { (try? layout?.readTaskRecord("long"))??.lastAttempt?.pid != nil && log == ["start"] })
+        #expect(await Waiting.until(timeout: 30) { (try? layout?.readTaskRecord("long"))??.lastAttempt?.pid != nil && log == ["start"] })
         kill(ablate.processIdentifier, SIGKILL)
-        ablate.waitUntilExit()
+        await ablate.waitForExit()
         let run = try #require(layout)
         let group = try #require(try run.readTaskRecord("long")?.lastAttempt?.pid)
         #expect(Processes.isAlive(group), "the task's supervisor goes on without its ablate")
         return (run, group)
     }
 
-    private func resume() throws -> CLIRunner.Result {
-        try CLIRunner.run(["resume", "outliving", "--runs-dir", directory + "/Runs"], in: directory)
+    private func resume() async throws -> CLIRunner.Result {
+        try await CLIRunner.run(["resume", "outliving", "--runs-dir", directory + "/Runs"], in: directory)
     }
 
     /// The task ran once, in one attempt, and what reads it ran after it.
@@ -63,44 +63,44 @@ import Testing
         #expect(try String(contentsOfFile: layout.stdout("after"), encoding: .utf8) == "42\n")
     }
 
-    @Test func resumeFollowsATaskStillRunningAfterItsAblateWasKilled() throws {
-        let (layout, group) = try runAndKillAblate()
-        let resumed = try resume()
+    @Test func resumeFollowsATaskStillRunningAfterItsAblateWasKilled() async throws {
+        let (layout, group) = try await runAndKillAblate()
+        let resumed = try await resume()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let events = try String(contentsOfFile: layout.events, encoding: .utf8)
         #expect(events.contains("following process group \(group)"), "\(events)")
         try expectRanOnce(layout)
     }
 
-    @Test func aTaskThatEndedWhileNoAblateWatchedIsTakenAsItEnded() throws {
-        let (layout, group) = try runAndKillAblate()
-        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long", attempt: 1)) && !Processes.isAlive(group) })
-        let resumed = try resume()
+    @Test func aTaskThatEndedWhileNoAblateWatchedIsTakenAsItEnded() async throws {
+        let (layout, group) = try await runAndKillAblate()
+        #expect(await Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long", attempt: 1)) && !Processes.isAlive(group) })
+        let resumed = try await resume()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try expectRanOnce(layout)
     }
 
-    @Test func anAttemptThatEndedBeforeItsStartWasRecordedIsTakenAsItEnded() throws {
-        let (layout, group) = try runAndKillAblate()
-        #expect(Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long", attempt: 1)) && !Processes.isAlive(group) })
+    @Test func anAttemptThatEndedBeforeItsStartWasRecordedIsTakenAsItEnded() async throws {
+        let (layout, group) = try await runAndKillAblate()
+        #expect(await Waiting.until(timeout: 20) { FileManager.default.fileExists(atPath: layout.exitRecord("long", attempt: 1)) && !Processes.isAlive(group) })
         // As if ablate had died after starting the task and before writing its attempt down.
         var record = try #require(try layout.readTaskRecord("long"))
         record.attempts = []
         record.state = .pending
         try AtomicFile.writeJSON(record, to: layout.status("long"))
-        let resumed = try resume()
+        let resumed = try await resume()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try expectRanOnce(layout)
     }
 
-    @Test func aSupervisorWhoseGroupWasNeverRecordedIsFoundAndFollowed() throws {
-        let (layout, group) = try runAndKillAblate()
+    @Test func aSupervisorWhoseGroupWasNeverRecordedIsFoundAndFollowed() async throws {
+        let (layout, group) = try await runAndKillAblate()
         // As if ablate had died between starting the supervisor and recording its group.
         var record = try #require(try layout.readTaskRecord("long"))
         record.attempts[record.attempts.count - 1].pid = nil
         record.attempts[record.attempts.count - 1].exitRecord = nil
         try AtomicFile.writeJSON(record, to: layout.status("long"))
-        let resumed = try resume()
+        let resumed = try await resume()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try expectRanOnce(layout)
         #expect(try layout.readTaskRecord("long")?.lastAttempt?.pid == group)

@@ -13,7 +13,7 @@ import Testing
 struct TrackingRunTests {
     static let key = "secret-" + String(repeating: "k", count: 40)
 
-    @Test func aTrainerReportsToEveryTrackerAndTheRunSyncsAndExports() throws {
+    @Test func aTrainerReportsToEveryTrackerAndTheRunSyncsAndExports() async throws {
         let placeholder = "STORE"
         let study = try TrainingStudy(
             name: "tracked",
@@ -35,7 +35,7 @@ struct TrackingRunTests {
         try spec.replacingOccurrences(of: placeholder, with: study.directory).write(toFile: study.directory + "/study.yaml", atomically: true, encoding: .utf8)
         // Nothing listens on port 9: the upload at the task's end cannot reach W&B.
         let environment = study.environment.merging(["WANDB_API_KEY": Self.key, "WANDB_BASE_URL": "http://127.0.0.1:9"]) { $1 }
-        let run = try CLIRunner.run(["run", "study.yaml", "--runs-dir", study.runs], in: study.directory, environment: environment)
+        let run = try await CLIRunner.run(["run", "study.yaml", "--runs-dir", study.runs], in: study.directory, environment: environment)
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         #expect(run.stderr.contains("sft: its W&B runs were not uploaded"), "\(run.stderr.suffix(2000))")
         let layout = try #require(study.layout)
@@ -70,26 +70,27 @@ struct TrackingRunTests {
             sft = [run for run in runs if run.info.run_name == "tracked/sft"]
             print(len(runs), ",".join(names), len(client.get_metric_history(sft[0].info.run_id, "loss")) if sft else 0)
             """
-        func stored() throws -> String {
-            try Self.output(of: [python, "-c", query, store]).trimmingCharacters(in: .whitespacesAndNewlines)
+        func stored() async throws -> String {
+            try await Self.output(of: [python, "-c", query, store]).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try stored() == "1 tracked/sft 3")
+        await #expect(try stored() == "1 tracked/sft 3")
         for _ in 0..<2 {
-            let export = try CLIRunner.run(["export", "mlflow", layout.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: environment)
+            let export = try await CLIRunner.run(
+                ["export", "mlflow", layout.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: environment)
             #expect(export.status == 0, "\(export.stderr.suffix(2000))")
             #expect(export.stdout.contains("tasks to experiment tracked at \(store)"), "\(export.stdout)")
         }
-        #expect(try stored() == "3 tracked/environment[runners],tracked/sft,tracked/tiny-model 3")
+        await #expect(try stored() == "3 tracked/environment[runners],tracked/sft,tracked/tiny-model 3")
 
         // A W&B server on this machine: sync uploads the offline run once.
         let server = try FakeWandbServer(python: python)
         defer { server.stop() }
         var syncEnvironment = environment
         syncEnvironment["WANDB_BASE_URL"] = server.url
-        let synced = try CLIRunner.run(["sync", layout.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: syncEnvironment)
+        let synced = try await CLIRunner.run(["sync", layout.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: syncEnvironment)
         #expect(synced.status == 0, "\(synced.stdout)\(synced.stderr)")
         #expect(synced.stdout.contains("sft: synced run \(trackerID)"), "\(synced.stdout)")
-        let again = try CLIRunner.run(["sync", layout.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: syncEnvironment)
+        let again = try await CLIRunner.run(["sync", layout.runDirectory, "--runs-dir", study.runs], in: study.directory, environment: syncEnvironment)
         #expect(again.status == 0 && again.stdout.contains("nothing to sync"), "\(again.stdout)")
 
         // No credential in any file of the run or of the outputs it produced.
@@ -101,9 +102,9 @@ struct TrackingRunTests {
         }
     }
 
-    static func output(of arguments: [String]) throws -> String {
+    static func output(of arguments: [String]) async throws -> String {
         let environment = ProcessInfo.processInfo.environment.merging(["PYTHONPATH": CLIRunner.testsDirectory + "/../../Runners"]) { $1 }
-        return try capturedOutput(of: arguments, environment: environment).output
+        return try await onOwnThread { try capturedOutput(of: arguments, environment: environment).output }
     }
 }
 

@@ -43,7 +43,7 @@ import Testing
     /// built so on the meta device comes out with its output layer untied; its published count is
     /// checked above.)
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
-    func weightBytesAreWhatAcceleratesCalculatorGives() throws {
+    func weightBytesAreWhatAcceleratesCalculatorGives() async throws {
         let script = """
             import json, sys
             from accelerate import init_empty_weights
@@ -58,7 +58,7 @@ import Testing
         let file = NSTemporaryDirectory() + "ablate-configs-" + UUID().uuidString + ".jsonl"
         let llamas = Self.models.filter { $0.config.contains(#""hidden_act": "silu""#) }
         try llamas.map(\.config).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try Python.run(["-c", script, file], variables: ["HF_HUB_OFFLINE=1"])
+        let result = try await Python.run(["-c", script, file], variables: ["HF_HUB_OFFLINE=1"])
         #expect(result.status == 0, "\(result.output)")
         let sizes = result.output.split(separator: "\n").compactMap { Int64($0) }
         #expect(sizes.count == llamas.count, "\(result.output)")

@@ -15,10 +15,10 @@ import Yams
         return path
     }
 
-    private func validate(_ documents: [String], in directory: String) throws -> (status: Int32, output: String) {
+    private func validate(_ documents: [String], in directory: String) async throws -> (status: Int32, output: String) {
         let schemaPath = directory + "/schema.json"
         try SpecSchema.json().write(to: URL(fileURLWithPath: schemaPath))
-        return try Python.run([Paths.repository + "/Scripts/validate-json-schema.py", schemaPath] + documents)
+        return try await Python.run([Paths.repository + "/Scripts/validate-json-schema.py", schemaPath] + documents)
     }
 
     private func temporaryDirectory() throws -> String {
@@ -27,16 +27,16 @@ import Yams
         return directory
     }
 
-    @Test func everyExampleSpecValidatesAgainstTheSchema() throws {
+    @Test func everyExampleSpecValidatesAgainstTheSchema() async throws {
         let directory = try temporaryDirectory()
         let documents = try Paths.exampleSpecs.map { try writeJSON(of: $0, to: directory) }
         #expect(documents.count >= 4)
-        let result = try validate(documents, in: directory)
+        let result = try await validate(documents, in: directory)
         #expect(result.status == 0, "\(result.output) (needs Python's jsonschema: pip install jsonschema)")
         #expect(result.output.components(separatedBy: "valid: ").count - 1 == documents.count)
     }
 
-    @Test func theSchemaRejectsWhatValidateRejects() throws {
+    @Test func theSchemaRejectsWhatValidateRejects() async throws {
         let directory = try temporaryDirectory()
         let cases = [
             "typo.json": #"{"ablate": 1, "name": "x", "stages": {"sft": {"kind": "sft", "model": "m", "data": "d", "learning_rat": 0.1}}}"#,
@@ -51,7 +51,7 @@ import Yams
             try json.write(toFile: path, atomically: true, encoding: .utf8)
             paths.append(path)
         }
-        let result = try validate(paths, in: directory)
+        let result = try await validate(paths, in: directory)
         #expect(result.status == 1)
         #expect(result.output.components(separatedBy: "invalid: ").count - 1 == cases.count, "\(result.output)")
     }

@@ -95,7 +95,7 @@ import Testing
         return ["ablate": 1, "name": "contract", "models": ["base": ["path": "base-model"]], "datasets": datasets, "stages": stages]
     }
 
-    @Test func everyRunnerAcceptsEveryFlagAblateEmitsForItsKind() throws {
+    @Test func everyRunnerAcceptsEveryFlagAblateEmitsForItsKind() async throws {
         // JSON is YAML: the spec is written from the dictionary as it is.
         let yaml = String(decoding: try JSONSerialization.data(withJSONObject: Self.everySettingOfEveryKind, options: [.sortedKeys]), as: UTF8.self)
         let plan = try Compile.plan(yaml, files: ["base-model/config.json": "{}", "data.jsonl": "{}\n", "task-dir/task.yaml": "task: t\n"])
@@ -110,7 +110,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let casesPath = directory + "/cases.json"
         try JSONSerialization.data(withJSONObject: cases, options: [.sortedKeys]).write(to: URL(fileURLWithPath: casesPath))
-        let (status, output) = try Python.run(["-m", "ablate_runners.contract", casesPath], variables: ["PYTHONPATH=" + RunnerPackage.directory])
+        let (status, output) = try await Python.run(["-m", "ablate_runners.contract", casesPath], variables: ["PYTHONPATH=" + RunnerPackage.directory])
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == cases.count, "one verdict per kind: \(output)")

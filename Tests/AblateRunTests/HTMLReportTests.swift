@@ -127,8 +127,8 @@ import Testing
 
     /// Renders the page in headless Chromium (CI installs it and sets ABLATE_TEST_BROWSER).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_BROWSER"] != nil))
-    func aRealBrowserDrawsTheChartsAndRunsNoScript() throws {
-        let dom = try Self.browserDOM(of: Self.page)
+    func aRealBrowserDrawsTheChartsAndRunsNoScript() async throws {
+        let dom = try await Self.browserDOM(of: Self.page)
         // The browser parsed the page into a document with the table and every chart.
         #expect(dom.contains("<table id=\"results\">"))
         #expect(dom.components(separatedBy: "<svg").count - 1 == 7)
@@ -142,7 +142,7 @@ import Testing
     /// negative and large values, long series. A browser measures every text of every chart:
     /// none may leave its chart or overlap another.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_BROWSER"] != nil))
-    func noTextOfAnyChartIsClippedOrOverlapsAnother() throws {
+    func noTextOfAnyChartIsClippedOrOverlapsAnother() async throws {
         let columns = [
             ResultsTable.Column(key: "judge/win_rate", label: "Win rate against the reference answers (in distribution)", scale: 1, higherIsBetter: true),
             ResultsTable.Column(key: "diversity/sentence_bert", label: "Sentence-BERT diversity", scale: 1, higherIsBetter: true),
@@ -168,7 +168,7 @@ import Testing
         let page = HTMLRenderer().render(table, charts: charts)
         // The measurement runs in a copy of the page; the page itself has no script.
         let measured = page.replacingOccurrences(of: "</body>", with: "<script>\(Self.measurementScript)</script></body>")
-        let dom = try Self.browserDOM(of: measured)
+        let dom = try await Self.browserDOM(of: measured)
         let start = try #require(dom.range(of: "<pre id=\"measurements\">"))
         let end = try #require(dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex))
         let json = String(dom[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
@@ -216,7 +216,7 @@ import Testing
         """
 
     /// The document headless Chromium builds from `html`.
-    static func browserDOM(of html: String) throws -> String {
+    static func browserDOM(of html: String) async throws -> String {
         let browser = try #require(ProcessInfo.processInfo.environment["ABLATE_TEST_BROWSER"])
         let directory = NSTemporaryDirectory() + "ablate-html-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -234,7 +234,7 @@ import Testing
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        await process.waitForExit()
         #expect(process.terminationStatus == 0)
         return dom
     }

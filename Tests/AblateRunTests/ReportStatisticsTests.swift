@@ -107,7 +107,7 @@ import Testing
     /// The t distribution, the intervals over seeds, Welch's test and Holm's correction give
     /// what SciPy gives on the same numbers (the runners' environment has SciPy).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
-    func theStatisticsAgreeWithSciPy() throws {
+    func theStatisticsAgreeWithSciPy() async throws {
         let python = try #require(ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"])
         let samples: [[Double]] = [[0.51, 0.54, 0.59], [0.62, 0.68, 0.78], [0.3, 0.31], [0.2, 0.5, 0.45, 0.61, 0.33]]
         let pValues = [0.01, 0.04, 0.03, 0.005, 0.2]
@@ -137,7 +137,7 @@ import Testing
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        await process.waitForExit()
         #expect(process.terminationStatus == 0)
         let scipy = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(b)) }
@@ -197,7 +197,7 @@ import Testing
         process.standardOutput = pipe
         try process.run()
         let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        await process.waitForExit()
         #expect(process.terminationStatus == 0, "\(log.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: folder + "/paper.pdf"))
     }

@@ -20,23 +20,25 @@ import Testing
     }
 
     /// Waits until the interpreter behind `socket` says it serves.
-    func serving(_ socket: String) -> Bool {
+    func serving(_ socket: String) async -> Bool {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if ((try? String(contentsOfFile: directory + "/" + socket + ".log", encoding: .utf8)) ?? "").contains("serving") { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .seconds(0.05))
         }
         return false
     }
 
     @Test(.enabled(if: WarmStartTests.python != nil))
-    func anOnlineAndAnOfflineTaskGetAnInterpreterEachAndPerTaskVariablesDoNotMatter() throws {
+    func anOnlineAndAnOfflineTaskGetAnInterpreterEachAndPerTaskVariablesDoNotMatter() async throws {
         let interpreters = WarmInterpreters(directory: directory, preload: [])
         defer { interpreters.shutDown() }
         let online = try #require(interpreters.socket(for: try request(["HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:1"])))
         let offline = try #require(interpreters.socket(for: try request(["HF_HUB_OFFLINE": "1", "ABLATE_TASK": "sft"])))
         #expect(online != offline, "the online fetch task's interpreter would refuse every offline stage")
-        #expect(serving(online) && serving(offline))
+        let onlineServes = await serving(online)
+        let offlineServes = await serving(offline)
+        #expect(onlineServes && offlineServes)
         #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "1", "ABLATE_TASK": "dpo", "OMP_NUM_THREADS": "1"])) == offline)
         #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:1"])) == online)
     }

@@ -51,7 +51,7 @@ import Testing
     }
 
     /// Starts a warm interpreter and waits until it serves.
-    func startInterpreter() throws -> (process: Spawned, socket: String) {
+    func startInterpreter() async throws -> (process: Spawned, socket: String) {
         let python = try #require(Self.python)
         let socket = "ablate-warm-test-\(UUID().uuidString.prefix(8))"
         let log = directory + "/\(socket).log"
@@ -61,7 +61,7 @@ import Testing
         while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("serving") {
             #expect(Processes.isAlive(process.pid) && Date() < deadline)
             guard Processes.isAlive(process.pid) && Date() < deadline else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .seconds(0.05))
         }
         return (process, socket)
     }
@@ -79,76 +79,76 @@ import Testing
     }
 
     /// The task's pid and its parent's, once it has written them.
-    func pids(_ marker: String) -> (pid: Int32, parent: Int32)? {
+    func pids(_ marker: String) async -> (pid: Int32, parent: Int32)? {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: marker, encoding: .utf8) {
                 let parts = text.split(separator: " ").compactMap { Int32($0) }
                 if parts.count == 2 { return (parts[0], parts[1]) }
             }
-            Thread.sleep(forTimeInterval: 0.02)
+            try? await Task.sleep(for: .seconds(0.02))
         }
         return nil
     }
 
-    @Test(.enabled(if: python != nil)) func theWarmInterpreterForksTheTaskAndItsExitIsRecordedAndMirrored() throws {
-        let (interpreter, socket) = try startInterpreter()
+    @Test(.enabled(if: python != nil)) func theWarmInterpreterForksTheTaskAndItsExitIsRecordedAndMirrored() async throws {
+        let (interpreter, socket) = try await startInterpreter()
         defer { interpreter.stop() }
         let (process, record, marker) = try supervise("3", socket: socket)
-        #expect(process.wait() == 3)
+        #expect(await process.wait() == 3)
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 3))
-        #expect(pids(marker)?.parent == interpreter.pid, "the warm interpreter forked it")
+        await #expect(pids(marker)?.parent == interpreter.pid, "the warm interpreter forked it")
     }
 
-    @Test(.enabled(if: python != nil)) func aStopSignalToTheSupervisorReachesTheWarmTask() throws {
-        let (interpreter, socket) = try startInterpreter()
+    @Test(.enabled(if: python != nil)) func aStopSignalToTheSupervisorReachesTheWarmTask() async throws {
+        let (interpreter, socket) = try await startInterpreter()
         defer { interpreter.stop() }
         let (process, record, marker) = try supervise("trap", socket: socket)
-        #expect(pids(marker)?.parent == interpreter.pid)
+        await #expect(pids(marker)?.parent == interpreter.pid)
         kill(process.pid, SIGTERM)
-        #expect(process.wait() == 7, "the task's handler ran, and the supervisor ended as the task did")
+        #expect(await process.wait() == 7, "the task's handler ran, and the supervisor ended as the task did")
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 7))
     }
 
-    @Test(.enabled(if: python != nil)) func theTimeLimitEndsAWarmTask() throws {
-        let (interpreter, socket) = try startInterpreter()
+    @Test(.enabled(if: python != nil)) func theTimeLimitEndsAWarmTask() async throws {
+        let (interpreter, socket) = try await startInterpreter()
         defer { interpreter.stop() }
         let started = Date()
         let (process, record, marker) = try supervise("ignore", socket: socket, flags: ["--time-limit", "1", "--grace", "1"])
-        #expect(pids(marker)?.parent == interpreter.pid)
-        _ = process.wait()
+        await #expect(pids(marker)?.parent == interpreter.pid)
+        _ = await process.wait()
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(signal: SIGKILL, timedOut: true))
         #expect(Date().timeIntervalSince(started) < 15)
     }
 
-    @Test(.enabled(if: python != nil)) func killingTheSupervisorsSessionEndsTheWarmTaskToo() throws {
-        let (interpreter, socket) = try startInterpreter()
+    @Test(.enabled(if: python != nil)) func killingTheSupervisorsSessionEndsTheWarmTaskToo() async throws {
+        let (interpreter, socket) = try await startInterpreter()
         defer { interpreter.stop() }
         let (process, _, marker) = try supervise("sleep", socket: socket)
-        let task = try #require(pids(marker))
+        let task = try #require(await pids(marker))
         #expect(task.parent == interpreter.pid)
         kill(process.pid, SIGKILL)
-        _ = process.wait()
+        _ = await process.wait()
         let deadline = Date().addingTimeInterval(10)
-        while Processes.isAlive(task.pid) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while Processes.isAlive(task.pid) && Date() < deadline { try await Task.sleep(for: .seconds(0.05)) }
         #expect(!Processes.isAlive(task.pid), "the interpreter killed the task whose supervisor went away")
     }
 
-    @Test(.enabled(if: python != nil)) func aTaskTheInterpreterRefusesStartsCold() throws {
-        let (interpreter, socket) = try startInterpreter()
+    @Test(.enabled(if: python != nil)) func aTaskTheInterpreterRefusesStartsCold() async throws {
+        let (interpreter, socket) = try await startInterpreter()
         defer { interpreter.stop() }
         // A cache the libraries would read when imported differs from the interpreter's.
         let (process, record, marker) = try supervise("4", socket: socket, variables: ["HF_HOME": directory + "/elsewhere"])
-        #expect(process.wait() == 4)
+        #expect(await process.wait() == 4)
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 4))
-        #expect(pids(marker)?.parent == process.pid, "the supervisor started it itself")
+        await #expect(pids(marker)?.parent == process.pid, "the supervisor started it itself")
     }
 
-    @Test(.enabled(if: python != nil)) func withoutAnInterpreterTheTaskStartsCold() throws {
+    @Test(.enabled(if: python != nil)) func withoutAnInterpreterTheTaskStartsCold() async throws {
         let (process, record, marker) = try supervise("5", socket: "ablate-warm-test-nobody-\(UUID().uuidString.prefix(8))")
-        #expect(process.wait() == 5)
+        #expect(await process.wait() == 5)
         #expect(try AtomicFile.readJSON(ExitRecord.self, from: record) == ExitRecord(exitCode: 5))
-        #expect(pids(marker)?.parent == process.pid)
+        await #expect(pids(marker)?.parent == process.pid)
     }
 }
 
@@ -182,16 +182,22 @@ final class Spawned {
         pid = started
     }
 
-    /// The exit status (128 + the signal for a process ended by one).
-    func wait() -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    /// The exit status (128 + the signal for a process ended by one), waited for on a thread of
+    /// its own (see `onOwnThread`).
+    func wait() async -> Int32 {
+        let pid = pid
+        return (try? await onOwnThread { Self.reap(pid) }) ?? -1
     }
 
     /// SIGTERM, then reaped.
     func stop() {
         kill(pid, SIGTERM)
-        _ = wait()
+        _ = Self.reap(pid)
+    }
+
+    private static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -50,11 +50,12 @@ public enum Processes {
 /// Polling for something another process does.
 public enum Waiting {
     /// Checks `condition` every 50 ms until it holds or `timeout` seconds pass; says whether it held.
-    public static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
+    /// It sleeps without holding a thread of the test runner.
+    public static func until(timeout: Double, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return condition()
     }
