@@ -15,6 +15,41 @@ public enum FetchTask {
     }
 }
 
+extension CompilationState {
+    /// The fetch tasks a draft reads: the task that fetches each hub repository its command
+    /// names, and those that fetch the datasets of its lm-eval tasks, in their order.
+    struct Fetches: Sendable {
+        var snapshots: [HubRepository: String] = [:]
+        var lmEvalTasks: [String] = []
+    }
+}
+
+extension TaskCommand {
+    /// The command with each hub snapshot read from the output of its fetch task and, for
+    /// lm-eval, `--fetched` naming the record of each of its tasks' fetch tasks (after
+    /// `PYTHON -m ablate_runners.lm_eval`).
+    func fetching(_ fetches: CompilationState.Fetches) -> TaskCommand {
+        func replaced(_ argument: CommandArgument) -> CommandArgument {
+            // Only an argument with a snapshot changes.
+            guard !fetches.snapshots.isEmpty, argument.parts.contains(where: { if case .hubSnapshot = $0 { true } else { false } }) else {
+                return argument
+            }
+            return CommandArgument(
+                argument.parts.map { part in
+                    guard case .hubSnapshot(let repository) = part, let task = fetches.snapshots[repository] else { return part }
+                    return .taskOutput(task: task, output: "snapshot")
+                })
+        }
+        var result = TaskCommand(
+            arguments: arguments.map(replaced), environment: environment.map { EnvironmentVariable(name: $0.name, value: replaced($0.value)) })
+        if !fetches.lmEvalTasks.isEmpty {
+            let records = fetches.lmEvalTasks.map { CommandArgument([.taskOutput(task: $0, output: "fetch.json")]) }
+            result.arguments.insert(contentsOf: ["--fetched"] + records, at: 3)
+        }
+        return result
+    }
+}
+
 /// The tasks that fetch a study's hub repositories: `fetch[model:llama2-7b]` downloads the
 /// repository once into the shared Hugging Face cache (on the submitting machine, which has
 /// the network), and every task reading it gets the local snapshot instead of the hub id.
@@ -22,45 +57,31 @@ extension CompilationState {
     /// The runner environment the fetch runner runs in (it needs `huggingface_hub`).
     static let fetchEnvironment = "runners"
 
-    /// The command with every hub snapshot replaced by the output of its fetch task.
-    mutating func fetching(_ command: TaskCommand, for stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> TaskCommand? {
+    /// The fetch tasks that a draft reads, created where it is the first to need them: the
+    /// task that fetches each hub repository its command names (which then reads the
+    /// repository's snapshot from that task's output), and for lm-eval, the task that fetches
+    /// each of its tasks' datasets into the shared datasets cache, so that the evaluation reads
+    /// them offline (`fetch[lm-eval:arc_challenge]`).
+    mutating func fetches(for draft: Draft, of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Fetches? {
+        var fetches = Fetches()
         var failed = false
-        func replaced(_ argument: CommandArgument) -> CommandArgument {
-            CommandArgument(
-                argument.parts.map { part in
-                    guard case .hubSnapshot(let repository) = part else { return part }
-                    guard let task = fetchTask(for: repository, stage: stage, &diagnostics) else {
-                        failed = true
-                        return part
-                    }
-                    return .taskOutput(task: task, output: "snapshot")
-                })
+        for repository in draft.repositories where fetches.snapshots[repository] == nil {
+            guard let task = fetchTask(for: repository, stage: stage, &diagnostics) else {
+                failed = true
+                continue
+            }
+            fetches.snapshots[repository] = task
         }
-        let result = TaskCommand(
-            arguments: command.arguments.map(replaced),
-            environment: command.environment.map { EnvironmentVariable(name: $0.name, value: replaced($0.value)) })
-        return failed ? nil : result
-    }
-
-    /// An lm-eval stage's command with `--fetched` naming the record of each of its tasks' fetch
-    /// task, which downloads the datasets the harness's task names into the shared datasets cache
-    /// (`fetch[lm-eval:arc_challenge]`); the evaluation then reads them offline.
-    mutating func fetchingLMEvalDatasets(
-        _ command: TaskCommand, settings: [String: SettingValue], for stage: StageSpec, _ diagnostics: inout DiagnosticLog
-    ) -> TaskCommand? {
-        guard stage.kind == .lmEval, case .list(let names)? = settings["tasks"], command.arguments.count >= 3 else { return command }
+        guard !failed else { return nil }
+        let settings = draft.settings.result
+        guard stage.kind == .lmEval, case .list(let names)? = settings["tasks"], draft.command.arguments.count >= 3 else { return fetches }
         var taskDirectory: String?
         if case .string(let directory)? = settings["task_dir"] { taskDirectory = directory }
-        var records: [CommandArgument] = []
         for case .string(let name) in names {
             guard let task = lmEvalFetchTask(name, taskDirectory: taskDirectory, stage: stage, &diagnostics) else { return nil }
-            records.append(CommandArgument([.taskOutput(task: task, output: "fetch.json")]))
+            fetches.lmEvalTasks.append(task)
         }
-        guard !records.isEmpty else { return command }
-        var result = command
-        // After `PYTHON -m ablate_runners.lm_eval`.
-        result.arguments.insert(contentsOf: ["--fetched"] + records, at: 3)
-        return result
+        return fetches
     }
 
     private mutating func lmEvalFetchTask(_ name: String, taskDirectory: String?, stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> String? {
@@ -78,14 +99,13 @@ extension CompilationState {
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
             kind: .command, settings: settings, command: command, environment: .runner(Self.fetchEnvironment), inputs: [:])
         var id = FetchTask.id(lmEvalTask: name)
-        if taskIDs.contains(id) { id += "~" + fingerprint.short }
+        if isNamed(id) { id += "~" + fingerprint.short }
         let task = PlannedTask(
             id: id, stage: "fetch", kind: .command, fingerprint: fingerprint, axisValues: [], inputs: [], settings: settings,
             command: command, environment: .runner(Self.fetchEnvironment), resources: TaskResources(), retries: 0, outputs: [],
             metricFiles: [], variants: [], placement: .submittingMachine, hubAccess: .online)
         lmEvalFetchTasks[key] = id
-        sharedTasks.insert(id)
-        _ = add(task)
+        sharedTasks.append(add(task))
         return id
     }
 
@@ -107,14 +127,13 @@ extension CompilationState {
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
             kind: .command, settings: settings, command: command, environment: .runner(Self.fetchEnvironment), inputs: [:])
         var id = FetchTask.id(kind: repository.kind, name: registryName(of: repository) ?? repository.id)
-        if taskIDs.contains(id) { id += "~" + fingerprint.short }
+        if isNamed(id) { id += "~" + fingerprint.short }
         let task = PlannedTask(
             id: id, stage: "fetch", kind: .command, fingerprint: fingerprint, axisValues: [], inputs: [], settings: settings,
             command: command, environment: .runner(Self.fetchEnvironment), resources: TaskResources(), retries: 0, outputs: ["snapshot"],
             metricFiles: [], variants: [], requiredOutputs: ["snapshot"], placement: .submittingMachine, hubAccess: .online)
         fetchTasks[repository] = id
-        sharedTasks.insert(id)
-        _ = add(task)
+        sharedTasks.append(add(task))
         return id
     }
 

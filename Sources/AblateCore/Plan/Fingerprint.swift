@@ -47,9 +47,10 @@ public struct Fingerprint: Codable, Hashable, Sendable, CustomStringConvertible 
     /// sweeps light.
     private var keyDigests: String
 
-    init(value: String, keys: [String]) {
+    /// `keyDigests`: each key's 16 hex digits, in key order.
+    init(value: String, keyDigests: String) {
         self.value = value
-        self.keyDigests = keys.joined()
+        self.keyDigests = keyDigests
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -82,25 +83,27 @@ public struct Fingerprint: Codable, Hashable, Sendable, CustomStringConvertible 
 
 /// Accumulates the keys of a fingerprint in their fixed order.
 struct FingerprintBuilder {
-    private var digests = [String](repeating: "", count: Fingerprint.Key.allCases.count)
+    private var digests = [SHA256.Digest?](repeating: nil, count: Fingerprint.Key.allCases.count)
 
     mutating func add(_ key: Fingerprint.Key, _ encoding: CanonicalEncoding) {
         if let index = Fingerprint.Key.allCases.firstIndex(of: key) { digests[index] = encoding.digest() }
     }
 
+    /// The SHA-256 of `key=<the key's digest in hex>` lines, in key order, after a header. The hex
+    /// goes straight into the bytes hashed: a sweep has a hundred thousand tasks.
     func finish() -> Fingerprint {
         var whole: [UInt8] = Array("ablate-fingerprint-v\(Fingerprint.formatVersion)\n".utf8)
-        var keyDigests: [String] = []
-        keyDigests.reserveCapacity(digests.count)
+        var keyDigests: [UInt8] = []
+        keyDigests.reserveCapacity(16 * digests.count)
         for (key, digest) in zip(Fingerprint.Key.allCases, digests) {
-            let value = digest.isEmpty ? CanonicalEncoding().digest() : digest
-            keyDigests.append(String(value.prefix(16)))
             whole.append(contentsOf: key.rawValue.utf8)
             whole.append(UInt8(ascii: "="))
-            whole.append(contentsOf: value.utf8)
+            let hexStart = whole.count
+            Digest.appendHex(of: digest ?? CanonicalEncoding().digest(), to: &whole)
+            keyDigests.append(contentsOf: whole[hexStart..<(hexStart + 16)])
             whole.append(UInt8(ascii: "\n"))
         }
-        return Fingerprint(value: whole.withUnsafeBytes { Digest.hex(SHA256.hash(data: $0)) }, keys: keyDigests)
+        return Fingerprint(value: whole.withUnsafeBytes { Digest.hex(SHA256.hash(data: $0)) }, keyDigests: String(decoding: keyDigests, as: UTF8.self))
     }
 }
 
@@ -111,8 +114,8 @@ struct CanonicalEncoding {
     /// Bytes are collected and hashed once: many tiny hash updates cost more than the copy.
     private var bytes: [UInt8] = []
 
-    func digest() -> String {
-        bytes.withUnsafeBytes { Digest.hex(SHA256.hash(data: $0)) }
+    func digest() -> SHA256.Digest {
+        bytes.withUnsafeBytes { SHA256.hash(data: $0) }
     }
 
     private mutating func raw(_ text: String) {
@@ -125,8 +128,19 @@ struct CanonicalEncoding {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// A whole number's decimal digits, as `String(value)` writes them, without making one.
     private mutating func number(_ value: Int) {
-        raw(String(value))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: digits[start...])
+        }
     }
 
     mutating func string(_ text: String) {
@@ -171,9 +185,9 @@ struct CanonicalEncoding {
             raw("m")
             number(entries.count)
             raw("{")
-            for key in entries.keys.sorted() {
+            for (key, entry) in entries.sorted(by: { $0.key < $1.key }) {
                 string(key)
-                if let entry = entries[key] { self.value(entry) }
+                self.value(entry)
             }
             raw("}")
         }

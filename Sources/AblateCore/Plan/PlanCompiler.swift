@@ -16,7 +16,7 @@ public struct PlanCompiler {
     }
 
     /// The outcome of one stage in one variant.
-    enum StageOutcome {
+    enum StageOutcome: Sendable {
         case task(Int)
         /// Left out by `when:` / `unless:`.
         case absent
@@ -45,11 +45,12 @@ public struct PlanCompiler {
         for (index, stage) in order.enumerated() {
             var groups: [[SettingValue]: [Int]] = [:]
             var groupOrder: [[SettingValue]] = []
-            // Each distinct combination of the stage's axes is prepared once, in variant order;
-            // their fingerprints are computed on every core, then the tasks committed in order.
+            // Each distinct combination of the stage's axes is prepared once, for the first
+            // variant that has it (see `CompilationState.prepare(_:each:…)`); their fingerprints
+            // are computed on every core, then the tasks committed in order.
             var positions: [[SettingValue]: Int] = [:]
             var positionOfVariant = [Int](repeating: 0, count: variants.count)
-            var prepared: [CompilationState.Preparation] = []
+            var firstVariants: [Int] = []
             for (variantIndex, variant) in variants.enumerated() {
                 let key = relevant[index].map { variant.values[$0] }
                 if !stage.gather.isEmpty {
@@ -61,12 +62,17 @@ public struct PlanCompiler {
                     positionOfVariant[variantIndex] = known
                     continue
                 }
-                let members = [ReferenceResolver.Member(variant: variant, outcome: { name in stageIndex[name].map { outcomes[variantIndex][$0] } })]
-                positions[key] = prepared.count
-                positionOfVariant[variantIndex] = prepared.count
-                prepared.append(state.prepare(stage, in: members, relevantAxes: relevant[index], &diagnostics))
+                positions[key] = firstVariants.count
+                positionOfVariant[variantIndex] = firstVariants.count
+                firstVariants.append(variantIndex)
             }
             if stage.gather.isEmpty {
+                let known = outcomes
+                let prepared = state.prepare(
+                    stage, each: firstVariants,
+                    members: { variantIndex in
+                        [ReferenceResolver.Member(variant: variants[variantIndex], outcome: { name in stageIndex[name].map { known[variantIndex][$0] } })]
+                    }, relevantAxes: relevant[index], &diagnostics)
                 let committed = state.commit(prepared)
                 for variantIndex in variants.indices { outcomes[variantIndex][index] = committed[positionOfVariant[variantIndex]] }
             }
@@ -79,29 +85,36 @@ public struct PlanCompiler {
                 for variantIndex in indices { outcomes[variantIndex][index] = outcome }
             }
         }
-        var plannedVariants: [PlannedVariant] = []
-        plannedVariants.reserveCapacity(variants.count)
+        let plannedVariants = Self.plannedVariants(variants, axes: axisNames, stages: order, outcomes: outcomes, tasks: state.tasks)
         var variantsOfTask = [[Int]](repeating: [], count: state.tasks.count)
-        for (variantIndex, variant) in variants.enumerated() {
-            let variantName = variant.name(axes: axisNames)
-            var stageTasks: [PlannedVariant.StageTask] = []
-            for (index, stage) in order.enumerated() {
-                guard case .task(let taskIndex) = outcomes[variantIndex][index] else { continue }
-                state.tasks[taskIndex].variants.append(variantName)
+        for (variantIndex, variant) in plannedVariants.enumerated() {
+            for outcome in outcomes[variantIndex] {
+                guard case .task(let taskIndex) = outcome else { continue }
+                state.tasks[taskIndex].variants.append(variant.name)
                 variantsOfTask[taskIndex].append(variantIndex)
-                stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: state.tasks[taskIndex].id))
             }
-            plannedVariants.append(
-                PlannedVariant(
-                    name: variantName,
-                    values: zip(axisNames, variant.values).map { AxisValue(axis: $0, value: $1) },
-                    tasks: stageTasks))
         }
         state.shareSupportTasks(variantNames: plannedVariants.map(\.name), variantsOfTask: variantsOfTask)
         guard !diagnostics.hasErrors else { return nil }
         return Plan(
             formatVersion: Plan.formatVersion, study: spec.name, specFile: spec.file, axes: axisNames,
             variants: plannedVariants, tasks: state.tasks)
+    }
+
+    /// The variants with their axis values and the task of each stage, named on every core.
+    private static func plannedVariants(
+        _ variants: [Variant], axes: [String], stages: [StageSpec], outcomes: [[StageOutcome]], tasks: [PlannedTask]
+    ) -> [PlannedVariant] {
+        Array(variants.indices).parallelMap(chunkSize: 1024) { variantIndex in
+            let variant = variants[variantIndex]
+            var stageTasks: [PlannedVariant.StageTask] = []
+            for (index, stage) in stages.enumerated() {
+                guard case .task(let taskIndex) = outcomes[variantIndex][index] else { continue }
+                stageTasks.append(PlannedVariant.StageTask(stage: stage.name, task: tasks[taskIndex].id))
+            }
+            return PlannedVariant(
+                name: variant.name(axes: axes), values: zip(axes, variant.values).map { AxisValue(axis: $0, value: $1) }, tasks: stageTasks)
+        }
     }
 
     /// For each stage (in `order`), the indices of the axes that can change its task: those it

@@ -1,7 +1,10 @@
+import Synchronization
+
 /// What settings resolution reuses across the variants of one compilation: each stage's
 /// settings that are the same in every variant, and parsed templates. A class, so that the
-/// per-variant resolvers share it.
-final class SettingsMemo {
+/// per-variant resolvers share it, and behind a lock, since a stage's variants are drafted on
+/// every core.
+final class SettingsMemo: Sendable {
     /// A setting of a stage with its merged node.
     struct Setting {
         var definition: SettingDefinition
@@ -15,20 +18,24 @@ final class SettingsMemo {
         var varying: [Setting]
     }
 
-    private var preparations: [String: Preparation] = [:]
-    private var templates: [String: Template] = [:]
+    private struct Memo {
+        var preparations: [String: Preparation] = [:]
+        var templates: [String: Template] = [:]
+    }
 
-    func preparation(for stage: String) -> Preparation? { preparations[stage] }
+    private let memo = Mutex(Memo())
 
-    func store(_ preparation: Preparation, for stage: String) { preparations[stage] = preparation }
+    func preparation(for stage: String) -> Preparation? { memo.withLock { $0.preparations[stage] } }
+
+    func store(_ preparation: Preparation, for stage: String) { memo.withLock { $0.preparations[stage] = preparation } }
 
     /// A setting's template; its syntax errors were reported when the stage was parsed.
     func template(_ text: String, at location: SourceLocation) -> Template {
         let key = "\(location)\0\(text)"
-        if let known = templates[key] { return known }
+        if let known = memo.withLock({ $0.templates[key] }) { return known }
         var alreadyReported = DiagnosticLog()
         let template = Template.parse(text, at: location, diagnostics: &alreadyReported)
-        templates[key] = template
+        memo.withLock { $0.templates[key] = template }
         return template
     }
 }

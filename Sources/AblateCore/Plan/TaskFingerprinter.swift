@@ -17,7 +17,7 @@ struct TaskFingerprinter {
         // A path setting is identified by its content, not by where the checkout lives.
         var identifiedSettings = settings
         for (name, value) in settings {
-            if case .path? = SettingCatalog.definition(named: name)?.type, case .string(let path) = value {
+            if case .string(let path) = value, case .path? = SettingCatalog.definition(named: name)?.type {
                 identifiedSettings[name] = .string("file:\(fileDigests[path] ?? path)")
             }
         }
@@ -56,10 +56,6 @@ struct TaskFingerprinter {
         }
         builder.add(.files, filesEncoding)
         return builder.finish()
-    }
-
-    func fingerprint(of task: CompilationState.PreparedTask) -> Fingerprint {
-        fingerprint(kind: task.kind, settings: task.settings.result, command: task.command, environment: task.environment, inputs: task.inputs)
     }
 
     /// What an input is, independent of where it lives on this machine.

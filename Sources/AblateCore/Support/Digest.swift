@@ -12,16 +12,24 @@ public enum Digest {
     /// Lowercase hexadecimal digits by value, as ASCII bytes (also what JSON escapes are written with).
     static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func hex(_ digest: SHA256.Digest) -> String {
+    /// Appends the digest's bytes as lowercase hex digits.
+    static func appendHex(of digest: SHA256.Digest, to bytes: inout [UInt8]) {
         digest.withUnsafeBytes { raw in
-            String(unsafeUninitializedCapacity: raw.count * 2) { text in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * SHA256.byteCount) { text in
                 for (offset, byte) in raw.enumerated() {
                     text[2 * offset] = hexDigits[Int(byte >> 4)]
                     text[2 * offset + 1] = hexDigits[Int(byte & 0x0F)]
                 }
-                return raw.count * 2
+                bytes.append(contentsOf: text)
             }
         }
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * SHA256.byteCount)
+        appendHex(of: digest, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Hashes a file's bytes, or a directory's relative file names and their bytes in sorted
