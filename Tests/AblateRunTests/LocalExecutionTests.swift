@@ -181,13 +181,18 @@ import Testing
     }
 
     @Test func aStateThatCannotBeWrittenStopsTheRunWithItsCause() async throws {
-        // The task puts a directory where its status.json goes, so that the write of its end fails.
+        // The task puts a directory where its status.json goes, so that the write of its end fails;
+        // it waits until its launch (its pid) is recorded, so that the next write is the end's.
         let harness = try Harness(
             """
             ablate: 1
             name: unwritable
             stages:
-              broken: {kind: command, run: "rm -f ${outputs.output}/../../status.json; mkdir ${outputs.output}/../../status.json"}
+              broken:
+                kind: command
+                run: >-
+                  until grep -q '"pid"' ${outputs.output}/../../status.json 2>/dev/null; do sleep 0.01; done;
+                  rm -f ${outputs.output}/../../status.json; mkdir ${outputs.output}/../../status.json
               slow: {kind: command, run: "sleep 30"}
             """)
         let session = try await RunSession.start(specPath: harness.specPath, options: harness.options(), observer: nil)
