@@ -12,7 +12,8 @@ the reference). Every sample of a prompt is judged against that prompt's referen
 without a reference is an error.
 
 reward-model: the sample wins (1) when the reward model (--judge-model) scores prompt + sample
-above prompt + reference, a tie counts 0.5, else 0. The text scored is the one best-of-N and PPO
+above prompt + reference, a tie counts 0.5, else 0. Scores within 1e-5 of each other (relative) are
+a tie: the same text, batched beside other rows, scores a few units in the last place apart. The text scored is the one best-of-N and PPO
 score: the prompt as the policy saw it (in the chat template of the reward model's tokenizer, when
 it has one) + text + EOS. The reward model loads as --precision and --attention say (precision.py).
 Its scores are reported too: judge/reward (the mean over every sample, scored as best-of-N scores
@@ -39,6 +40,7 @@ again for the others) and writes the same outputs as an uninterrupted run.
 import argparse
 import ast
 import json
+import math
 import os
 import random
 import time
@@ -150,7 +152,7 @@ class RewardModelJudge:
         """Per sample, 1, 0.5 (a tie) or 0 and its reward; and the reference's reward. `position`
         (the prompt's index) plays no part in a score."""
         reference_score, *scores = self.score([prompt] * (len(samples) + 1), [reference, *samples])
-        wins = [1.0 if score > reference_score else 0.5 if score == reference_score else 0.0 for score in scores]
+        wins = [0.5 if math.isclose(score, reference_score, rel_tol=1e-5) else float(score > reference_score) for score in scores]
         return {"wins": wins, "rewards": scores, "reference_reward": reference_score}
 
 

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from conftest import HOOKS, QUICKSTART_DATA, RUNNERS, read_json, run_runner
+from conftest import HOOKS, QUICKSTART_DATA, RUNNERS, read_json, read_lines, run_runner
 
 LORA = ["--lora-r", 8, "--lora-alpha", 16, "--lora-target-modules", "q_proj", "v_proj"]
 # 12 examples, 2 per rank and step, 2 ranks: one epoch is 3 steps (6 alone).
@@ -119,8 +119,22 @@ def test_sampling_shared_out_over_two_ranks_draws_what_one_process_draws(module,
     for rank in (0, 1):
         assert len((tmp_path / "checkpoints" / f"rank-{rank}" / "items.jsonl").read_text().splitlines()) == 2
     for name in os.listdir(tmp_path / "alone" / "samples"):
-        assert (tmp_path / "shared" / "samples" / name).read_bytes() == (tmp_path / "alone" / "samples" / name).read_bytes(), name
-    assert read_json(tmp_path / "shared" / "metrics.json") == read_json(tmp_path / "alone" / "metrics.json")
+        shared_records = read_lines(tmp_path / "shared" / "samples" / name)
+        alone_records = read_lines(tmp_path / "alone" / "samples" / name)
+        assert len(shared_records) == len(alone_records) and all(map(same, shared_records, alone_records)), name
+    assert same(read_json(tmp_path / "shared" / "metrics.json"), read_json(tmp_path / "alone" / "metrics.json"))
+
+
+def same(a, b):
+    """Equal, numbers to within float noise: one process and two ranks run their reductions on
+    other thread counts, so a reward can differ in its last places."""
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-5)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[key], b[key]) for key in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+    return a == b
 
 
 @pytest.mark.skipif(shutil.which("scontrol") is None or not os.environ.get("SLURM_CONF"), reason="needs Slurm's scontrol and a cluster's config")
