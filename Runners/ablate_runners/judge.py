@@ -13,9 +13,9 @@ without a reference is an error.
 
 reward-model: the sample wins (1) when the reward model (--judge-model) scores prompt + sample
 above prompt + reference, a tie counts 0.5, else 0. Scores within 1e-5 of each other (relative) are
-a tie: the same text, batched beside other rows, scores a few units in the last place apart. The text scored is the one best-of-N and PPO
-score: the prompt as the policy saw it (in the chat template of the reward model's tokenizer, when
-it has one) + text + EOS. The reward model loads as --precision and --attention say (precision.py).
+a tie: the same text, batched beside other rows, scores a few units in the last place apart. The
+text scored is the one best-of-N and PPO score: the prompt as the policy saw it (in the chat
+template of the reward model's tokenizer, when it has one) + text + EOS. The reward model loads as --precision and --attention say (precision.py).
 Its scores are reported too: judge/reward (the mean over every sample, scored as best-of-N scores
 its candidates) and judge/reference_reward (the mean over the references).
 

@@ -41,17 +41,9 @@ struct CompilationState: Sendable {
         }
     }
 
-    /// Digests the local paths a command names that the registries did not (settings such as
-    /// `task_dir`), so that the fingerprint follows their content.
-    mutating func digestLocalPaths(in command: TaskCommand, of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Bool {
-        var paths: [String] = []
-        for argument in command.arguments + command.environment.map(\.value) {
-            for case .localPath(let path) in argument.parts { paths.append(path) }
-        }
-        return digest(paths, of: stage, &diagnostics)
-    }
-
-    /// Digests each of `paths` not digested yet; false (and said why) when one cannot be read.
+    /// Digests each of `paths` (the local paths a command names that the registries did not,
+    /// such as `task_dir`) not digested yet, so that the fingerprint follows their content; false
+    /// (and said why) when one cannot be read.
     mutating func digest(_ paths: [String], of stage: StageSpec, _ diagnostics: inout DiagnosticLog) -> Bool {
         for path in paths where fileDigests[path] == nil {
             do {
@@ -111,9 +103,9 @@ struct CompilationState: Sendable {
         var settings: SettingsResolver.Resolved
         var command: TaskCommand
         var environment: TaskEnvironment
-        /// The hub repositories whose snapshots the command reads, in the order it names them.
+        /// The command's hub repositories and local paths, listed here on every core, so that
+        /// finishing the draft in variant order only looks them up.
         var repositories: [HubRepository]
-        /// The local paths the command names, in order.
         var localPaths: [String]
     }
 
@@ -238,22 +230,11 @@ struct CompilationState: Sendable {
             let command = CommandBuilder(stage: stage, resolver: resolver).command(
                 settings: settings.result, inputs: inputs, resources: settings.resources, interpreter: interpreter, &diagnostics)
         else { return .settled(.failed) }
-        var repositories: [HubRepository] = []
-        var localPaths: [String] = []
-        for argument in command.arguments + command.environment.map(\.value) {
-            for part in argument.parts {
-                switch part {
-                case .hubSnapshot(let repository): repositories.append(repository)
-                case .localPath(let path): localPaths.append(path)
-                default: break
-                }
-            }
-        }
         return .drafted(
             Draft(
                 axisValues: relevantAxes.map { AxisValue(axis: spec.sweep.axes[$0].name, value: variant.values[$0]) },
-                inputs: inputs, settings: settings, command: command, environment: environment, repositories: repositories,
-                localPaths: localPaths))
+                inputs: inputs, settings: settings, command: command, environment: environment, repositories: command.hubRepositories,
+                localPaths: command.localPaths))
     }
 
     /// A draft with the fetch tasks it reads, and the local paths its command names digested:
@@ -372,7 +353,7 @@ struct CompilationState: Sendable {
                 "--output", CommandArgument([.outputDirectory]),
             ],
             environment: [RunnerPackage.pythonPath])
-        guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return nil }
+        guard digest(command.localPaths, of: stage, &diagnostics) else { return nil }
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
             kind: .command, settings: [:], command: command, environment: .system, inputs: [:])
         var id = "environment[\(name)]"

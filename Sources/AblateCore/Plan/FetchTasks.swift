@@ -94,7 +94,7 @@ extension CompilationState {
         if let taskDirectory { arguments += ["--task-dir", CommandArgument([.localPath(taskDirectory)])] }
         arguments += ["--output", CommandArgument([.outputDirectory])]
         let command = TaskCommand(arguments: arguments, environment: [RunnerPackage.pythonPath])
-        guard digestLocalPaths(in: command, of: stage, &diagnostics) else { return nil }
+        guard digest(command.localPaths, of: stage, &diagnostics) else { return nil }
         let settings: [String: SettingValue] = ["lm_eval_task": .string(name)]
         let fingerprint = TaskFingerprinter(taskFingerprints: fingerprintByID, fileDigests: fileDigests).fingerprint(
             kind: .command, settings: settings, command: command, environment: .runner(Self.fetchEnvironment), inputs: [:])

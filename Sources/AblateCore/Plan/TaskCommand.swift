@@ -21,6 +21,25 @@ public struct TaskCommand: Codable, Hashable, Sendable {
         }
         return text
     }
+
+    /// The local paths the arguments, then the environment variables, name, in order.
+    var localPaths: [String] {
+        var paths: [String] = []
+        for argument in arguments + environment.map(\.value) {
+            for case .localPath(let path) in argument.parts { paths.append(path) }
+        }
+        return paths
+    }
+
+    /// The hub repositories whose snapshots the arguments, then the environment variables, read,
+    /// in order.
+    var hubRepositories: [HubRepository] {
+        var repositories: [HubRepository] = []
+        for argument in arguments + environment.map(\.value) {
+            for case .hubSnapshot(let repository) in argument.parts { repositories.append(repository) }
+        }
+        return repositories
+    }
 }
 
 /// One `NAME=value` the task's process receives.

@@ -47,9 +47,7 @@ struct TaskFingerprinter {
         }
         builder.add(.inputs, inputsEncoding)
 
-        for argument in command.arguments + command.environment.map(\.value) {
-            for case .localPath(let path) in argument.parts { files.append(path) }
-        }
+        files += command.localPaths
         var filesEncoding = CanonicalEncoding()
         for digest in Set(files.map { fileDigests[$0] ?? "missing:\($0)" }).sorted() {
             filesEncoding.string(digest)
