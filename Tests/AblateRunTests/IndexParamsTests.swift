@@ -29,7 +29,7 @@ import Testing
             run: RunRecord(
                 id: "r", study: "params", specFile: "study.yaml", state: .running, createdAt: date, pid: 1, heartbeatAt: date, executor: .local,
                 provenance: provenance))
-        try index.record(task: TaskRecord(task: task, state: .pending), metrics: nil, runID: "r")
+        try index.record(tasks: [(TaskRecord(task: task, state: .pending), nil)], runID: "r")
         let params = try index.writer.read { db in
             Dictionary(
                 uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, value FROM param WHERE taskId = 'sft'").map { row -> (String, String) in

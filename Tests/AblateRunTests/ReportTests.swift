@@ -61,7 +61,7 @@ import Testing
                 metrics.scalars[name] = MetricsRecord.Scalar(value: figure / 100, stderr: name.hasPrefix("arc") ? 0.0146 : nil)
             }
             for (group, figure) in zip(Self.groups, safety ?? []) { metrics.scalars["safety/" + group] = MetricsRecord.Scalar(value: figure, stderr: nil) }
-            try index.record(task: record, metrics: metrics, runID: "fixture")
+            try index.record(tasks: [(record, metrics)], runID: "fixture")
         }
         return directory
     }

@@ -35,7 +35,7 @@ import Testing
         let base = try #require(plan.tasks.first { $0.stage == "eval" && $0.variants.contains("sft_data=none,dpo_data=none") })
         var metrics = MetricsRecord()
         metrics.scalars["arc_challenge/acc_norm"] = MetricsRecord.Scalar(value: 0.9, stderr: nil)
-        try index.record(task: TaskRecord(task: base, state: .completed), metrics: metrics, runID: "fixture")
+        try index.record(tasks: [(TaskRecord(task: base, state: .completed), metrics)], runID: "fixture")
         #expect(RunResultsCache.read(runDirectory: directory, stamp: .init(runDirectory: directory)) == nil)
         #expect(try markdown(directory).contains("90.00"))
 

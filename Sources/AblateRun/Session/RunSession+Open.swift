@@ -101,6 +101,7 @@ extension RunSession {
         run.heartbeatAt = Timestamp.now()
         if let specOverride = target.specOverride { run.specFile = absolute(specOverride) }
         // Tasks that left the plan leave the index; the files of the others are the truth.
+        try store.flushIndex()
         try store.index.replaceAll(
             run: run, variants: plan.variants, tasks: try plan.tasks.compactMap { records[$0.id] }.map { ($0, try layout.readMetricsRecord($0.id)) })
         // Only records that changed are written again (new fingerprints).

@@ -221,7 +221,7 @@ public final class RunSession: @unchecked Sendable {
         try store.journal.append(RunEvent(.runFinished, runState: final))
         // Closing the index folds its write-ahead log into it now, so that its files stay as
         // they are from here on (a report's cache of the index is keyed by them).
-        try store.index.writer.close()
+        try store.closeIndex()
         return final
     }
 

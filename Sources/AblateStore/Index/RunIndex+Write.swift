@@ -10,15 +10,17 @@ extension RunIndex {
         }
     }
 
-    /// Writes everything a task's files say, in one transaction, updating its rows in place:
-    /// its row and attempts, its params the first time this index writes the task, its
-    /// artifacts, and its metrics when they are given.
-    public func record(task: TaskRecord, metrics: MetricsRecord?, runID: String) throws {
-        let paramsWritten = writtenParams.withLock { $0.contains(task.id) }
+    /// Writes everything the tasks' files say, in one transaction, updating their rows in
+    /// place: each task's row and attempts, its params the first time this index writes the
+    /// task, its artifacts, and its metrics when they are given.
+    public func record(tasks: [(TaskRecord, MetricsRecord?)], runID: String) throws {
+        let paramsWritten = writtenParams.withLock { written in tasks.map { written.contains($0.0.id) } }
         try writer.write { db in
-            try Self.updateTask(task, metrics: metrics, runID: runID, params: !paramsWritten, db)
+            for ((task, metrics), written) in zip(tasks, paramsWritten) {
+                try Self.updateTask(task, metrics: metrics, runID: runID, params: !written, db)
+            }
         }
-        if !paramsWritten { writtenParams.withLock { _ = $0.insert(task.id) } }
+        writtenParams.withLock { $0.formUnion(tasks.map(\.0.id)) }
     }
 
     /// Replaces the whole index with the given records (what `reindex` reads from the files).

@@ -11,11 +11,15 @@ public final class RunStore: Sendable {
     /// The task directories known to exist, so that each is made once per session.
     private let taskDirectories = Mutex<Set<String>>([])
 
+    /// Task rows on their way to the index.
+    private let indexBatch: IndexBatch
+
     /// Opens the run's index (damaged: an error naming `ablate reindex`) and journal.
     public init(layout: RunLayout) throws {
         self.layout = layout
         index = try layout.openIndex()
         journal = try EventJournal(path: layout.events)
+        indexBatch = IndexBatch(index: index, layout: layout)
     }
 
     /// Applies `event` to `record` and writes the result: `status.json`, the index (with
@@ -30,11 +34,22 @@ public final class RunStore: Sendable {
         return next
     }
 
-    /// Writes a task's record to `status.json` and the index.
+    /// Writes a task's record to `status.json`, and queues its row for the index's next batch.
     public func save(_ record: TaskRecord, runID: String, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file) throws {
         try makeTaskDirectory(record.id)
         try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability, compact: true)
-        try index.record(task: record, metrics: metrics ?? layout.readMetricsRecord(record.id), runID: runID)
+        try indexBatch.add(record, metrics: metrics, runID: runID)
+    }
+
+    /// Writes the task rows still queued to the index now.
+    public func flushIndex() throws {
+        try indexBatch.flush()
+    }
+
+    /// Writes the queued task rows and closes the index, which folds its write-ahead log into it.
+    public func closeIndex() throws {
+        try indexBatch.flush()
+        try index.writer.close()
     }
 
     /// Makes a task's directory, unless this store made or found it already.
@@ -44,9 +59,10 @@ public final class RunStore: Sendable {
         taskDirectories.withLock { _ = $0.insert(id) }
     }
 
-    /// Writes `run.json` and the run's row.
+    /// Writes `run.json` and the run's row (after the task rows queued before it).
     public func save(_ run: RunRecord) throws {
         try AtomicFile.writeJSON(run, to: layout.runRecord)
+        try indexBatch.flush()
         try index.record(run: run)
     }
 }
