@@ -14,7 +14,6 @@ public func onOwnThread<Value: Sendable>(_ body: @escaping @Sendable () throws -
 extension Process {
     /// Waits for the process to end on a thread of its own (see `onOwnThread`).
     public func waitForExit() async {
-        nonisolated(unsafe) let process = self
-        _ = try? await onOwnThread { process.waitUntilExit() }
+        _ = try? await onOwnThread { self.waitUntilExit() }
     }
 }
