@@ -3,6 +3,7 @@ import AblateRun
 import AblateStore
 import AblateTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// The local executor with real processes: success, retries, time limits, ordering, limits.
@@ -30,7 +31,8 @@ import Testing
         let stdout = try String(contentsOfFile: session.layout.stdout("bottom"), encoding: .utf8)
         #expect(stdout == "1\n1\n")
         let index = try RunIndex(path: session.layout.index)
-        #expect(try index.tasks().map(\.state) == Array(repeating: TaskRecord.State.completed, count: 4))
+        let states = try await index.writer.read { try String.fetchAll($0, sql: "SELECT state FROM task") }
+        #expect(states == Array(repeating: "completed", count: 4))
         #expect(try index.metrics().map(\.name) == ["sum"])
 
         let (second, secondState) = try await harness.run()

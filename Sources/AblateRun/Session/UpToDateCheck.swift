@@ -13,11 +13,8 @@ public enum UpToDateCheck {
         let plan = target.study.plan
         // Any doubt (a damaged index included) sends the caller down the full path, which says what is wrong.
         guard target.run.state == .completed, !RunLock.isHeld(path: layout.lockFile), FileManager.default.fileExists(atPath: layout.index),
-            let index = try? layout.openIndex(), let rows = try? index.tasks()
+            let index = try? layout.openIndexForReading(), let done = try? index.doneFingerprints()
         else { return nil }
-        let done = Dictionary(
-            rows.filter(\.state.isDone).map { ($0.taskId, $0.fingerprint) },
-            uniquingKeysWith: { first, _ in first })
         let cache = TaskCache(directory: layout.cacheDirectory)
         for task in plan.tasks {
             guard done[task.id] == task.fingerprint.value, FileManager.default.fileExists(atPath: cache.outputs(task.fingerprint)) else {

@@ -37,47 +37,6 @@ public struct ProvenanceRow: Codable, Hashable, FetchableRecord, PersistableReco
     public var value: String
 }
 
-/// A row of `task`: a task's state in a run.
-public struct TaskRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
-    public static let databaseTableName = "task"
-    public var runId: String
-    public var taskId: String
-    public var stage: String
-    public var kind: StageKind
-    public var fingerprint: String
-    public var state: TaskRecord.State
-    public var attempts: Int
-    public var startedAt: Date?
-    public var endedAt: Date?
-    public var exitCode: Int32?
-    public var cachedFromRun: String?
-    public var cachedFromTask: String?
-    public var reason: String?
-
-    public enum Columns {
-        public static let runId = Column(CodingKeys.runId)
-        public static let taskId = Column(CodingKeys.taskId)
-        public static let state = Column(CodingKeys.state)
-    }
-
-    /// Read by column name rather than through a Decoder: every resume reads every task's row.
-    public init(row: Row) throws {
-        runId = try row.decode(forColumn: "runId")
-        taskId = try row.decode(forColumn: "taskId")
-        stage = try row.decode(forColumn: "stage")
-        kind = try row.decode(forColumn: "kind")
-        fingerprint = try row.decode(forColumn: "fingerprint")
-        state = try row.decode(forColumn: "state")
-        attempts = try row.decode(forColumn: "attempts")
-        startedAt = try row.decode(forColumn: "startedAt")
-        endedAt = try row.decode(forColumn: "endedAt")
-        exitCode = try row.decode(forColumn: "exitCode")
-        cachedFromRun = try row.decode(forColumn: "cachedFromRun")
-        cachedFromTask = try row.decode(forColumn: "cachedFromTask")
-        reason = try row.decode(forColumn: "reason")
-    }
-}
-
 /// A row of `attempt`: one try at running a task.
 public struct AttemptRow: Codable, Hashable, FetchableRecord, PersistableRecord, Sendable {
     public static let databaseTableName = "attempt"

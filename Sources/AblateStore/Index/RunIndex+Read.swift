@@ -6,8 +6,17 @@ extension RunIndex {
         try writer.read { db in try RunRow.fetchOne(db) }
     }
 
-    public func tasks() throws -> [TaskRow] {
-        try writer.read { db in try TaskRow.order(TaskRow.Columns.taskId).fetchAll(db) }
+    /// The fingerprint of each task whose outputs are done (completed or cached), by task id:
+    /// what a resume with nothing to do compares with its plan, read without the rest of the rows.
+    public func doneFingerprints() throws -> [String: String] {
+        let done = TaskRecord.State.allCases.filter(\.isDone).map(\.rawValue)
+        let sql = "SELECT taskId, fingerprint FROM task WHERE state IN (\(done.map { _ in "?" }.joined(separator: ", ")))"
+        return try writer.read { db in
+            var fingerprints: [String: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(done))
+            while let row = try rows.next() { fingerprints[row[0]] = row[1] }
+            return fingerprints
+        }
     }
 
     public func metrics() throws -> [MetricRow] {
