@@ -148,26 +148,6 @@ public struct SubprocessLauncher: ProcessLauncher {
     }
 }
 
-/// Finds programs on PATH, remembering what it found.
-final class ExecutableLookup: @unchecked Sendable {
-    static let shared = ExecutableLookup()
-    private let lock = NSLock()
-    private var found: [String: String] = [:]
-
-    func find(_ program: String, in path: String) -> String? {
-        let key = path + "\0" + program
-        if let known = lock.withLock({ found[key] }) { return known }
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(program)"
-            if access(candidate, X_OK) == 0, FileManager.default.fileExists(atPath: candidate) {
-                lock.withLock { found[key] = candidate }
-                return candidate
-            }
-        }
-        return nil
-    }
-}
-
 /// A task's process could not be started.
 public enum LaunchError: Error, CustomStringConvertible {
     case emptyCommand

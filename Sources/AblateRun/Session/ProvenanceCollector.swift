@@ -2,6 +2,7 @@ import AblateCore
 import AblateStore
 import Foundation
 import Subprocess
+import SystemPackage
 
 /// Collects where a run's results come from: the git commit of the spec's checkout, the
 /// tools' versions, the host and a digest of the environment.
@@ -43,9 +44,9 @@ enum ProvenanceCollector {
     }
 
     private static func output(of program: String, _ arguments: [String]) async -> String? {
-        guard
+        guard let path = ExecutableLookup.shared.find(program),
             let result = try? await run(
-                .name(program), arguments: Arguments(arguments), output: .string(limit: 1 << 16), error: .discarded),
+                .path(FilePath(path)), arguments: Arguments(arguments), output: .string(limit: 1 << 16), error: .discarded),
             result.terminationStatus.isSuccess
         else { return nil }
         return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)

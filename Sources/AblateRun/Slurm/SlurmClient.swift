@@ -21,9 +21,11 @@ struct SlurmClient: Sendable {
         for (name, value) in environment {
             if let key = Environment.Key(rawValue: name) { updates[key] = value }
         }
+        // Found here rather than by name: a start by name tries each directory of PATH in turn.
+        let executable: Executable = ExecutableLookup.shared.find(program).map { .path(FilePath($0)) } ?? .name(program)
         do {
             let result = try await run(
-                .name(program), arguments: Arguments(arguments), environment: .inherit.updating(updates), input: .none,
+                executable, arguments: Arguments(arguments), environment: .inherit.updating(updates), input: .none,
                 output: .bytes(limit: outputLimit), error: .bytes(limit: 1 << 16))
             // Bytes, decoded at once: squeue's JSON runs to megabytes on a busy cluster.
             return Answer(
