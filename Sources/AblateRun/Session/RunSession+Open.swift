@@ -102,8 +102,9 @@ extension RunSession {
         if let specOverride = target.specOverride { run.specFile = absolute(specOverride) }
         // Tasks that left the plan leave the index; the files of the others are the truth.
         try store.flushIndex()
-        try store.index.replaceAll(
-            run: run, variants: plan.variants, tasks: try plan.tasks.compactMap { records[$0.id] }.map { ($0, try layout.readMetricsRecord($0.id)) })
+        let indexed = plan.tasks.compactMap { records[$0.id] }
+        let metrics = indexed.parallelMap(chunkSize: 256) { record in Result { try layout.readMetricsRecord(record.id) } }
+        try store.index.replaceAll(run: run, variants: plan.variants, tasks: zip(indexed, metrics).map { ($0, try $1.get()) })
         // Only records that changed are written again (new fingerprints).
         for record in plan.tasks.compactMap({ records[$0.id] }) where record != previous[record.id] {
             try Directories.make(layout.taskDirectory(record.id))
