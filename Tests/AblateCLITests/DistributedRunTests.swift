@@ -42,9 +42,11 @@ struct DistributedRunTests {
     @Test(.enabled(if: LocalSlurm.isAvailable))
     func onSlurmATrainerWithTwoGPUsIsOneJobOfTwoRanks() async throws {
         let study = try Self.study("ddp-slurm", resources: "{gpus: 2}")
-        let result = try await CLIRunner.run(
-            ["run", "study.yaml", "--runs-dir", study.runs, "--executor", "slurm", "--poll-interval", "0.3"], in: study.directory,
-            environment: study.environment)
+        let result = try await LocalSlurm.withGPUs {
+            try await CLIRunner.run(
+                ["run", "study.yaml", "--runs-dir", study.runs, "--executor", "slurm", "--poll-interval", "0.3"], in: study.directory,
+                environment: study.environment)
+        }
         try Self.expectTwoRanks(study.layout, result.status, result.stderr)
         let record = try #require(try study.layout?.readTaskRecord("sft"))
         #expect(record.attempts.count == 1 && record.attempts.first?.jobID != nil)

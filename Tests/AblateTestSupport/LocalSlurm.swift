@@ -17,6 +17,23 @@ public enum LocalSlurm {
         try capturedOutput(of: ["/usr/bin/env", program] + arguments)
     }
 
+    /// Runs `body` while no other test of this process asks the cluster for GPUs. The cluster
+    /// has two: a test whose jobs need both at once, or two jobs on them at the same time, would
+    /// wait for or be squeezed by another test's job instead of showing what it tests.
+    public static func withGPUs<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
+        await gpus.acquire()
+        do {
+            let value = try await body()
+            await gpus.release()
+            return value
+        } catch {
+            await gpus.release()
+            throw error
+        }
+    }
+
+    private static let gpus = TestLock()
+
     /// A job's state as `squeue` shows it (finished jobs stay listed for a while).
     public static func state(ofJob job: String) -> String? {
         guard let answer = try? command("squeue", ["--json", "--me"]),
@@ -25,5 +42,23 @@ public enum LocalSlurm {
         else { return nil }
         let match = jobs.first { ($0["job_id"] as? NSNumber)?.stringValue == job }
         return match?["job_state"] as? String ?? (match?["job_state"] as? [String])?.first
+    }
+}
+
+/// A lock that tests await without holding a thread: the next waiter gets it as it is released.
+actor TestLock {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard held else {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { held = false } else { waiting.removeFirst().resume() }
     }
 }
