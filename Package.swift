@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "AblateCLI", "AblateCore", "AblateRun", "AblateStore", "AblateTestSupport", "ablate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures", "Snapshots"]
         ),

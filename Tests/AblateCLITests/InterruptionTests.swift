@@ -2,6 +2,7 @@ import AblateRun
 import AblateStore
 import AblateTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// The real `ablate` process under signals: Ctrl-C stops every task cleanly, and a run
@@ -176,6 +177,8 @@ import Testing
         let record = try #require(try layout.readTaskRecord("long"))
         #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted && record.lastAttempt?.endedAt != nil)
         #expect(record.reason?.contains("was stopped with 'ablate cancel' while no ablate followed it") == true, "\(record.reason ?? "")")
+        let indexed = try await RunIndex(path: layout.index).writer.read { try String.fetchOne($0, sql: "SELECT state FROM task WHERE taskId = 'long'") }
+        #expect(indexed == "interrupted", "the index says what the task's file says")
         let again = try await CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(again.status == 1 && again.stderr.contains("is not running"))
     }

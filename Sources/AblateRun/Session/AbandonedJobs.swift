@@ -29,6 +29,8 @@ public enum AbandonedJobs {
                 : "its \(handle) had already ended when 'ablate cancel' looked, while no ablate followed it"
             try store.transition(record, .abandoned(reason: reason), runID: run.id)
         }
+        // The rows go to the index now, before ablate exits, not with a later batch.
+        try store.closeIndex()
         return stopped
     }
 }
