@@ -22,8 +22,9 @@ public final class RunStore: Sendable {
         indexBatch = IndexBatch(index: index, layout: layout)
     }
 
-    /// Applies `event` to `record` and writes the result: `status.json`, the index (with
-    /// `metrics`, or the task's `metrics.json` when nil) and the journal line.
+    /// Applies `event` to `record` and writes the result: `status.json`, the journal line, and
+    /// the task's row for the index's next batch (with `metrics`, or the task's `metrics.json`
+    /// when nil).
     @discardableResult
     public func transition(
         _ record: TaskRecord, _ event: TaskEvent, runID: String, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file
