@@ -106,7 +106,7 @@ extension RunSession {
         let metrics = indexed.parallelMap(chunkSize: 256) { record in Result { try layout.readMetricsRecord(record.id) } }
         try store.index.replaceAll(run: run, variants: plan.variants, tasks: zip(indexed, metrics).map { ($0, try $1.get()) })
         // Only records that changed are written again (new fingerprints).
-        for record in plan.tasks.compactMap({ records[$0.id] }) where record != previous[record.id] {
+        for record in indexed where record != previous[record.id] {
             try Directories.make(layout.taskDirectory(record.id))
             try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: .file)
         }
