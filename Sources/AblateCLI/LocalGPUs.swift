@@ -3,7 +3,6 @@ import AblateRun
 import ArgumentParser
 import Foundation
 import Subprocess
-import SystemPackage
 
 /// This machine's GPUs as `nvidia-smi` lists them, asked once: their CUDA indices and the
 /// smallest memory among them; none where there is no nvidia-smi.
@@ -13,9 +12,9 @@ struct LocalGPUs {
     var memory: Int64?
 
     static func query() async -> LocalGPUs {
-        guard let nvidiaSMI = ExecutableLookup.shared.find("nvidia-smi"),
+        guard let nvidiaSMI = ExecutableLookup.shared.executable("nvidia-smi"),
             let result = try? await run(
-                .path(FilePath(nvidiaSMI)), arguments: ["--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
+                nvidiaSMI, arguments: ["--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
                 output: .string(limit: 1 << 16), error: .discarded),
             result.terminationStatus.isSuccess
         else { return LocalGPUs() }

@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -30,5 +32,10 @@ public final class ExecutableLookup: @unchecked Sendable {
     /// `program` on ablate's own PATH.
     public func find(_ program: String) -> String? {
         find(program, in: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    }
+
+    /// `program` on ablate's own PATH, to start by its path.
+    public func executable(_ program: String) -> Executable? {
+        find(program).map { .path(FilePath($0)) }
     }
 }

@@ -2,7 +2,6 @@ import AblateCore
 import AblateStore
 import Foundation
 import Subprocess
-import SystemPackage
 
 /// Collects where a run's results come from: the git commit of the spec's checkout, the
 /// tools' versions, the host and a digest of the environment.
@@ -44,9 +43,9 @@ enum ProvenanceCollector {
     }
 
     private static func output(of program: String, _ arguments: [String]) async -> String? {
-        guard let path = ExecutableLookup.shared.find(program),
+        guard let executable = ExecutableLookup.shared.executable(program),
             let result = try? await run(
-                .path(FilePath(path)), arguments: Arguments(arguments), output: .string(limit: 1 << 16), error: .discarded),
+                executable, arguments: Arguments(arguments), output: .string(limit: 1 << 16), error: .discarded),
             result.terminationStatus.isSuccess
         else { return nil }
         return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -22,7 +22,7 @@ struct SlurmClient: Sendable {
             if let key = Environment.Key(rawValue: name) { updates[key] = value }
         }
         // Found here rather than by name: a start by name tries each directory of PATH in turn.
-        let executable: Executable = ExecutableLookup.shared.find(program).map { .path(FilePath($0)) } ?? .name(program)
+        let executable = ExecutableLookup.shared.executable(program) ?? .name(program)
         do {
             let result = try await run(
                 executable, arguments: Arguments(arguments), environment: .inherit.updating(updates), input: .none,
