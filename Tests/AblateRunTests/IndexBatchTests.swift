@@ -36,6 +36,22 @@ import Testing
         }
     }
 
+    @Test func aTaskWhoseMetricsFileIsGoneHasNoMetricsInTheIndex() throws {
+        let (store, task) = try Self.store()
+        let started = try store.transition(TaskRecord(task: task, state: .pending), .attemptStarted(gpus: 0), runID: store.layout.runID)
+        var metrics = MetricsRecord()
+        metrics.scalars["acc"] = .init(value: 0.5)
+        try AtomicFile.writeJSON(metrics, to: store.layout.metrics(task.id))
+        let ended = try store.transition(started, .abandoned(reason: "stopped by the test"), runID: store.layout.runID)
+        try store.flushIndex()
+        let count = { try store.index.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metric") } }
+        #expect(try count() == 1, "the metrics file's value is in the index")
+        unlink(store.layout.metrics(task.id))
+        try store.save(ended, runID: store.layout.runID)
+        try store.flushIndex()
+        #expect(try count() == 0, "no metrics file, no metrics")
+    }
+
     /// A store of a new run directory whose index holds the run, and a task of a one-stage plan.
     private static func store() throws -> (RunStore, PlannedTask) {
         let directory = NSTemporaryDirectory() + "ablate-index-batch-" + UUID().uuidString

@@ -100,19 +100,31 @@ extension RunSession {
         run.pid = getpid()
         run.heartbeatAt = Timestamp.now()
         if let specOverride = target.specOverride { run.specFile = absolute(specOverride) }
-        // Tasks that left the plan leave the index; the files of the others are the truth.
-        try store.flushIndex()
         let indexed = plan.tasks.compactMap { records[$0.id] }
-        let metrics = indexed.parallelMap(chunkSize: 256) { record in Result { try layout.readMetricsRecord(record.id) } }
-        try store.index.replaceAll(run: run, variants: plan.variants, tasks: zip(indexed, metrics).map { ($0, try $1.get()) })
-        // Only records that changed are written again (new fingerprints).
-        for record in indexed where record != previous[record.id] {
-            try Directories.make(layout.taskDirectory(record.id))
-            try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: .file)
+        // Records whose fingerprint changed are written again, without waiting for the disk:
+        // the session's first flush, before any task starts, makes them durable (after a crash
+        // before it, the old records say the task changed, and it runs again all the same).
+        let changed = indexed.filter { $0 != previous[$0.id] }
+        if store.indexWasComplete {
+            // The index holds what the files said when the last session closed it: only what
+            // this resume changes is written to it, and tasks that left the plan leave it.
+            for record in changed { try store.save(record, runID: run.id, durability: .deferred) }
+            try store.flushIndex()
+            try store.index.removeTasks(notIn: Set(plan.tasks.map(\.id)), runID: run.id)
+        } else {
+            // An ablate that was killed (or an older one) left an index that may lag the files:
+            // it is rebuilt from them, the truth.
+            for record in changed { try store.writeStatus(record, durability: .deferred) }
+            try store.flushIndex()
+            let metrics = indexed.parallelMap(chunkSize: 256) { record in Result { try layout.readMetricsRecord(record.id) } }
+            try store.index.replaceAll(run: run, variants: plan.variants, tasks: zip(indexed, metrics).map { ($0, try $1.get()) })
+            store.indexRebuilt()
         }
-        return RunSession(
+        let session = RunSession(
             layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock, store: store,
             runtime: runtime, options: options, tracking: options.tracking(target.study.tracking), observer: observer)
+        if !changed.isEmpty { session.commits.note() }
+        return session
     }
 
     /// What `resume` would do, without taking the lock or changing anything.

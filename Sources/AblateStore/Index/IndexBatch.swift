@@ -8,8 +8,9 @@ import Synchronization
 /// twice within a batch is written once, as it was last, with the metrics its files hold then.
 ///
 /// The index lags the files by at most `delay`, or until `flush()`; the files are the truth,
-/// and resume and `ablate reindex` rebuild the index from them. A batch that cannot be written
-/// keeps its error: the next `add` or `flush` throws it, and the run stops with it.
+/// and a resume after a killed ablate, or `ablate reindex`, rebuilds the index from them. A
+/// batch that cannot be written keeps its error: the next `add` or `flush` throws it, and the
+/// run stops with it.
 final class IndexBatch: Sendable {
     private struct Pending {
         /// Task ids in the order of their first change in this batch.
@@ -67,7 +68,8 @@ final class IndexBatch: Sendable {
         if let failure { throw failure }
         guard !records.isEmpty else { return }
         do {
-            let rows = try records.map { record in (record, try metrics[record.id] ?? layout.readMetricsRecord(record.id)) }
+            // No `metrics.json` means no metrics: the rows say what the files say.
+            let rows = try records.map { record in (record, try metrics[record.id] ?? layout.readMetricsRecord(record.id) ?? MetricsRecord()) }
             try index.record(tasks: rows, runID: runID)
         } catch {
             pending.withLock { $0.failure = $0.failure ?? error }

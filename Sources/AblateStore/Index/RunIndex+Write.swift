@@ -37,6 +37,32 @@ extension RunIndex {
         writtenParams.withLock { $0.formUnion(tasks.map(\.0.id)) }
     }
 
+    /// Starts a session that writes the run's files: returns whether the index held every
+    /// change they record, and marks it as not holding them until `markComplete()`, so that a
+    /// session that dies leaves an index the next one knows to rebuild.
+    public func beginWriting() throws -> Bool {
+        try writer.write { db in
+            let complete = try Bool.fetchOne(db, sql: "SELECT complete FROM completeness WHERE id = 1") ?? false
+            try db.execute(sql: "UPDATE completeness SET complete = 0 WHERE id = 1")
+            return complete
+        }
+    }
+
+    /// Records that the index holds every change of the run's files (every row was written).
+    public func markComplete() throws {
+        try writer.write { db in try db.execute(sql: "UPDATE completeness SET complete = 1 WHERE id = 1") }
+    }
+
+    /// Removes the rows of the run's tasks that are not among `keeping` (tasks an edited spec
+    /// left out), with everything recorded about them.
+    public func removeTasks(notIn keeping: Set<String>, runID: String) throws {
+        try writer.write { db in
+            let indexed = try String.fetchAll(db, sql: "SELECT taskId FROM task WHERE runId = ?", arguments: [runID])
+            let delete = try db.cachedStatement(sql: "DELETE FROM task WHERE runId = ? AND taskId = ?")
+            for id in indexed where !keeping.contains(id) { try delete.execute(arguments: [runID, id]) }
+        }
+    }
+
     /// Writes the run's variants and which task plays each of their stages.
     public func record(variants: [PlannedVariant], runID: String) throws {
         try writer.write { db in try Self.insertVariants(variants, runID: runID, db) }

@@ -168,6 +168,14 @@ public final class RunIndex: Sendable {
         migrator.registerMigration("v5: GPUs of attempts") { db in
             try db.alter(table: "attempt") { t in t.add(column: "gpus", .integer) }
         }
+        migrator.registerMigration("v6: whether the index holds every change of the run's files") { db in
+            try db.create(table: "completeness") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("complete", .boolean).notNull()
+            }
+            // A new index is complete; one written by an older ablate is rebuilt once.
+            try db.execute(sql: "INSERT INTO completeness (id, complete) VALUES (1, NOT EXISTS (SELECT 1 FROM run))")
+        }
         return migrator
     }
 }

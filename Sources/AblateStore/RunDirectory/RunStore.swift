@@ -14,12 +14,32 @@ public final class RunStore: Sendable {
     /// Task rows on their way to the index.
     private let indexBatch: IndexBatch
 
-    /// Opens the run's index (damaged: an error naming `ablate reindex`) and journal.
+    /// Whether the index held every change of the run's files when this store opened it: the
+    /// last session that wrote them closed it, or `ablate reindex` rebuilt it. When not (an
+    /// ablate was killed, or an older one wrote it), the opener rebuilds it from the files.
+    public let indexWasComplete: Bool
+    /// Whether the index holds every change once this store's queued rows are written: what
+    /// closing it records for the next session.
+    private let indexComplete: Mutex<Bool>
+
+    /// Opens the run's index (damaged: an error naming `ablate reindex`) and journal. The
+    /// caller holds the run's lock: while a store is open, the index counts as incomplete.
     public init(layout: RunLayout) throws {
         self.layout = layout
         index = try layout.openIndex()
+        do {
+            indexWasComplete = try index.beginWriting()
+        } catch {
+            throw RunStoreError.damagedIndex(path: layout.index, cause: RunStoreError.cause(of: error))
+        }
+        indexComplete = Mutex(indexWasComplete)
         journal = try EventJournal(path: layout.events)
         indexBatch = IndexBatch(index: index, layout: layout)
+    }
+
+    /// Notes that the index was just rebuilt from every file of the run.
+    public func indexRebuilt() {
+        indexComplete.withLock { $0 = true }
     }
 
     /// Applies `event` to `record` and writes the result: `status.json`, the journal line, and
@@ -37,9 +57,14 @@ public final class RunStore: Sendable {
 
     /// Writes a task's record to `status.json`, and queues its row for the index's next batch.
     public func save(_ record: TaskRecord, runID: String, metrics: MetricsRecord? = nil, durability: AtomicFile.Durability = .file) throws {
+        try writeStatus(record, durability: durability)
+        try indexBatch.add(record, metrics: metrics, runID: runID)
+    }
+
+    /// Writes a task's record to `status.json` only, for a caller that writes the index itself.
+    public func writeStatus(_ record: TaskRecord, durability: AtomicFile.Durability) throws {
         try makeTaskDirectory(record.id)
         try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability, compact: true)
-        try indexBatch.add(record, metrics: metrics, runID: runID)
     }
 
     /// Writes the task rows still queued to the index now.
@@ -47,9 +72,12 @@ public final class RunStore: Sendable {
         try indexBatch.flush()
     }
 
-    /// Writes the queued task rows and closes the index, which folds its write-ahead log into it.
+    /// Writes the queued task rows and closes the index, which folds its write-ahead log into
+    /// it; an index that now holds every change of the files is marked so, and the next session
+    /// need not rebuild it.
     public func closeIndex() throws {
         try indexBatch.flush()
+        if indexComplete.withLock({ $0 }) { try index.markComplete() }
         try index.writer.close()
     }
 
