@@ -78,6 +78,19 @@ import Testing
         #expect(try RunStore(layout: second.layout).indexWasComplete, "the rebuilt index, closed cleanly, is complete")
     }
 
+    @Test func anIndexRebuiltWhileAnAblateDrivesTheRunIsRebuiltAgainByTheNextResume() async throws {
+        let harness = try Harness(ResumeTests.pipeline)
+        let (first, _) = try await harness.run()
+        let layout = first.layout
+        #expect(try Reindexer.reindex(runDirectory: layout.runDirectory) == 4)
+        #expect(try RunStore(layout: layout).indexWasComplete, "rebuilt while no ablate drives the run, it holds every change")
+        // The run's lock held, as by an ablate running it.
+        let lock = try RunLock(path: layout.lockFile)
+        #expect(try Reindexer.reindex(runDirectory: layout.runDirectory) == 4)
+        lock.release()
+        #expect(try RunStore(layout: layout).indexWasComplete == false)
+    }
+
     /// A run directory whose index is new, and holds nothing yet.
     private static func runDirectory() throws -> RunLayout {
         let directory = NSTemporaryDirectory() + "ablate-index-completeness-" + UUID().uuidString

@@ -22,6 +22,10 @@ public enum Reindexer {
         }
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: layout.index + suffix) }
         guard rename(temporary, layout.index) == 0 else { throw FileError.system("cannot replace \(layout.index)", errno) }
+        // An ablate driving the run goes on writing to the index it opened, which this one
+        // replaced: the new one is marked as not holding those changes, and the next resume
+        // rebuilds it. (Checked after the swap: a session that locks the run later opens this one.)
+        if RunLock.isHeld(path: layout.lockFile) { _ = try RunIndex(path: layout.index).beginWriting() }
         return tasks.count
     }
 
