@@ -1,8 +1,7 @@
 # Sourced by the benchmarks, from the repository root: sets `ablate` to $ABLATE when given (to
-# measure another build), else to a release build of this checkout, built first.
+# measure another build), else to the build users install (Scripts/build-release.sh), built first.
 if [ -z "${ABLATE:-}" ]; then
-  swift build -c release --product ablate >/dev/null
-  ablate=$(swift build -c release --show-bin-path)/ablate
+  ablate=$(Scripts/build-release.sh)/ablate
 else
   ablate=$ABLATE
 fi

@@ -23,18 +23,20 @@ count=1000
 repeats=${REPEATS:-3}
 
 seconds() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }; read -r s kb <"$work/time"; echo "$s s, $((kb / 1024)) MB"; }
-# The median of $repeats timings of a setup command and the timed command, left in $median:
-# "SETUP" "COMMAND..." (run in this shell, so that what the setup sets stays set).
+# The median of $repeats timings (in seconds, to the millisecond) of a setup command and the
+# timed command, left in $median: "SETUP" "COMMAND..." (run in this shell, so that what the
+# setup sets stays set). `times=N median ...` takes N timings instead.
 median() {
   local setup=$1
   shift
-  local times=()
-  for _ in $(seq 1 "$repeats"); do
+  local count=${times:-$repeats} timings=() start
+  for _ in $(seq 1 "$count"); do
     eval "$setup"
-    /usr/bin/time -f "%e" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }
-    times+=("$(cat "$work/time")")
+    start=$EPOCHREALTIME
+    "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }
+    timings+=("$(awk "BEGIN { printf \"%.3f\", $EPOCHREALTIME - $start }")")
   done
-  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((repeats + 1) / 2))p")
+  median=$(printf '%s\n' "${timings[@]}" | sort -n | sed -n "$(((count + 1) / 2))p")
 }
 ratio() { awk "BEGIN { printf \"%.3f\", $1 / $2 }"; }
 
@@ -62,12 +64,13 @@ spec $count "$work/study-v2.yaml" v2
 repetition=0
 export ABLATE_RUNS_DIR="$work/Runs"
 
-echo "ablate ($count no-op tasks + 1 gathering task, 2 at a time; medians of $repeats):"
+echo "ablate ($count no-op tasks + 1 gathering task, 2 at a time; medians of $repeats, 21 for (b)):"
 fresh() { repetition=$((repetition + 1)) && export ABLATE_RUNS_DIR="$work/Runs-$repetition"; }
 median fresh "$ablate" run "$work/study.yaml" --jobs 2 --cpus 2
 cold=$median
 echo "  (a) cold run:            $cold s"
-median : "$ablate" resume noop-$count
+# A re-run with nothing to do takes tens of milliseconds: the median of more of them.
+times=21 median : "$ablate" resume noop-$count
 noop=$median
 echo "  (b) re-run, nothing new: $noop s"
 # Each repetition starts from the run that ran v1 and changes the first 10% of the tasks.

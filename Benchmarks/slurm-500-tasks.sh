@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: the Slurm executor submitting and following 500 trivial tasks (`true`) on a local
-# Slurm cluster (release build). Reports the wall time, ablate's own CPU time per task, and the
-# Slurm client calls it made: one sbatch per task, and per poll one squeue for all of the jobs
-# (plus sacct, only for jobs that left the queue).
+# Slurm cluster (the release build users install, Scripts/build-release.sh). Reports the wall
+# time, ablate's own CPU time per task, and the Slurm client calls it made: one sbatch per task,
+# and per poll one squeue for all of the jobs (plus sacct, only for jobs that left the queue).
 #
 # Uses the cluster SLURM_CONF points at, or starts one with Scripts/slurm-cluster.sh (as root)
 # whose node advertises 32 CPUs, so that the trivial jobs run side by side.
@@ -12,8 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-500}
 poll=${2:-1}
-swift build -c release --product ablate >/dev/null
-ablate=$(swift build -c release --show-bin-path)/ablate
+source Benchmarks/ablate-binary.sh
 work=$(mktemp -d)
 if [ -z "${SLURM_CONF:-}" ]; then
   SLURM_NODE_CPUS=32 Scripts/slurm-cluster.sh start "$work/slurm" >/dev/null
