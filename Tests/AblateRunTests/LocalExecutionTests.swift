@@ -34,6 +34,9 @@ import Testing
         let states = try await index.writer.read { try String.fetchAll($0, sql: "SELECT state FROM task") }
         #expect(states == Array(repeating: "completed", count: 4))
         #expect(try index.metrics().map(\.name) == ["sum"])
+        // Only a task with metrics has a metrics file: no file means no metrics.
+        #expect(FileManager.default.fileExists(atPath: session.layout.metrics("bottom")))
+        #expect(!FileManager.default.fileExists(atPath: session.layout.metrics("top")))
 
         let (second, secondState) = try await harness.run()
         #expect(secondState == .completed)

@@ -139,4 +139,36 @@ import Testing
         #expect(decisions.filter { $0.action == .run }.map(\.task) == ["eval"])
         #expect(decisions.first { $0.task == "eval" }?.reason == "its outputs are missing from the cache")
     }
+
+    @Test func aTaskCachedWithoutMetricsLeavesNoMetricsFileOfAnEarlierVersion() async throws {
+        let withoutMetrics = """
+            ablate: 1
+            name: flip
+            stages:
+              score: {kind: command, run: "true"}
+            """
+        let harness = try Harness(withoutMetrics)
+        let (first, _) = try await harness.run()
+        let layout = first.layout
+        #expect(!FileManager.default.fileExists(atPath: layout.metrics("score")))
+        let withMetrics = harness.directory + "/with-metrics.yaml"
+        try withoutMetrics.replacingOccurrences(of: #"run: "true""#, with: #"run: "echo '{\"acc\": 1}' > ${outputs.output}/metrics.json""#)
+            .write(toFile: withMetrics, atomically: true, encoding: .utf8)
+        let second = try await RunSession.resume(
+            ResumeTarget(runDirectory: layout.runDirectory, specOverride: withMetrics, cacheDirectory: nil), options: harness.options(), observer: nil)
+        #expect(try await second.execute() == .completed)
+        #expect(FileManager.default.fileExists(atPath: layout.metrics("score")))
+
+        // Back to the first version: its outputs, without metrics, come from the cache.
+        let third = try await RunSession.resume(
+            ResumeTarget(runDirectory: layout.runDirectory, specOverride: harness.specPath, cacheDirectory: nil), options: harness.options(),
+            observer: nil)
+        #expect(third.decisions.map(\.action) == [.cached])
+        #expect(try await third.execute() == .completed)
+        #expect(!FileManager.default.fileExists(atPath: layout.metrics("score")), "the metrics of the version with metrics went")
+        let live = try RunIndex(path: layout.index).dump()
+        #expect(try RunIndex(path: layout.index).metrics().isEmpty)
+        #expect(try Reindexer.reindex(runDirectory: layout.runDirectory) == 1)
+        #expect(try live == RunIndex(path: layout.index).dump())
+    }
 }
