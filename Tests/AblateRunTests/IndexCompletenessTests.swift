@@ -19,7 +19,12 @@ import Testing
         try afterKill.closeIndex()
         let afterCancel = try RunStore(layout: layout)
         #expect(!afterCancel.indexWasComplete, "closing a store that did not rebuild the index leaves it incomplete")
-        afterCancel.indexRebuilt()
+        let date = Date(timeIntervalSince1970: 0)
+        let provenance = Provenance(gitCommit: nil, gitDirty: nil, host: "h", ablateVersion: "v", toolVersions: [:], environmentFingerprint: "e")
+        let run = RunRecord(
+            id: "r", study: "study", specFile: "study.yaml", state: .completed, createdAt: date, pid: 1, heartbeatAt: date, executor: .local,
+            provenance: provenance)
+        try afterCancel.rebuildIndex(run: run, variants: [], tasks: [])
         try afterCancel.closeIndex()
         #expect(try RunStore(layout: layout).indexWasComplete)
     }

@@ -70,8 +70,7 @@ extension RunSession: SchedulerDelegate {
                 let reading = MetricsReader().read(outputs: layout.outputs(id), declared: task.metricFiles)
                 for problem in reading.problems { observer?.warning("\(id): \(problem)") }
                 metrics = reading.record
-                // Only a task with metrics gets a file (`prepare` removed an earlier attempt's).
-                if !metrics.isEmpty { try AtomicFile.writeJSON(metrics, to: layout.metrics(id), durability: .deferred, compact: true) }
+                try store.saveMetrics(metrics, of: id)
                 let origin = CacheOrigin(run: runID, task: id, study: study)
                 try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics, durability: .deferred)
                 outputs = outputPaths(task)

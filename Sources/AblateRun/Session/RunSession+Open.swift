@@ -117,8 +117,7 @@ extension RunSession {
             for record in changed { try store.writeStatus(record, durability: .deferred) }
             try store.flushIndex()
             let metrics = indexed.parallelMap(chunkSize: 256) { record in Result { try layout.readMetricsRecord(record.id) } }
-            try store.index.replaceAll(run: run, variants: plan.variants, tasks: zip(indexed, metrics).map { ($0, try $1.get()) })
-            store.indexRebuilt()
+            try store.rebuildIndex(run: run, variants: plan.variants, tasks: zip(indexed, metrics).map { ($0, try $1.get()) })
         }
         let session = RunSession(
             layout: layout, plan: plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock, store: store,

@@ -146,25 +146,15 @@ public final class RunSession: @unchecked Sendable {
             // A temporary task done in another run whose outputs went once its readers completed.
             guard let release = cache.release(of: task.fingerprint) else { return }
             try store.makeTaskDirectory(task.id)
-            try writeMetrics(release.metrics, of: task.id)
+            try store.saveMetrics(release.metrics, of: task.id)
             try transition(task.id, .cached(origin: release.origin, outputs: [:], reason: decision.reason), metrics: release.metrics)
             return
         }
         try store.makeTaskDirectory(task.id)
         try cache.link(task.fingerprint, into: layout.outputs(task.id))
-        try writeMetrics(entry.metrics, of: task.id)
+        try store.saveMetrics(entry.metrics, of: task.id)
         try transition(
             task.id, .cached(origin: entry.origin, outputs: outputPaths(task), reason: decision.reason), metrics: entry.metrics)
-    }
-
-    /// A task's `metrics.json`, written only when it has metrics: no file means none (an
-    /// earlier attempt's file goes).
-    private func writeMetrics(_ metrics: MetricsRecord, of task: String) throws {
-        if metrics.isEmpty {
-            unlink(layout.metrics(task))
-        } else {
-            try AtomicFile.writeJSON(metrics, to: layout.metrics(task), durability: .deferred, compact: true)
-        }
     }
 
     /// Deletes the outputs of the temporary tasks among `candidates` once every task of the plan

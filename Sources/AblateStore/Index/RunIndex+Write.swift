@@ -38,19 +38,23 @@ extension RunIndex {
     }
 
     /// Starts a session that writes the run's files: returns whether the index held every
-    /// change they record, and marks it as not holding them until `markComplete()`, so that a
-    /// session that dies leaves an index the next one knows to rebuild.
+    /// change they record, and marks it as not holding them until `setComplete(true)`, so that
+    /// a session that dies leaves an index the next one knows to rebuild.
     public func beginWriting() throws -> Bool {
         try writer.write { db in
             let complete = try Bool.fetchOne(db, sql: "SELECT complete FROM completeness WHERE id = 1") ?? false
-            try db.execute(sql: "UPDATE completeness SET complete = 0 WHERE id = 1")
+            try Self.setComplete(false, db)
             return complete
         }
     }
 
-    /// Records that the index holds every change of the run's files (every row was written).
-    public func markComplete() throws {
-        try writer.write { db in try db.execute(sql: "UPDATE completeness SET complete = 1 WHERE id = 1") }
+    /// Records whether the index holds every change of the run's files.
+    public func setComplete(_ complete: Bool) throws {
+        try writer.write { db in try Self.setComplete(complete, db) }
+    }
+
+    private static func setComplete(_ complete: Bool, _ db: Database) throws {
+        try db.execute(sql: "UPDATE completeness SET complete = ? WHERE id = 1", arguments: [complete])
     }
 
     /// Removes the rows of the run's tasks that are not among `keeping` (tasks an edited spec

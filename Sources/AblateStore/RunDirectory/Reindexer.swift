@@ -25,7 +25,7 @@ public enum Reindexer {
         // An ablate driving the run goes on writing to the index it opened, which this one
         // replaced: the new one is marked as not holding those changes, and the next resume
         // rebuilds it. (Checked after the swap: a session that locks the run later opens this one.)
-        if RunLock.isHeld(path: layout.lockFile) { _ = try RunIndex(path: layout.index).beginWriting() }
+        if RunLock.isHeld(path: layout.lockFile) { try RunIndex(path: layout.index).setComplete(false) }
         return tasks.count
     }
 

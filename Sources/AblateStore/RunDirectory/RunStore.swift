@@ -1,3 +1,4 @@
+import AblateCore
 import Foundation
 import Synchronization
 
@@ -37,8 +38,10 @@ public final class RunStore: Sendable {
         indexBatch = IndexBatch(index: index, layout: layout)
     }
 
-    /// Notes that the index was just rebuilt from every file of the run.
-    public func indexRebuilt() {
+    /// Replaces the whole index with the records read from every file of the run: from then
+    /// on it holds every change of the files.
+    public func rebuildIndex(run: RunRecord, variants: [PlannedVariant], tasks: [(TaskRecord, MetricsRecord?)]) throws {
+        try index.replaceAll(run: run, variants: variants, tasks: tasks)
         indexComplete.withLock { $0 = true }
     }
 
@@ -67,6 +70,17 @@ public final class RunStore: Sendable {
         try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability, compact: true)
     }
 
+    /// Writes a task's `metrics.json` when it has metrics, and removes an earlier one when not:
+    /// no file means no metrics, in the files as in the index. Left to the kernel to flush
+    /// (`deferred`): the next flush of the run's writes covers it.
+    public func saveMetrics(_ metrics: MetricsRecord, of task: String) throws {
+        if metrics.isEmpty {
+            unlink(layout.metrics(task))
+        } else {
+            try AtomicFile.writeJSON(metrics, to: layout.metrics(task), durability: .deferred, compact: true)
+        }
+    }
+
     /// Writes the task rows still queued to the index now.
     public func flushIndex() throws {
         try indexBatch.flush()
@@ -77,7 +91,7 @@ public final class RunStore: Sendable {
     /// need not rebuild it.
     public func closeIndex() throws {
         try indexBatch.flush()
-        if indexComplete.withLock({ $0 }) { try index.markComplete() }
+        if indexComplete.withLock({ $0 }) { try index.setComplete(true) }
         try index.writer.close()
     }
 
