@@ -42,7 +42,7 @@ struct DistributedRunTests {
     @Test(.enabled(if: LocalSlurm.isAvailable))
     func onSlurmATrainerWithTwoGPUsIsOneJobOfTwoRanks() async throws {
         let study = try Self.study("ddp-slurm", resources: "{gpus: 2}")
-        let result = try await LocalSlurm.withGPUs {
+        let result = try await LocalSlurm.withTheNode {
             try await CLIRunner.run(
                 ["run", "study.yaml", "--runs-dir", study.runs, "--executor", "slurm", "--poll-interval", "0.3"], in: study.directory,
                 environment: study.environment)

@@ -47,6 +47,11 @@ import Testing
     }
 
     @Test func sigkillWhileJobsRunThenResumeAdoptsThemInsteadOfSubmittingAgain() async throws {
+        // Its two jobs must run at once on the node.
+        try await LocalSlurm.withTheNode { try await adoptsJobsAfterSigkill() }
+    }
+
+    private func adoptsJobsAfterSigkill() async throws {
         let spec = try write(
             """
             ablate: 1

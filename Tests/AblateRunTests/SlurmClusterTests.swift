@@ -78,7 +78,7 @@ import Testing
                 resources: {gpus: 1}
                 run: "s=$(date +%s%N); sleep 1.5; echo ${sweep.i} $s $(date +%s%N) $CUDA_VISIBLE_DEVICES >> $DIR/scratch/intervals"
             """)
-        let state = try await LocalSlurm.withGPUs { try await harness.run(harness.options(executor: slurm)).1 }
+        let state = try await LocalSlurm.withTheNode { try await harness.run(harness.options(executor: slurm)).1 }
         #expect(state == .completed)
         let intervals = Interval.parse(harness.lines(of: "intervals"))
         #expect(intervals.count == 2)

@@ -17,22 +17,23 @@ public enum LocalSlurm {
         try capturedOutput(of: ["/usr/bin/env", program] + arguments)
     }
 
-    /// Runs `body` while no other test of this process asks the cluster for GPUs. The cluster
-    /// has two: a test whose jobs need both at once, or two jobs on them at the same time, would
-    /// wait for or be squeezed by another test's job instead of showing what it tests.
-    public static func withGPUs<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
-        await gpus.acquire()
+    /// Runs `body` while no other test of this process needs the cluster's node to itself. The
+    /// node has two GPUs and this machine's CPUs (two here): a test whose jobs need both GPUs,
+    /// or two jobs running at the same time, would wait for or be squeezed by another test's job
+    /// instead of showing what it tests.
+    public static func withTheNode<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
+        await node.acquire()
         do {
             let value = try await body()
-            await gpus.release()
+            await node.release()
             return value
         } catch {
-            await gpus.release()
+            await node.release()
             throw error
         }
     }
 
-    private static let gpus = TestLock()
+    private static let node = TestLock()
 
     /// A job's state as `squeue` shows it (finished jobs stay listed for a while).
     public static func state(ofJob job: String) -> String? {
