@@ -66,8 +66,9 @@ let package = Package(
         // the C library, so that it starts in a millisecond.
         .executableTarget(
             name: "ablate-supervisor", path: "Sources/AblateSupervisor",
-            // A static executable: it starts once per task, and loading and relocating shared
-            // libraries was most of its start (3.9 ms to 1.8 ms with its task, `true`, 1 ms).
+            // A static executable: started on its own, it was once per task, and loading and
+            // relocating shared libraries was most of its start (3.9 ms to 1.8 ms with its task,
+            // `true`, 1 ms); a run now starts it once, as the server that forks the others.
             linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // Helpers shared by the test targets: golden files, process checks.
         .target(

@@ -14,35 +14,11 @@
 // task ends, and exits as the task did. With `--warm NAME` it first asks the warm interpreter
 // listening there to fork the task (a built-in stage then starts without importing its
 // libraries again), and starts it itself when the interpreter cannot.
+//
+// `ablate-supervisor --serve ROOM` stays resident for one ablate instead and forks such a
+// supervisor for each task ablate sends it (see `ForkServer`).
 
-guard let arguments = SupervisorArguments.parse(Array(CommandLine.arguments.dropFirst())) else { exit(2) }
-SupervisedChild.graceMicroseconds = Int(arguments.graceSeconds * 1_000_000)
-SupervisedChild.installHandlers()
-let warm = arguments.warmSocket.flatMap { WarmStart.start(socketName: $0, command: arguments.command) }
-if let warm {
-    SupervisedChild.adopt(warm.pid)
-} else if let failure = SupervisedChild.spawn(arguments.command) {
-    let message = "ablate-supervisor: cannot start '\(arguments.command[0])': \(String(cString: strerror(failure)))\n"
-    _ = message.withCString { write(2, $0, strlen($0)) }
-    _ = ExitRecordFile.write(ExitRecordFile.json(.exited(127), timedOut: false), to: arguments.exitRecord)
-    exit(127)
-}
-if let limit = arguments.timeLimitSeconds { SupervisedChild.arm(microseconds: max(1, limit * 1_000_000)) }
-let status = warm.map { WarmStart.wait(connection: $0.connection, pid: $0.pid) } ?? SupervisedChild.wait()
-SupervisedChild.arm(microseconds: 0)
-SupervisedChild.killLeftovers()
-_ = ExitRecordFile.write(ExitRecordFile.json(status, timedOut: SupervisedChild.timeLimitReached), to: arguments.exitRecord)
-switch status {
-case .exited(let code): exit(code)
-case .signaled(let signal):
-    // Ending by the same signal tells a waiting ablate the same as the record does.
-    var none = rlimit()
-    setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
-    Glibc.signal(signal, SIG_DFL)
-    var unblocked = sigset_t()
-    sigemptyset(&unblocked)
-    sigaddset(&unblocked, signal)
-    sigprocmask(SIG_UNBLOCK, &unblocked, nil)
-    kill(getpid(), signal)
-    exit(128 + signal)
-}
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == ForkServer.flag { ForkServer.serve() }
+guard let parsed = SupervisorArguments.parse(arguments) else { exit(2) }
+Supervision.run(parsed)

@@ -8,13 +8,15 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Starts tasks on this machine with swift-subprocess: arguments as an array (no shell), stdin
+/// Starts tasks on this machine: arguments as an array (no shell), stdin
 /// closed, stdout and stderr straight into the task's log files, each task under
 /// ablate-supervisor, which leads a new session and runs the task as a process group of its
 /// own. The supervisor passes stop signals on to the task's group, enforces the time limit
 /// (SIGTERM, then SIGKILL after `killGrace`) and records the exit, so that a task outlives the
-/// ablate that started it and a later one follows it to its end. A built-in stage's task is
-/// forked by its environment's warm interpreter where there is one.
+/// ablate that started it and a later one follows it to its end. The supervisors are forked by
+/// the launcher's resident `ablate-supervisor --serve` (`SupervisorForkServer`), or started
+/// here with swift-subprocess, as programs of their own, when it cannot run. A built-in stage's task is forked by its
+/// environment's warm interpreter where there is one.
 public struct SubprocessLauncher: ProcessLauncher {
     /// Seconds between SIGTERM and SIGKILL when a task runs out of time.
     public var killGrace: Double
@@ -23,6 +25,8 @@ public struct SubprocessLauncher: ProcessLauncher {
     public var supervisor: SupervisorProgram?
     /// The warm interpreters that start built-in stages; nil starts every task cold.
     public var warm: WarmInterpreters?
+    /// The resident supervisor that forks each task's supervisor; nil without a supervisor.
+    private let forkServer: SupervisorForkServerSlot?
     /// How often an attempt an earlier ablate started is looked at while it is followed.
     var followInterval: Duration = .milliseconds(250)
     /// ablate's environment, read once, as `NAME=VALUE` C strings: tasks get it with their own
@@ -35,6 +39,7 @@ public struct SubprocessLauncher: ProcessLauncher {
         self.killGrace = killGrace
         self.supervisor = supervisor
         self.warm = warm
+        forkServer = supervisor.map(SupervisorForkServerSlot.init(program:))
         let environment = ProcessInfo.processInfo.environment
         inherited = environment.map { ($0, Self.entry($0, $1)) }
         inheritedPath = environment["PATH"]
@@ -51,12 +56,6 @@ public struct SubprocessLauncher: ProcessLauncher {
                 SupervisorProgram.name,
                 "it is not at \(supervisor?.path ?? "its place beside ablate"): it is built with ablate and must be installed in the same directory")
         }
-        let output = try FileDescriptor.open(
-            FilePath(request.standardOutput), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        let error = try FileDescriptor.open(
-            FilePath(request.standardError), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        var options = PlatformOptions()
-        options.createSession = true
         let environment =
             inherited.lazy.filter { request.environment[$0.name] == nil }.map(\.entry)
             + request.environment.map { Self.entry($0, $1) }
@@ -71,6 +70,15 @@ public struct SubprocessLauncher: ProcessLauncher {
         let arguments = supervisor.arguments(
             exitRecord: request.exitRecord, timeLimitSeconds: request.resources.timeLimitSeconds, grace: killGrace,
             warmSocket: warm?.socket(for: request), command: [absolute] + request.arguments.dropFirst())
+        if let outcome = try await launchForked(request, supervisorArguments: arguments, environment: Array(environment), started: started) {
+            return outcome
+        }
+        let output = try FileDescriptor.open(
+            FilePath(request.standardOutput), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let error = try FileDescriptor.open(
+            FilePath(request.standardError), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        var options = PlatformOptions()
+        options.createSession = true
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
         do {
             result = try await run(
@@ -93,6 +101,26 @@ public struct SubprocessLauncher: ProcessLauncher {
         }
     }
 
+    /// Has the fork server fork the attempt's supervisor; nil when there is no server (any more),
+    /// and the supervisor is started as a program of its own.
+    private func launchForked(
+        _ request: LaunchRequest, supervisorArguments: [String], environment: [[UInt8]], started: @Sendable (LaunchHandle) -> Void
+    ) async throws -> LaunchOutcome? {
+        guard let server = forkServer?.current else { return nil }
+        let start = await server.start(
+            arguments: supervisorArguments, environment: environment, workingDirectory: request.workingDirectory,
+            standardOutput: request.standardOutput, standardError: request.standardError)
+        switch start {
+        case .started(let pid):
+            let handle = LaunchHandle.processGroup(pid, exitRecord: request.exitRecord)
+            started(handle)
+            guard let status = await server.end(of: pid) else { return try await follow(handle, resources: request.resources) }
+            return Self.recordedOutcome(request.exitRecord) ?? LaunchOutcome(exit: Self.exit(waitStatus: status))
+        case .failed(let reason): throw LaunchError.cannotStart(request.arguments[0], reason)
+        case .serverGone: return nil
+        }
+    }
+
     /// An attempt whose supervisor still runs, or has recorded how the task ended.
     public func canFollow(_ handle: LaunchHandle) -> Bool {
         guard case .processGroup(let group, let exitRecord?) = handle else { return false }
@@ -111,6 +139,11 @@ public struct SubprocessLauncher: ProcessLauncher {
             }
             try await Task.sleep(for: followInterval)
         }
+    }
+
+    /// Decodes a `waitpid` status (the W* macros are not imported into Swift).
+    private static func exit(waitStatus status: Int32) -> ProcessExit {
+        status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
     }
 
     /// The end the supervisor recorded, once it has.

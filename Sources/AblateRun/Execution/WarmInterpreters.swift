@@ -104,35 +104,12 @@ public final class WarmInterpreters: @unchecked Sendable {
         let log = open(directory + "/" + socket + ".log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard log >= 0 else { return nil }
         defer { close(log) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, log, 1)
-        posix_spawn_file_actions_adddup2(&actions, log, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        // POSIX_SPAWN_SETSID (glibc 2.26): the interpreter leads a new session.
-        let setSession: Int16 = 0x80
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | setSession)
         let arguments = [python, "-m", "ablate_runners.warm", "--socket", socket, "--parent", String(getpid())] + (preload.map { ["--preload"] + $0 } ?? [])
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, python, &actions, &attributes, &argv, &envp) == 0 else { return nil }
+        guard
+            let pid = ResidentProcess.spawn(
+                arguments, environment: environment.map { "\($0.key)=\($0.value)" },
+                streams: (.file("/dev/null", flags: O_RDONLY), .descriptor(log), .descriptor(log)))
+        else { return nil }
         return Interpreter(pid: pid, socket: socket)
     }
 }

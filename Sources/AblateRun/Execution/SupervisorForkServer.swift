@@ -1,0 +1,221 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The resident `ablate-supervisor --serve` of one launcher, which forks the supervisor of each
+/// local task instead of ablate starting the program anew: a fork of that small process takes a
+/// tenth of a program's start, which was more than a short task's own. The supervisor it forks
+/// is the one ablate would start (the leader of a session of its own, the task's files,
+/// directory and environment, `--exit-record PATH` on its command line), so following, stopping
+/// and adopting a task are the same either way. The server writes its answers as lines, read
+/// here on a thread of their own; its side of the protocol is in the supervisor's `ForkServer`.
+final class SupervisorForkServer: Sendable {
+    /// How the server answered a request.
+    enum Start: Equatable {
+        case started(pid_t)
+        /// The supervisor could not be set up (a log file that cannot be created): the task
+        /// did not start.
+        case failed(String)
+        /// The server is gone: the supervisor is to be started as a program of its own.
+        case serverGone
+    }
+
+    /// The blank argument the server starts with, which each forked supervisor overwrites with
+    /// `--exit-record PATH` (room for any path a file can have).
+    static let titleRoom = Int(PATH_MAX) + 64
+
+    private let channel: Channel
+
+    /// Starts the server; nil when it cannot be (tasks then start their supervisors themselves).
+    init?(program: SupervisorProgram) {
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else { return nil }
+        defer { close(ends[1]) }
+        guard let server = Self.spawn(program, socket: ends[1]) else {
+            close(ends[0])
+            return nil
+        }
+        channel = Channel(descriptor: ends[0], server: server)
+        let channel = channel
+        Thread.detachNewThread { channel.readAnswers() }
+    }
+
+    /// Asks the server to fork a supervisor with `arguments` (as `ablate-supervisor` takes them).
+    func start(
+        arguments: [String], environment: [[UInt8]], workingDirectory: String, standardOutput: String, standardError: String
+    ) async -> Start {
+        let fields = [workingDirectory, standardOutput, standardError, String(arguments.count)] + arguments
+        // A NUL would split a field in two: such a command is the program's to refuse.
+        guard !fields.contains(where: { $0.utf8.contains(0) }) else { return .serverGone }
+        return await withCheckedContinuation { continuation in
+            guard let id = channel.register(continuation) else { return continuation.resume(returning: .serverGone) }
+            var payload: [UInt8] = []
+            for field in [String(id)] + fields {
+                payload += field.utf8
+                payload.append(0)
+            }
+            for entry in environment { payload += entry }
+            let length = UInt32(payload.count)
+            channel.send((0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + payload)
+        }
+    }
+
+    /// The `waitpid` status of a supervisor the server forked, once it ended; nil when the server
+    /// went away first (the supervisor's exit record says how its task ended).
+    func end(of pid: pid_t) async -> Int32? {
+        await withCheckedContinuation { continuation in channel.awaitEnd(of: pid, continuation) }
+    }
+
+    deinit {
+        // The server exits at the end of its input; the reader then sees the end of the socket.
+        shutdown(channel.descriptor, Int32(SHUT_WR))
+    }
+
+    /// Starts `ablate-supervisor --serve ROOM` with `socket` as its standard input, its output
+    /// discarded, its errors on ablate's, and no environment (each supervisor gets its task's).
+    private static func spawn(_ program: SupervisorProgram, socket: Int32) -> pid_t? {
+        ResidentProcess.spawn(
+            [program.path, "--serve", String(repeating: " ", count: titleRoom)], environment: [],
+            streams: (.descriptor(socket), .file("/dev/null", flags: O_WRONLY), .descriptor(2)))
+    }
+}
+
+/// The socket to the server and the requests waiting for its answers.
+private final class Channel: Sendable {
+    let descriptor: Int32
+    let server: pid_t
+    private struct Waiting {
+        var open = true
+        var lastID = 0
+        var starts: [Int: CheckedContinuation<SupervisorForkServer.Start, Never>] = [:]
+        var ends: [pid_t: CheckedContinuation<Int32?, Never>] = [:]
+        /// Supervisors that ended before anyone waited for them.
+        var ended: [pid_t: Int32] = [:]
+    }
+    private let waiting = Mutex(Waiting())
+    /// Held while a request is written, so that requests do not interleave.
+    private let writing = Mutex(())
+
+    init(descriptor: Int32, server: pid_t) {
+        self.descriptor = descriptor
+        self.server = server
+    }
+
+    /// A new request's id; nil once the server is gone.
+    func register(_ continuation: CheckedContinuation<SupervisorForkServer.Start, Never>) -> Int? {
+        waiting.withLock { waiting in
+            guard waiting.open else { return nil }
+            waiting.lastID += 1
+            waiting.starts[waiting.lastID] = continuation
+            return waiting.lastID
+        }
+    }
+
+    func awaitEnd(of pid: pid_t, _ continuation: CheckedContinuation<Int32?, Never>) {
+        let known: Int32?? = waiting.withLock { waiting in
+            if let status = waiting.ended.removeValue(forKey: pid) { return .some(status) }
+            guard waiting.open else { return .some(nil) }
+            waiting.ends[pid] = continuation
+            return .none
+        }
+        if let known { continuation.resume(returning: known) }
+    }
+
+    /// Writes a request; a server that is gone is noticed by the reader, which answers for it.
+    func send(_ bytes: [UInt8]) {
+        writing.withLock { _ in
+            var offset = 0
+            while offset < bytes.count {
+                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent < 0 && errno == EINTR { continue }
+                guard sent > 0 else { return }
+                offset += sent
+            }
+        }
+    }
+
+    /// Reads the server's answers until it is gone, then answers every request left for it.
+    func readAnswers() {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var line: [UInt8] = []
+        reading: while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            for byte in buffer[0..<count] {
+                guard byte == UInt8(ascii: "\n") else {
+                    line.append(byte)
+                    continue
+                }
+                guard answer(String(decoding: line, as: UTF8.self)) else { break reading }
+                line.removeAll(keepingCapacity: true)
+            }
+        }
+        // A server that wrote something else is told to go, too.
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        let left = waiting.withLock { waiting in
+            waiting.open = false
+            defer { (waiting.starts, waiting.ends) = ([:], [:]) }
+            return (Array(waiting.starts.values), Array(waiting.ends.values))
+        }
+        for start in left.0 { start.resume(returning: .serverGone) }
+        for end in left.1 { end.resume(returning: nil) }
+    }
+
+    /// Hands one answer to whoever waits for it; false for a line that is not an answer.
+    private func answer(_ line: String) -> Bool {
+        let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+        guard words.count == 3, let first = Int32(words[1]) else { return false }
+        switch words[0] {
+        case "started", "failed":
+            let start: SupervisorForkServer.Start
+            if words[0] == "failed" {
+                start = .failed(words[2])
+            } else {
+                guard let pid = pid_t(words[2]), pid > 1 else { return false }
+                start = .started(pid)
+            }
+            waiting.withLock { $0.starts.removeValue(forKey: Int(first)) }?.resume(returning: start)
+        case "ended":
+            guard let status = Int32(words[2]) else { return false }
+            let waiter = waiting.withLock { waiting in
+                guard let waiter = waiting.ends.removeValue(forKey: first) else {
+                    waiting.ended[first] = status
+                    return nil as CheckedContinuation<Int32?, Never>?
+                }
+                return waiter
+            }
+            waiter?.resume(returning: status)
+        default: return false
+        }
+        return true
+    }
+
+    deinit {
+        close(descriptor)
+        // The server exits once the socket is closed; it is ablate's child to reap.
+        var status: Int32 = 0
+        while waitpid(server, &status, 0) < 0 && errno == EINTR {}
+    }
+}
+
+/// A launcher's fork server, started when its first task starts.
+final class SupervisorForkServerSlot: Sendable {
+    let program: SupervisorProgram
+    private let server = Mutex<(tried: Bool, server: SupervisorForkServer?)>((false, nil))
+
+    init(program: SupervisorProgram) {
+        self.program = program
+    }
+
+    /// The server, started on the first call; nil when it could not start.
+    var current: SupervisorForkServer? {
+        server.withLock { slot in
+            if !slot.tried { slot = (true, SupervisorForkServer(program: program)) }
+            return slot.server
+        }
+    }
+}
