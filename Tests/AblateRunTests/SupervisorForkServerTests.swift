@@ -107,4 +107,12 @@ import Testing
         #expect(parent(of: later) == getpid(), "started as a program of its own")
         #expect(try await laterOutcome.value == LaunchOutcome(exit: .exited(5)))
     }
+
+    @Test func aCommandWithANULByteStartsItsSupervisorAsBefore() async throws {
+        // The protocol separates fields with NULs; such a command goes to swift-subprocess, which
+        // ends each argument at its first NUL, as it did before there was a server.
+        let (supervisor, outcome) = try await launch(try request("nul", "sleep 1; exit 6\u{0}; exit 7"))
+        #expect(parent(of: supervisor) == getpid())
+        #expect(try await outcome.value == LaunchOutcome(exit: .exited(6)))
+    }
 }

@@ -117,7 +117,7 @@ public struct SubprocessLauncher: ProcessLauncher {
             guard let status = await server.end(of: pid) else { return try await follow(handle, resources: request.resources) }
             return Self.recordedOutcome(request.exitRecord) ?? LaunchOutcome(exit: Self.exit(waitStatus: status))
         case .failed(let reason): throw LaunchError.cannotStart(request.arguments[0], reason)
-        case .serverGone: return nil
+        case .unavailable: return nil
         }
     }
 

@@ -19,8 +19,9 @@ final class SupervisorForkServer: Sendable {
         /// The supervisor could not be set up (a log file that cannot be created): the task
         /// did not start.
         case failed(String)
-        /// The server is gone: the supervisor is to be started as a program of its own.
-        case serverGone
+        /// The server cannot fork it (it is gone, or a field holds a NUL, which the protocol
+        /// cannot carry): the supervisor is started as a program of its own.
+        case unavailable
     }
 
     /// The blank argument the server starts with, which each forked supervisor overwrites with
@@ -43,15 +44,17 @@ final class SupervisorForkServer: Sendable {
         Thread.detachNewThread { channel.readAnswers() }
     }
 
-    /// Asks the server to fork a supervisor with `arguments` (as `ablate-supervisor` takes them).
+    /// Asks the server to fork a supervisor with `arguments` (as `ablate-supervisor` takes them)
+    /// and `environment` (`NAME=VALUE` and a NUL each).
     func start(
         arguments: [String], environment: [[UInt8]], workingDirectory: String, standardOutput: String, standardError: String
     ) async -> Start {
         let fields = [workingDirectory, standardOutput, standardError, String(arguments.count)] + arguments
-        // A NUL would split a field in two: such a command is the program's to refuse.
-        guard !fields.contains(where: { $0.utf8.contains(0) }) else { return .serverGone }
+        guard !fields.contains(where: { $0.utf8.contains(0) }), !environment.contains(where: { $0.dropLast().contains(0) }) else {
+            return .unavailable
+        }
         return await withCheckedContinuation { continuation in
-            guard let id = channel.register(continuation) else { return continuation.resume(returning: .serverGone) }
+            guard let id = channel.register(continuation) else { return continuation.resume(returning: .unavailable) }
             var payload: [UInt8] = []
             for field in [String(id)] + fields {
                 payload += field.utf8
@@ -161,7 +164,7 @@ private final class Channel: Sendable {
             defer { (waiting.starts, waiting.ends) = ([:], [:]) }
             return (Array(waiting.starts.values), Array(waiting.ends.values))
         }
-        for start in left.0 { start.resume(returning: .serverGone) }
+        for start in left.0 { start.resume(returning: .unavailable) }
         for end in left.1 { end.resume(returning: nil) }
     }
 
