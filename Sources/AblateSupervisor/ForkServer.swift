@@ -4,8 +4,8 @@
 
 /// `ablate-supervisor --serve ROOM`: stays resident while one ablate runs local tasks, and forks
 /// a supervisor for each task ablate sends it (a `ForkRequest`), which spares every task the
-/// start of a new program: a fork of this small process takes a tenth of what starting it
-/// does. Standard input is a stream socket to ablate. The server answers in lines:
+/// start of a new program. Standard input is a stream socket to ablate. The server answers in
+/// lines:
 /// - `started ID PID` once the forked supervisor leads a session of its own, has the task's
 ///   files, directory and environment, and shows `--exit-record PATH` as its command line,
 ///   written over ROOM (the server's own last argument, blank), as a supervisor that ablate
