@@ -88,13 +88,18 @@ import Testing
         #expect(try read("stderr.log") == "err")
     }
 
-    @Test func aLogFileThatCannotBeCreatedFailsTheStartAndNamesIt() async throws {
+    /// Expects a start whose log file cannot be created to fail with an error naming the file.
+    func expectAMissingLogDirectoryFailsTheStartNamingTheFile() async {
         let missing = directory + "/no-such-directory/stdout.log"
         await #expect {
             _ = try await launcher.launch(try request("unlogged", "exit 0", standardOutput: missing)) { _ in }
         } throws: { error in
             "\(error)".contains(missing) && "\(error)".contains("No such file or directory")
         }
+    }
+
+    @Test func aLogFileThatCannotBeCreatedFailsTheStartAndNamesIt() async throws {
+        await expectAMissingLogDirectoryFailsTheStartNamingTheFile()
     }
 
     @Test func whenTheServerDiesItsTasksAreFollowedAndLaterOnesStartTheirOwnSupervisor() async throws {
@@ -106,6 +111,8 @@ import Testing
         let (later, laterOutcome) = try await launch(try request("later", "sleep 1; exit 5"))
         #expect(parent(of: later) == getpid(), "started as a program of its own")
         #expect(try await laterOutcome.value == LaunchOutcome(exit: .exited(5)))
+        // A log file that cannot be created is named there too.
+        await expectAMissingLogDirectoryFailsTheStartNamingTheFile()
     }
 
     @Test func aCommandWithANULByteStartsItsSupervisorAsBefore() async throws {

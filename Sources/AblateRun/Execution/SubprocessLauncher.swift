@@ -73,10 +73,8 @@ public struct SubprocessLauncher: ProcessLauncher {
         if let outcome = try await launchForked(request, supervisorArguments: arguments, environment: Array(environment), started: started) {
             return outcome
         }
-        let output = try FileDescriptor.open(
-            FilePath(request.standardOutput), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        let error = try FileDescriptor.open(
-            FilePath(request.standardError), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let output = try Self.openLog(request.standardOutput, of: program)
+        let error = try Self.openLog(request.standardError, of: program)
         var options = PlatformOptions()
         options.createSession = true
         let result: ExecutionResult<Void, FileDescriptorOutput, FileDescriptorOutput>
@@ -138,6 +136,17 @@ public struct SubprocessLauncher: ProcessLauncher {
                 return LaunchOutcome(exit: nil, failure: "its supervisor (process \(group)) ended without recording how the task ended")
             }
             try await Task.sleep(for: followInterval)
+        }
+    }
+
+    /// Creates (or empties) one of the task's log files; a failure names the file, as the fork
+    /// server's does.
+    private static func openLog(_ path: String, of program: String) throws -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw LaunchError.cannotStart(program, "cannot open '\(path)': \(error)")
         }
     }
 
