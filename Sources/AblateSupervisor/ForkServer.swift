@@ -26,6 +26,7 @@ enum ForkServer {
 
     static func serve() -> Never {
         closeInheritedDescriptors()
+        clearEnvironment()
         guard let ends = pipeEnds(nonBlocking: true) else { exit(1) }
         wakeUp = ends
         signal(SIGCHLD) { _ in
@@ -143,6 +144,17 @@ enum ForkServer {
             if nonBlocking { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
         }
         return (ends[0], ends[1])
+    }
+
+    /// Empties the environment, once, so that each forked supervisor's is its task's alone.
+    private static func clearEnvironment() {
+        var names: [String] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            names.append(String(String(cString: pointer).prefix { $0 != "=" }))
+            entry += 1
+        }
+        for name in names { unsetenv(name) }
     }
 
     /// Closes every descriptor but standard input, output and error that the server got from

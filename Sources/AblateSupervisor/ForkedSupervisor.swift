@@ -23,7 +23,9 @@ enum ForkedSupervisor {
         guard chdir(request.workingDirectory) == 0 else {
             throw Failure(reason: "cannot enter '\(request.workingDirectory)': \(String(cString: strerror(errno)))")
         }
-        replaceEnvironment(with: request.environment)
+        // The server emptied its own environment when it started: these are the whole of it.
+        // putenv keeps each string as the variable: they are never freed.
+        for entry in request.environment { putenv(strdup(entry)) }
         guard let arguments = SupervisorArguments.parse(request.arguments) else {
             throw Failure(reason: "ablate-supervisor refused its arguments (the task's standard error says why)")
         }
@@ -31,20 +33,6 @@ enum ForkedSupervisor {
             throw Failure(reason: "the exit record's path is too long to show as the supervisor's command line")
         }
         return arguments
-    }
-
-    /// Makes `entries` (`NAME=VALUE`) the whole environment.
-    private static func replaceEnvironment(with entries: [String]) {
-        var names: [String] = []
-        var entry = environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            names.append(String(text.prefix { $0 != "=" }))
-            entry += 1
-        }
-        for name in names { unsetenv(name) }
-        // putenv keeps the string as the variable: it is never freed.
-        for text in entries { putenv(strdup(text)) }
     }
 
     /// Opens `path` as descriptor `target`.

@@ -8,14 +8,14 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Starts tasks on this machine: arguments as an array (no shell), stdin
-/// closed, stdout and stderr straight into the task's log files, each task under
-/// ablate-supervisor, which leads a new session and runs the task as a process group of its
-/// own. The supervisor passes stop signals on to the task's group, enforces the time limit
-/// (SIGTERM, then SIGKILL after `killGrace`) and records the exit, so that a task outlives the
-/// ablate that started it and a later one follows it to its end. The supervisors are forked by
-/// the launcher's resident `ablate-supervisor --serve` (`SupervisorForkServer`), or started
-/// here with swift-subprocess, as programs of their own, when it cannot run. A built-in stage's task is forked by its
+/// Starts tasks on this machine: arguments as an array (no shell), stdin closed, stdout and
+/// stderr straight into the task's log files, each task under ablate-supervisor, which leads a
+/// new session and runs the task as a process group of its own. The supervisor passes stop
+/// signals on to the task's group, enforces the time limit (SIGTERM, then SIGKILL after
+/// `killGrace`) and records the exit, so that a task outlives the ablate that started it and a
+/// later one follows it to its end. The supervisors are forked by the launcher's resident
+/// `ablate-supervisor --serve` (`SupervisorForkServer`), or started here with swift-subprocess,
+/// as programs of their own, when it cannot run. A built-in stage's task is forked by its
 /// environment's warm interpreter where there is one.
 public struct SubprocessLauncher: ProcessLauncher {
     /// Seconds between SIGTERM and SIGKILL when a task runs out of time.

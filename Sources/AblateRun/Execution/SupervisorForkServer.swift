@@ -174,15 +174,11 @@ private final class Channel: Sendable {
         let words = line.split(separator: " ", maxSplits: 2).map(String.init)
         guard words.count == 3, let first = Int32(words[1]) else { return false }
         switch words[0] {
-        case "started", "failed":
-            let start: SupervisorForkServer.Start
-            if words[0] == "failed" {
-                start = .failed(words[2])
-            } else {
-                guard let pid = pid_t(words[2]), pid > 1 else { return false }
-                start = .started(pid)
-            }
-            waiting.withLock { $0.starts.removeValue(forKey: Int(first)) }?.resume(returning: start)
+        case "started":
+            guard let pid = pid_t(words[2]), pid > 1 else { return false }
+            answerStart(Int(first), .started(pid))
+        case "failed":
+            answerStart(Int(first), .failed(words[2]))
         case "ended":
             guard let status = Int32(words[2]) else { return false }
             let waiter = waiting.withLock { waiting in
@@ -196,6 +192,10 @@ private final class Channel: Sendable {
         default: return false
         }
         return true
+    }
+
+    private func answerStart(_ id: Int, _ start: SupervisorForkServer.Start) {
+        waiting.withLock { $0.starts.removeValue(forKey: id) }?.resume(returning: start)
     }
 
     deinit {
