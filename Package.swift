@@ -36,11 +36,18 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // One HTTP GET through libcurl, loaded when the first request is sent (C: libcurl's
+        // options are passed through a variadic function).
+        .target(
+            name: "AblateHTTP",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
         // Running a plan: the cache, the executors, the scheduler, resume.
         .target(
             name: "AblateRun",
             dependencies: [
                 "AblateCore",
+                "AblateHTTP",
                 "AblateStore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]

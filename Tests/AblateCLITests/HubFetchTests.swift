@@ -1,3 +1,5 @@
+import AblateCore
+import AblateRun
 import AblateStore
 import AblateTestSupport
 import Foundation
@@ -235,6 +237,44 @@ struct HubFetchTests {
         let granted = try await run("gated.yaml", token: FakeHub.token)
         #expect(granted.result.status == 0, "\(granted.result.stderr)")
         await #expect(try filesContaining(FakeHub.token, under: directory + "/Runs").isEmpty)
+    }
+
+    /// Planning asks the hub for the commit of each revision, with the token when there is one;
+    /// a refusal is named with the hub's reason, and nothing is taken for a commit that is not one.
+    @Test func revisionsResolveAgainstTheHubAndARefusalNamesTheHubsReason() throws {
+        let open = try hub.branch("model", "test-org/open")
+        try "{}".write(toFile: open + "/config.json", atomically: true, encoding: .utf8)
+        try hub.gate("model", "test-org/gated")
+        func resolver(token: String?) -> HubRevisionResolver {
+            let home = directory + "/hf-home"
+            let settings = HubSettings(
+                endpoint: hub.endpoint, home: home, hubCache: home + "/hub", datasetsCache: home + "/datasets", offline: false, token: token)
+            return HubRevisionResolver(settings: settings)
+        }
+        let main = HubRepository(kind: .model, id: "test-org/open", revision: nil)
+        let gated = HubRepository(kind: .model, id: "test-org/gated", revision: nil)
+        let wrongRevision = HubRepository(kind: .model, id: "test-org/open", revision: "v9")
+        let missing = HubRepository(kind: .dataset, id: "test-org/missing", revision: nil)
+
+        let anonymous = resolver(token: nil)
+        let commits = anonymous.resolve([main, gated, wrongRevision, missing])
+        let commit = try #require(commits[main])
+        #expect(HubRepository.isCommit(commit) && commits.count == 1, "\(commits)")
+        #expect(
+            anonymous.notes == [
+                "model test-org/gated@main: the hub answered 401 (GatedRepo); its fetch task will say how to fix it",
+                "model test-org/open@v9: the hub answered 404 (RevisionNotFound); its fetch task will say how to fix it",
+                "dataset test-org/missing@main: the hub answered 404 (RepoNotFound); its fetch task will say how to fix it",
+            ])
+
+        // The token opens the gated repository; the branch that moved has a new commit.
+        try "{\"moved\": true}".write(toFile: open + "/config.json", atomically: true, encoding: .utf8)
+        let authorised = resolver(token: FakeHub.token)
+        let granted = authorised.resolve([gated, main])
+        #expect(granted[gated].map(HubRepository.isCommit) == true && authorised.notes.isEmpty, "\(authorised.notes)")
+        #expect(granted[main] != nil && granted[main] != commit)
+        let requests = try String(contentsOfFile: hub.log, encoding: .utf8).split(separator: "\n")
+        #expect(requests.contains("GET /api/models/test-org/gated/revision/main token"))
     }
 
     private func lastLine(of file: String) -> String {

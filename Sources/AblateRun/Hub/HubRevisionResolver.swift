@@ -1,10 +1,6 @@
 import AblateCore
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Resolves the revisions a spec names (`main`, a tag) to commits when a run is planned, so
 /// that the commit enters the fingerprint of every task that reads the repository: a branch
 /// that moved re-runs exactly its dependants. It asks the hub (`GET /api/models/ID/revision/REV`);
@@ -87,32 +83,16 @@ public final class HubRevisionResolver: @unchecked Sendable {
         guard let url = URL(string: "\(settings.endpoint)/api/\(repository.kind.rawValue)s/\(repository.id)/revision/\(revision)") else {
             return .failure(.refused(status: 400, code: "invalid id"))
         }
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        if let token = settings.token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let answer = Answer()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            answer.set(data: data, response: response as? HTTPURLResponse, error: error)
-            done.signal()
-        }.resume()
-        done.wait()
-        let (data, response, error) = answer.get()
-        guard let response else { return .failure(.unreachable(error?.localizedDescription ?? "no answer")) }
-        guard response.statusCode == 200 else {
-            return .failure(.refused(status: response.statusCode, code: response.value(forHTTPHeaderField: "X-Error-Code")))
+        let response: HTTPGet.Response
+        switch HTTPGet(url: url.absoluteString, headers: settings.token.map { ["Authorization: Bearer \($0)"] } ?? []).send() {
+        case .success(let answer): response = answer
+        case .failure(let failure): return .failure(.unreachable(failure.reason))
         }
+        guard response.status == 200 else { return .failure(.refused(status: response.status, code: response.errorCode)) }
         struct Info: Decodable { var sha: String }
-        guard let data, let info = try? JSONDecoder().decode(Info.self, from: data), HubRepository.isCommit(info.sha) else {
-            return .failure(.refused(status: response.statusCode, code: "no commit in the answer"))
+        guard let info = try? JSONDecoder().decode(Info.self, from: response.body), HubRepository.isCommit(info.sha) else {
+            return .failure(.refused(status: response.status, code: "no commit in the answer"))
         }
         return .success(info.sha)
-    }
-
-    /// The answer of one request, handed from URLSession's queue to the waiting caller.
-    private final class Answer: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: (Data?, HTTPURLResponse?, (any Error)?) = (nil, nil, nil)
-        func set(data: Data?, response: HTTPURLResponse?, error: (any Error)?) { lock.withLock { value = (data, response, error) } }
-        func get() -> (Data?, HTTPURLResponse?, (any Error)?) { lock.withLock { value } }
     }
 }
