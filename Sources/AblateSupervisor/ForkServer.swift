@@ -27,6 +27,7 @@ enum ForkServer {
     static func serve() -> Never {
         closeInheritedDescriptors()
         clearEnvironment()
+        instantiateWhatSupervisorsUse()
         guard let ends = pipeEnds(nonBlocking: true) else { exit(1) }
         wakeUp = ends
         signal(SIGCHLD) { _ in
@@ -52,6 +53,14 @@ enum ForkServer {
             received += buffer[0..<count]
             while let request = takeRequest(from: &received) { start(request) }
         }
+    }
+
+    /// Runs, once, the steps of a supervisor that have no effect, so that the Swift runtime
+    /// builds the type metadata they need here: each forked supervisor inherits it, where each
+    /// would otherwise build it anew (a tenth of a millisecond, a sixth of a supervisor's time).
+    private static func instantiateWhatSupervisorsUse() {
+        _ = SupervisorArguments.parse(["--exit-record", "/exit.json", "--time-limit", "1", "--grace", "1", "--", "/program", "argument"])
+        for argument in SupervisedChild.argumentVector(["/program", "argument"]) { free(argument) }
     }
 
     /// The first whole request in `received`, removed from it.

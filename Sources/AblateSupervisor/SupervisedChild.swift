@@ -78,7 +78,7 @@ enum SupervisedChild {
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        var argv = argumentVector(command)
         defer { for argument in argv { free(argument) } }
         var started: pid_t = 0
         let failure = posix_spawn(&started, command[0], nil, &attributes, &argv, environ)
@@ -86,6 +86,11 @@ enum SupervisedChild {
         pid = started
         if earlySignal != 0 { kill(-started, earlySignal) }
         return nil
+    }
+
+    /// `command` as the NUL-terminated array of C strings exec takes; the caller frees them.
+    static func argumentVector(_ command: [String]) -> [UnsafeMutablePointer<CChar>?] {
+        command.map { strdup($0) } + [nil]
     }
 
     /// Takes a task another process started (a warm interpreter's child, the leader of a group

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -21,8 +22,10 @@ public enum AtomicFile {
     }
 
     public static func write(_ data: Data, to path: String, durability: Durability = .fileAndDirectory) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { path[path.index(after: $0)...] } ?? path[...]
+        let temporary = "\(directory)/.\(name).\(processID).\(writes.add(1, ordering: .relaxed).oldValue).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileError.system("cannot create \(temporary)", errno) }
         var ok = true
@@ -48,6 +51,11 @@ public enum AtomicFile {
         }
         if durability == .fileAndDirectory { syncDirectory(directory) }
     }
+
+    /// This process's id and a count of its writes name each temporary file: unique among the
+    /// processes writing the run, with no system call for either.
+    private static let processID = getpid()
+    private static let writes = Atomic<Int>(0)
 
     /// Makes a rename or a new file in `directory` durable.
     public static func syncDirectory(_ directory: String) {
