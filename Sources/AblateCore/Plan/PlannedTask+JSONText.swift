@@ -4,7 +4,7 @@
 // conformances leave them out.
 
 extension PlannedTask: JSONTextWritable {
-    func write(to json: inout JSONText) throws {
+    package func write(to json: inout JSONText) throws {
         json.beginObject()
         json.key("axisValues")
         try json.array(axisValues)
@@ -57,7 +57,7 @@ extension PlannedTask: JSONTextWritable {
 }
 
 extension PlannedVariant: JSONTextWritable {
-    func write(to json: inout JSONText) throws {
+    package func write(to json: inout JSONText) throws {
         json.beginObject()
         json.key("name")
         json.string(name)
@@ -70,7 +70,7 @@ extension PlannedVariant: JSONTextWritable {
 }
 
 extension AxisValue: JSONTextWritable {
-    func write(to json: inout JSONText) throws {
+    package func write(to json: inout JSONText) throws {
         json.beginObject()
         json.key("axis")
         json.string(axis)
@@ -81,7 +81,7 @@ extension AxisValue: JSONTextWritable {
 }
 
 extension SettingValue: JSONTextWritable {
-    func write(to json: inout JSONText) throws {
+    package func write(to json: inout JSONText) throws {
         switch self {
         case .string(let value): json.string(value)
         case .int(let value): json.int(value)
@@ -97,7 +97,7 @@ extension Fingerprint {
     /// The positions of the keys in hashing order, sorted by the keys' names.
     private static let positionsByName = Key.allCases.indices.sorted { Key.allCases[$0].rawValue < Key.allCases[$1].rawValue }
 
-    func write(to json: inout JSONText) {
+    package func write(to json: inout JSONText) {
         json.beginObject()
         json.key("keys")
         json.beginObject()
@@ -113,7 +113,7 @@ extension Fingerprint {
 }
 
 extension TaskInput: JSONTextWritable {
-    func write(to json: inout JSONText) throws {
+    package func write(to json: inout JSONText) throws {
         json.beginObject()
         json.key("role")
         json.string(role)
@@ -128,7 +128,7 @@ extension TaskInput: JSONTextWritable {
 }
 
 extension TaskCommand {
-    func write(to json: inout JSONText) throws {
+    package func write(to json: inout JSONText) throws {
         json.beginObject()
         json.key("arguments")
         try json.array(arguments)
@@ -147,7 +147,7 @@ extension TaskCommand {
 
 extension CommandArgument: JSONTextWritable {
     /// Literal text alone as a string, anything else as the list of its parts.
-    func write(to json: inout JSONText) {
+    package func write(to json: inout JSONText) {
         if parts.count == 1, case .literal(let text) = parts[0] {
             json.string(text)
             return
@@ -176,7 +176,7 @@ extension CommandArgument: JSONTextWritable {
 }
 
 extension TaskResources {
-    func write(to json: inout JSONText) {
+    package func write(to json: inout JSONText) {
         json.beginObject()
         json.key("cpus")
         json.int(cpus)
@@ -199,7 +199,7 @@ extension TaskResources {
 extension CheckpointPolicy {
     /// The interval as the synthesized conformance of an enum with a payload writes it:
     /// `{"steps":{"_0":500}}`.
-    func write(to json: inout JSONText) {
+    package func write(to json: inout JSONText) {
         json.beginObject()
         json.key("every")
         json.beginObject()

@@ -3,26 +3,27 @@
 /// `\n`, `\r`, `\t` or `\u001f`, whole doubles without `.0`.
 ///
 /// `JSONEncoder` builds a tree of boxed values through generic containers before it writes a
-/// byte, which made it half the cost of planning a large sweep. Types written by the ten
-/// thousand conform to `JSONTextWritable` instead, and write their keys in sorted order
-/// themselves; a test holds their output to `JSONEncoder`'s, byte for byte.
-struct JSONText {
-    private(set) var bytes: [UInt8] = []
+/// byte, which made it half the cost of planning a large sweep and a sixth of ablate's own work
+/// per task in a run. Types written by the ten thousand (the plan's tasks, the run's files for
+/// each task) conform to `JSONTextWritable` instead, and write their keys in sorted order
+/// themselves; tests hold their output to `JSONEncoder`'s, byte for byte.
+package struct JSONText {
+    package private(set) var bytes: [UInt8] = []
 
-    init(reservingCapacity capacity: Int = 0) {
+    package init(reservingCapacity capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func raw(_ text: StaticString) {
+    package mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func string(_ text: String) {
+    package mutating func string(_ text: String) {
         var text = text
         text.withUTF8 { quoted($0) }
     }
 
-    mutating func string(_ text: Substring) {
+    package mutating func string(_ text: Substring) {
         var text = text
         text.withUTF8 { quoted($0) }
     }
@@ -56,13 +57,13 @@ struct JSONText {
         }
     }
 
-    mutating func int(_ value: Int) {
+    package mutating func int(_ value: Int) {
         var text = String(value)
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// JSON has no infinity or NaN: like `JSONEncoder`, refuses them.
-    mutating func double(_ value: Double) throws {
+    package mutating func double(_ value: Double) throws {
         guard value.isFinite else {
             throw EncodingError.invalidValue(
                 value, EncodingError.Context(codingPath: [], debugDescription: "Unable to encode Double.\(value) directly in JSON."))
@@ -72,18 +73,18 @@ struct JSONText {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    mutating func bool(_ value: Bool) {
+    package mutating func bool(_ value: Bool) {
         value ? raw("true") : raw("false")
     }
 
     /// `{`, then `key` for each member in sorted order, then `}`.
-    mutating func beginObject() { bytes.append(UInt8(ascii: "{")) }
-    mutating func endObject() { bytes.append(UInt8(ascii: "}")) }
-    mutating func beginArray() { bytes.append(UInt8(ascii: "[")) }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")) }
+    package mutating func beginObject() { bytes.append(UInt8(ascii: "{")) }
+    package mutating func endObject() { bytes.append(UInt8(ascii: "}")) }
+    package mutating func beginArray() { bytes.append(UInt8(ascii: "[")) }
+    package mutating func endArray() { bytes.append(UInt8(ascii: "]")) }
 
     /// A member's key, after a comma unless it is the object's first.
-    mutating func key(_ name: StaticString) {
+    package mutating func key(_ name: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         raw(name)
@@ -91,19 +92,19 @@ struct JSONText {
     }
 
     /// A key that comes from data (a dictionary's), escaped as any string.
-    mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         separate()
         string(name)
         bytes.append(UInt8(ascii: ":"))
     }
 
     /// The comma before an array's element or an object's member, unless it is the first.
-    mutating func separate() {
+    package mutating func separate() {
         if let last = bytes.last, last != UInt8(ascii: "{"), last != UInt8(ascii: "[") { bytes.append(UInt8(ascii: ",")) }
     }
 
     /// `{"name":"value"}`.
-    mutating func object(_ name: StaticString, _ value: String) {
+    package mutating func object(_ name: StaticString, _ value: String) {
         beginObject()
         key(name)
         string(value)
@@ -111,7 +112,7 @@ struct JSONText {
     }
 
     /// `{"first":"a","second":"b"}`: `first` sorts before `second`.
-    mutating func object(_ first: StaticString, _ a: String, _ second: StaticString, _ b: String) {
+    package mutating func object(_ first: StaticString, _ a: String, _ second: StaticString, _ b: String) {
         beginObject()
         key(first)
         string(a)
@@ -120,7 +121,7 @@ struct JSONText {
         endObject()
     }
 
-    mutating func array<Element>(_ elements: [Element], _ write: (inout JSONText, Element) throws -> Void) rethrows {
+    package mutating func array<Element>(_ elements: [Element], _ write: (inout JSONText, Element) throws -> Void) rethrows {
         beginArray()
         for element in elements {
             separate()
@@ -129,16 +130,16 @@ struct JSONText {
         endArray()
     }
 
-    mutating func array(_ elements: [some JSONTextWritable]) throws {
+    package mutating func array(_ elements: [some JSONTextWritable]) throws {
         try array(elements) { json, element in try element.write(to: &json) }
     }
 
-    mutating func array(_ strings: [String]) {
+    package mutating func array(_ strings: [String]) {
         array(strings) { json, string in json.string(string) }
     }
 
     /// A dictionary with string keys, as an object with its keys sorted.
-    mutating func object<Value>(_ dictionary: [String: Value], _ write: (inout JSONText, Value) throws -> Void) rethrows {
+    package mutating func object<Value>(_ dictionary: [String: Value], _ write: (inout JSONText, Value) throws -> Void) rethrows {
         beginObject()
         for (key, value) in dictionary.sorted(by: { $0.key < $1.key }) {
             self.key(key)
@@ -149,6 +150,6 @@ struct JSONText {
 }
 
 /// A type that writes itself as JSON text, as its `Encodable` conformance would.
-protocol JSONTextWritable {
+package protocol JSONTextWritable {
     func write(to json: inout JSONText) throws
 }

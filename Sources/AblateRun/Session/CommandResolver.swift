@@ -99,3 +99,17 @@ struct CommandRecord: Codable {
 
     private static let secretWords: Set<String> = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIALS", "AUTH"]
 }
+
+extension CommandRecord: JSONTextWritable {
+    /// What its `Encodable` conformance writes through `JSONCoding.lineEncoder`, byte for byte.
+    package func write(to json: inout JSONText) {
+        json.beginObject()
+        json.key("arguments")
+        json.array(arguments)
+        json.key("environment")
+        json.object(environment) { json, value in json.string(value) }
+        json.key("workingDirectory")
+        json.string(workingDirectory)
+        json.endObject()
+    }
+}

@@ -42,7 +42,7 @@ extension RunSession: SchedulerDelegate {
         // The number the attempt gets when it starts below (attempts are numbered across sessions).
         let number = (record(of: id)?.lastAttempt?.number ?? 0) + 1
         let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
-        try AtomicFile.writeJSON(CommandRecord(request), to: layout.command(id), durability: .deferred, compact: true)
+        try AtomicFile.writeJSONLine(CommandRecord(request), to: layout.command(id), durability: .deferred)
         // The record is written once the process exists and its group id is known (`started`).
         try transition(id, .attemptStarted(gpus: task.resources.totalGPUs), persist: false)
         observer?.taskStarted(id, attempt: attempt)

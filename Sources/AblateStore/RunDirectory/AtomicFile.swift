@@ -1,3 +1,4 @@
+import AblateCore
 import Foundation
 import Synchronization
 
@@ -65,10 +66,18 @@ public enum AtomicFile {
         close(descriptor)
     }
 
-    /// `compact`: on one line, for the files a run writes for every task (its record, command,
-    /// metrics, cache entry), thousands of them in a large sweep; the others are indented.
-    public static func writeJSON(_ value: some Encodable, to path: String, durability: Durability = .fileAndDirectory, compact: Bool = false) throws {
-        try write(try (compact ? JSONCoding.lineEncoder : JSONCoding.encoder).encode(value), to: path, durability: durability)
+    /// Indented: for the files written once for a run or a cache entry (`run.json`, `released.json`).
+    public static func writeJSON(_ value: some Encodable, to path: String, durability: Durability = .fileAndDirectory) throws {
+        try write(try JSONCoding.encoder.encode(value), to: path, durability: durability)
+    }
+
+    /// Writes `value` on one line through its own JSON writer: the bytes `JSONCoding.lineEncoder`
+    /// writes, at a fraction of the cost, for the files a run writes for every task (its record,
+    /// command, metrics, cache entry), thousands of them in a large sweep.
+    package static func writeJSONLine(_ value: some JSONTextWritable, to path: String, durability: Durability = .fileAndDirectory) throws {
+        var json = JSONText(reservingCapacity: 1024)
+        try value.write(to: &json)
+        try write(Data(json.bytes), to: path, durability: durability)
     }
 
     /// Flushes every deferred write: one call that makes a batch of them durable.

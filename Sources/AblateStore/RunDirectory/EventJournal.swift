@@ -1,3 +1,4 @@
+import AblateCore
 import Foundation
 
 #if canImport(Glibc)
@@ -93,8 +94,10 @@ public final class EventJournal: @unchecked Sendable {
     deinit { close(descriptor) }
 
     public func append(_ event: RunEvent) throws {
-        var line = try JSONCoding.lineEncoder.encode(event)
-        line.append(UInt8(ascii: "\n"))
+        var json = JSONText(reservingCapacity: 256)
+        try event.write(to: &json)
+        json.raw("\n")
+        let line = json.bytes
         try lock.withLock {
             let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard written == line.count else { throw FileError.system("cannot append to the event journal", errno) }

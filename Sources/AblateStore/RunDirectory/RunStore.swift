@@ -67,7 +67,7 @@ public final class RunStore: Sendable {
     /// Writes a task's record to `status.json` only, for a caller that writes the index itself.
     public func writeStatus(_ record: TaskRecord, durability: AtomicFile.Durability) throws {
         try makeTaskDirectory(record.id)
-        try AtomicFile.writeJSON(record, to: layout.status(record.id), durability: durability, compact: true)
+        try AtomicFile.writeJSONLine(record, to: layout.status(record.id), durability: durability)
     }
 
     /// Writes a task's `metrics.json` when it has metrics, and removes an earlier one when not:
@@ -77,7 +77,7 @@ public final class RunStore: Sendable {
         if metrics.isEmpty {
             unlink(layout.metrics(task))
         } else {
-            try AtomicFile.writeJSON(metrics, to: layout.metrics(task), durability: .deferred, compact: true)
+            try AtomicFile.writeJSONLine(metrics, to: layout.metrics(task), durability: .deferred)
         }
     }
 

@@ -68,7 +68,7 @@ public struct TaskCache: Sendable {
         unlink(entryDirectory + "/released.json")
         if durability != .deferred { AtomicFile.syncDirectory(entryDirectory) }
         let entry = Entry(fingerprint: fingerprint.value, origin: origin, completedAt: Timestamp.now(), metrics: metrics)
-        try AtomicFile.writeJSON(entry, to: entryFile(fingerprint), durability: durability, compact: true)
+        try AtomicFile.writeJSONLine(entry, to: entryFile(fingerprint), durability: durability)
     }
 
     /// Where the link at `path` points; nil when it is not a link.
