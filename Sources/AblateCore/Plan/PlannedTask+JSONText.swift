@@ -18,10 +18,7 @@ extension PlannedTask: JSONTextWritable {
         json.string(environment.identity)
         json.key("fingerprint")
         fingerprint.write(to: &json)
-        if let hubAccess {
-            json.key("hubAccess")
-            json.string(hubAccess.rawValue)
-        }
+        json.member("hubAccess", hubAccess?.rawValue)
         json.key("id")
         json.string(id)
         json.key("inputs")
@@ -32,10 +29,7 @@ extension PlannedTask: JSONTextWritable {
         json.array(metricFiles)
         json.key("outputs")
         json.array(outputs)
-        if let placement {
-            json.key("placement")
-            json.string(placement.rawValue)
-        }
+        json.member("placement", placement?.rawValue)
         if let requiredOutputs {
             json.key("requiredOutputs")
             json.array(requiredOutputs)
@@ -182,16 +176,10 @@ extension TaskResources {
         json.int(cpus)
         json.key("gpus")
         json.int(gpus)
-        if let memoryMB {
-            json.key("memoryMB")
-            json.int(memoryMB)
-        }
+        json.member("memoryMB", memoryMB)
         json.key("nodes")
         json.int(nodes)
-        if let timeLimitSeconds {
-            json.key("timeLimitSeconds")
-            json.int(timeLimitSeconds)
-        }
+        json.member("timeLimitSeconds", timeLimitSeconds)
         json.endObject()
     }
 }

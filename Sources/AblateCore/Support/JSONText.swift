@@ -98,6 +98,28 @@ package struct JSONText {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    /// `"name":"value"`, or nothing when `value` is nil, as a synthesized conformance leaves
+    /// a nil optional out.
+    package mutating func member(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    /// `"name":value`, or nothing when `value` is nil.
+    package mutating func member(_ name: StaticString, _ value: (some BinaryInteger)?) {
+        guard let value else { return }
+        key(name)
+        int(Int(value))
+    }
+
+    /// `"name":value`, or nothing when `value` is nil; refuses a value that is not finite.
+    package mutating func member(_ name: StaticString, _ value: Double?) throws {
+        guard let value else { return }
+        key(name)
+        try double(value)
+    }
+
     /// The comma before an array's element or an object's member, unless it is the first.
     package mutating func separate() {
         if let last = bytes.last, last != UInt8(ascii: "{"), last != UInt8(ascii: "[") { bytes.append(UInt8(ascii: ",")) }

@@ -23,10 +23,7 @@ extension TaskRecord: JSONTextWritable {
         json.string(kind.rawValue)
         json.key("outputs")
         json.object(outputs) { json, path in json.string(path) }
-        if let reason {
-            json.key("reason")
-            json.string(reason)
-        }
+        json.member("reason", reason)
         json.key("settings")
         try json.object(settings) { json, value in try value.write(to: &json) }
         json.key("stage")
@@ -42,36 +39,15 @@ extension TaskRecord: JSONTextWritable {
 extension AttemptRecord {
     func write(to json: inout JSONText) {
         json.beginObject()
-        if let endedAt {
-            json.key("endedAt")
-            json.string(Timestamp.format(endedAt))
-        }
-        if let exitCode {
-            json.key("exitCode")
-            json.int(Int(exitCode))
-        }
-        if let exitRecord {
-            json.key("exitRecord")
-            json.string(exitRecord)
-        }
-        if let gpus {
-            json.key("gpus")
-            json.int(gpus)
-        }
-        if let jobID {
-            json.key("jobID")
-            json.string(jobID)
-        }
+        json.member("endedAt", endedAt.map(Timestamp.format))
+        json.member("exitCode", exitCode)
+        json.member("exitRecord", exitRecord)
+        json.member("gpus", gpus)
+        json.member("jobID", jobID)
         json.key("number")
         json.int(number)
-        if let pid {
-            json.key("pid")
-            json.int(Int(pid))
-        }
-        if let signal {
-            json.key("signal")
-            json.int(Int(signal))
-        }
+        json.member("pid", pid)
+        json.member("signal", signal)
         json.key("startedAt")
         json.string(Timestamp.format(startedAt))
         json.key("state")
@@ -119,14 +95,8 @@ extension MetricsRecord: JSONTextWritable {
         json.key("scalars")
         try json.object(scalars) { json, scalar in
             json.beginObject()
-            if let stderr = scalar.stderr {
-                json.key("stderr")
-                try json.double(stderr)
-            }
-            if let value = scalar.value {
-                json.key("value")
-                try json.double(value)
-            }
+            try json.member("stderr", scalar.stderr)
+            try json.member("value", scalar.value)
             json.endObject()
         }
         json.key("series")
@@ -135,10 +105,7 @@ extension MetricsRecord: JSONTextWritable {
                 json.beginObject()
                 json.key("step")
                 json.int(point.step)
-                if let value = point.value {
-                    json.key("value")
-                    try json.double(value)
-                }
+                try json.member("value", point.value)
                 json.endObject()
             }
         }
@@ -149,29 +116,14 @@ extension MetricsRecord: JSONTextWritable {
 extension RunEvent: JSONTextWritable {
     package func write(to json: inout JSONText) throws {
         json.beginObject()
-        if let attempt {
-            json.key("attempt")
-            json.int(attempt)
-        }
-        if let exitCode {
-            json.key("exitCode")
-            json.int(Int(exitCode))
-        }
+        json.member("attempt", attempt)
+        json.member("exitCode", exitCode)
         json.key("kind")
         json.string(kind.rawValue)
-        if let message {
-            json.key("message")
-            json.string(message)
-        }
+        json.member("message", message)
         // Task and run states share the one `state` field of a line.
-        if let state = runState?.rawValue ?? state?.rawValue {
-            json.key("state")
-            json.string(state)
-        }
-        if let task {
-            json.key("task")
-            json.string(task)
-        }
+        json.member("state", runState?.rawValue ?? state?.rawValue)
+        json.member("task", task)
         json.key("time")
         json.string(Timestamp.format(time))
         json.endObject()
