@@ -30,11 +30,14 @@ public final class Scheduler: Sendable {
         self.delegate = delegate
     }
 
-    /// What a child task of the scheduler reports back. A successful attempt was already
-    /// recorded by the delegate (`finished`) in the child task, so that storing its outputs does
-    /// not hold up the scheduling of the others; `refusal` is what the delegate said.
+    /// What a child task of the scheduler reports back. An attempt's process ending frees its
+    /// slot and resources at once; a successful one is then recorded by the delegate
+    /// (`finished`: reading its metrics, caching its outputs) in a child task of its own, beside
+    /// the attempts that start meanwhile, and only then counts as completed for its dependants.
     private enum Event: Sendable {
-        case ended(task: String, attempt: Int, result: AttemptResult, allocation: ResourcePool.Allocation, refusal: String?)
+        case ended(task: String, attempt: Int, result: AttemptResult, allocation: ResourcePool.Allocation)
+        /// A successful attempt was recorded; `refusal` is what the delegate said.
+        case recorded(task: String, refusal: String?)
         case retryDue(task: String)
     }
 
@@ -45,6 +48,9 @@ public final class Scheduler: Sendable {
         var attempts: [String: Int] = [:]
         var requeues: [String: Int] = [:]
         var pool = ResourcePool(limits: limits)
+        // Successful attempts being recorded: starts wait while more of them pile up than there
+        // are job slots.
+        var recording = 0
         var failed = false
 
         await withTaskGroup(of: Event.self) { group in
@@ -52,7 +58,7 @@ public final class Scheduler: Sendable {
                 let stopping = registry.isInterrupted || (failed && !options.keepGoing)
                 if !stopping {
                     for id in state.readyInOrder() {
-                        guard pool.hasFreeSlot else { break }
+                        guard pool.hasFreeSlot, recording <= limits.jobs else { break }
                         let devices = attempts[id] == nil ? tasks[id]?.adoptedDevices : nil
                         guard let task = tasks[id], let allocation = pool.acquire(task.resources, devices: devices) else { continue }
                         state.started(id)
@@ -65,18 +71,24 @@ public final class Scheduler: Sendable {
                 switch event {
                 case .retryDue(let id):
                     state.makeReady(id)
-                case .ended(let id, let attempt, let result, let allocation, let refusal):
+                case .recorded(let id, let refusal):
+                    recording -= 1
+                    // The delegate may have refused the results (say, their outputs cannot be cached).
+                    if refusal != nil {
+                        outcomes[id] = .failed
+                        failed = true
+                        skipDependants(of: id, state: &state, outcomes: &outcomes)
+                    } else {
+                        outcomes[id] = .completed
+                        state.completed(id)
+                    }
+                case .ended(let id, let attempt, let result, let allocation):
                     pool.release(allocation)
                     let interrupted = result.interrupted || registry.isInterrupted
                     if result.succeeded {
-                        // The delegate may still have refused the results (say, their outputs cannot be cached).
-                        if refusal != nil {
-                            outcomes[id] = .failed
-                            failed = true
-                            skipDependants(of: id, state: &state, outcomes: &outcomes)
-                        } else {
-                            outcomes[id] = .completed
-                            state.completed(id)
+                        recording += 1
+                        group.addTask {
+                            .recorded(task: id, refusal: self.delegate.finished(task: id, attempt: attempt, result: result, willRetry: false))
                         }
                         continue
                     }
@@ -133,7 +145,7 @@ public final class Scheduler: Sendable {
                     request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
                 } catch {
                     result.failure = .notPrepared("\(error)")
-                    return .ended(task: task.id, attempt: number, result: result, allocation: allocation, refusal: nil)
+                    return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
                 }
                 outcome = try await launcher.launch(request) { handle in
                     registry.register(task.id, handle: handle)
@@ -154,8 +166,7 @@ public final class Scheduler: Sendable {
         }
         registry.unregister(task.id)
         result.interrupted = registry.isInterrupted && !(result.exit?.succeeded ?? false)
-        let refusal = result.succeeded ? delegate.finished(task: task.id, attempt: number, result: result, willRetry: false) : nil
-        return .ended(task: task.id, attempt: number, result: result, allocation: allocation, refusal: refusal)
+        return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
     }
 
     /// Follows an attempt an earlier ablate started (the session adopts only what its
