@@ -77,13 +77,12 @@ public struct MetricsReader: Sendable {
         record.items.merge(other.items) { old, new in old + new }
     }
 
+    /// The files under `directory` that hold metrics, in order of their paths.
     static func files(under directory: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var paths: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
+        FileTree.forEachRegularFile(under: directory) { folder, name, _ in
             if name == "metrics.json" || name == "metrics.jsonl" || name == "items.jsonl" || (name.hasPrefix("results_") && name.hasSuffix(".json")) {
-                paths.append(directory + "/" + relative)
+                paths.append(directory + "/" + folder + name)
             }
         }
         return paths.sorted()

@@ -25,14 +25,15 @@ extension RunSession: SchedulerDelegate {
         guard let task = tasksByID[id] else { throw RunSessionError.stateNotRecorded(task: id, "the task is not in the plan") }
         // A task starts on inputs that are on the disk: what stored them is flushed first.
         if !task.dependencies.isEmpty { commits.flush() }
-        try store.makeTaskDirectory(id)
-        // Start clean: a failed attempt's partial outputs (or a link to an older result) go.
+        // Start clean: a failed attempt's partial outputs (or a link to an older result) go, and
+        // so do its metrics; a directory made now holds neither.
         let outputs = layout.outputs(id)
+        let empty = try store.makeTaskDirectory(id)
         var existing = stat()
-        if lstat(outputs, &existing) == 0 { try FileManager.default.removeItem(atPath: outputs) }
+        if !empty, lstat(outputs, &existing) == 0 { try FileManager.default.removeItem(atPath: outputs) }
         try Directories.make(outputs)
         for output in task.outputs { try Directories.make(outputs + "/" + output) }
-        unlink(layout.metrics(id))
+        if !empty { unlink(layout.metrics(id)) }
         // A task's checkpoints (or results per prompt) outlive the attempt; those of an earlier
         // version of the task go.
         if task.kind.descriptor.keepsProgressAcrossAttempts, try TaskCheckpoints(layout: layout, task: id).prepare(for: task.fingerprint) {
@@ -70,11 +71,12 @@ extension RunSession: SchedulerDelegate {
                 let reading = MetricsReader().read(outputs: layout.outputs(id), declared: task.metricFiles)
                 for problem in reading.problems { observer?.warning("\(id): \(problem)") }
                 metrics = reading.record
-                try store.saveMetrics(metrics, of: id)
+                // The attempt started without a metrics file (`prepare`): none is left to remove.
+                if !metrics.isEmpty { try store.saveMetrics(metrics, of: id) }
                 let origin = CacheOrigin(run: runID, task: id, study: study)
                 try cache.store(outputsAt: layout.outputs(id), fingerprint: task.fingerprint, origin: origin, metrics: metrics, durability: .deferred)
                 outputs = outputPaths(task)
-                try TaskCheckpoints(layout: layout, task: id).remove()
+                if task.kind.descriptor.keepsProgressAcrossAttempts { try TaskCheckpoints(layout: layout, task: id).remove() }
             } catch {
                 refusal = "its outputs could not be stored: \(error)"
             }

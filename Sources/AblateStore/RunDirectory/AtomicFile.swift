@@ -174,11 +174,15 @@ public enum FileError: Error, CustomStringConvertible {
 /// Directory creation for paths whose parent exists: one `mkdir`, where Foundation's
 /// intermediate-directory creation inspects every component of the path.
 public enum Directories {
-    public static func make(_ path: String) throws {
-        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+    /// Makes the directory unless it exists; true when it was made now (so that nothing can be
+    /// in it yet).
+    @discardableResult
+    public static func make(_ path: String) throws -> Bool {
+        if mkdir(path, 0o755) == 0 { return true }
+        if errno == EEXIST { return false }
         if errno == ENOENT {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            return
+            return true
         }
         throw FileError.system("cannot create \(path)", errno)
     }

@@ -10,35 +10,11 @@ public enum DiskUsage {
         switch status.st_mode & S_IFMT {
         case S_IFREG: return Int64(status.st_size)
         case S_IFDIR:
-            let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            return directory < 0 ? 0 : bytes(inDirectory: directory)
+            var total: Int64 = 0
+            FileTree.forEachRegularFile(under: path) { _, _, bytes in total += bytes }
+            return total
         default: return 0
         }
-    }
-
-    /// The regular files' bytes under an open directory, which it closes; walked by descriptor
-    /// (one `fstatat` per entry, no paths built), since every task's outputs are measured.
-    private static func bytes(inDirectory descriptor: Int32) -> Int64 {
-        guard let stream = fdopendir(descriptor) else {
-            close(descriptor)
-            return 0
-        }
-        defer { closedir(stream) }
-        var total: Int64 = 0
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            var status = stat()
-            guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            switch status.st_mode & S_IFMT {
-            case S_IFREG: total += Int64(status.st_size)
-            case S_IFDIR:
-                let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
-                if child >= 0 { total += bytes(inDirectory: child) }
-            default: continue
-            }
-        }
-        return total
     }
 
     /// `13.2 GB`, `512 KB`, `0 B` (powers of 1,000, as `df -H` and the hub show sizes).

@@ -95,11 +95,14 @@ public final class RunStore: Sendable {
         try index.writer.close()
     }
 
-    /// Makes a task's directory, unless this store made or found it already.
-    public func makeTaskDirectory(_ id: String) throws {
-        guard !taskDirectories.withLock({ $0.contains(id) }) else { return }
-        try Directories.make(layout.taskDirectory(id))
+    /// Makes a task's directory, unless this store made or found it already; true when it was
+    /// made now, empty.
+    @discardableResult
+    public func makeTaskDirectory(_ id: String) throws -> Bool {
+        guard !taskDirectories.withLock({ $0.contains(id) }) else { return false }
+        let made = try Directories.make(layout.taskDirectory(id))
         taskDirectories.withLock { _ = $0.insert(id) }
+        return made
     }
 
     /// Writes `run.json` and the run's row (after the task rows queued before it).

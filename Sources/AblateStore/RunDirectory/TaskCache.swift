@@ -48,15 +48,15 @@ public struct TaskCache: Sendable {
         // Every completed task is stored: plain system calls, not FileManager's dictionaries.
         let manager = FileManager.default
         let entryDirectory = entryDirectory(fingerprint)
-        try Directories.make(entryDirectory)
+        let empty = try Directories.make(entryDirectory)
         let target = outputs(fingerprint)
         // A store cut short after the move (the task's outputs already link to the cache) only
-        // lacks its entry; a leftover of any other kind goes first.
+        // lacks its entry; a leftover of any other kind goes first. An entry made now has none.
         var status = stat()
-        let moved = Self.linkDestination(taskOutputs) == target && stat(target, &status) == 0
+        let moved = !empty && Self.linkDestination(taskOutputs) == target && stat(target, &status) == 0
         if !moved {
             // Without following links: a link left dangling is a leftover too.
-            if lstat(target, &status) == 0 { try manager.removeItem(atPath: target) }
+            if !empty, lstat(target, &status) == 0 { try manager.removeItem(atPath: target) }
             if rename(taskOutputs, target) != 0 {
                 // Another file system: keep the outputs where they are and point the cache at them.
                 try manager.createSymbolicLink(atPath: target, withDestinationPath: taskOutputs)
@@ -65,7 +65,7 @@ public struct TaskCache: Sendable {
             }
         }
         // The outputs of a temporary task that runs again are back.
-        unlink(entryDirectory + "/released.json")
+        if !empty { unlink(entryDirectory + "/released.json") }
         if durability != .deferred { AtomicFile.syncDirectory(entryDirectory) }
         let entry = Entry(fingerprint: fingerprint.value, origin: origin, completedAt: Timestamp.now(), metrics: metrics)
         try AtomicFile.writeJSONLine(entry, to: entryFile(fingerprint), durability: durability)
