@@ -69,7 +69,8 @@ struct TrainingStudy {
 
     /// The run's layout, once its directory exists.
     var layout: RunLayout? {
-        guard let id = try? FileManager.default.contentsOfDirectory(atPath: runs + "/" + name).first else { return nil }
+        guard let id = try? FileManager.default.contentsOfDirectory(atPath: runs + "/" + name).first(where: { !$0.hasPrefix(RunLayout.stagingPrefix) })
+        else { return nil }
         return RunLayout(runDirectory: runs + "/" + name + "/" + id)
     }
 
@@ -155,6 +156,8 @@ struct TrainingChaosTests {
         }
         for round in 0..<6 {
             let ablate = try study.start(round == 0 ? ["run", "study.yaml"] : ["resume", study.name])
+            // Killed before its run exists, the first ablate would leave nothing to resume.
+            if round == 0 { _ = await Waiting.until(timeout: 90) { study.layout != nil } }
             let killsTrainer = round % 2 == 1
             if killsTrainer { _ = await Waiting.until(timeout: 90) { trainer() != nil } }
             try await Task.sleep(for: .seconds(Double.random(in: 1...4, using: &generator)))

@@ -39,7 +39,38 @@ import Testing
 
     private func runDirectory() throws -> String {
         let study = directory + "/Runs/" + (try FileManager.default.contentsOfDirectory(atPath: directory + "/Runs").first { !$0.hasPrefix(".") } ?? "")
-        return study + "/" + (try FileManager.default.contentsOfDirectory(atPath: study).sorted().last ?? "")
+        return study + "/" + (try FileManager.default.contentsOfDirectory(atPath: study).filter { !$0.hasPrefix(RunLayout.stagingPrefix) }.sorted().last ?? "")
+    }
+
+    /// A run's directory appears with its record in it (it is made under a hidden name and
+    /// renamed): an ablate killed at any moment leaves no run, or one that `resume` continues,
+    /// never a directory that no command takes for a run.
+    @Test func aRunDirectoryNeverAppearsWithoutItsRecord() async throws {
+        let spec = try write(
+            """
+            ablate: 1
+            name: appearing
+            stages:
+              quick: {kind: command, command: ["true"]}
+            """)
+        let ablate = try start(["run", spec])
+        let study = directory + "/Runs/appearing"
+        let (seen, lacking) = try await onOwnThread { () -> (Bool, String?) in
+            var seen = false
+            let deadline = Date().addingTimeInterval(60)
+            while ablate.isRunning && Date() < deadline {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: study)) ?? [] where !name.hasPrefix(RunLayout.stagingPrefix) {
+                    seen = true
+                    if !FileManager.default.fileExists(atPath: study + "/" + name + "/run.json") { return (seen, name) }
+                }
+                usleep(200)
+            }
+            return (seen, nil)
+        }
+        await ablate.waitForExit()
+        #expect(seen, "the run's directory appeared while ablate ran")
+        #expect(lacking == nil, "the run directory \(lacking ?? "") was there without its run.json")
+        #expect(ablate.terminationStatus == 0)
     }
 
     @Test func ctrlCWhileThreeTasksRunStopsThemAllAndRecordsThemInterrupted() async throws {

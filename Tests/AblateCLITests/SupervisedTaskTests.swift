@@ -28,7 +28,7 @@ import Testing
 
     private var layout: RunLayout? {
         let study = directory + "/Runs/outliving"
-        guard let id = try? FileManager.default.contentsOfDirectory(atPath: study).first else { return nil }
+        guard let id = try? FileManager.default.contentsOfDirectory(atPath: study).first(where: { !$0.hasPrefix(RunLayout.stagingPrefix) }) else { return nil }
         return RunLayout(runDirectory: study + "/" + id)
     }
 

@@ -14,19 +14,16 @@ extension RunSession {
         let executor = try options.executor.applied(to: study.executor)
         let layout = RunLayout(
             runsDirectory: options.runsDirectory, study: study.plan.study, runID: RunLayout.newRunID(), cacheDirectory: options.cacheDirectory)
-        try FileManager.default.createDirectory(atPath: layout.tasksDirectory, withIntermediateDirectories: true)
-        let lock = try RunLock(path: layout.lockFile)
-        let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
-        try copySpec(specPath, to: layout)
-        try AtomicFile.write(try PlanJSON.encode(study.plan), to: layout.planFile)
-        let records = Dictionary(uniqueKeysWithValues: study.plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
-        let planner = RunPlanner(plan: study.plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:], canFollow: { _ in false })
         let now = Timestamp.now()
         let run = RunRecord(
             id: layout.runID, study: study.plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
             heartbeatAt: now, executor: executor,
             provenance: await ProvenanceCollector.collect(
                 specDirectory: directory(of: specPath), hubCommits: study.hubCommits, usesPython: ProvenanceCollector.usesPython(study.plan)))
+        let lock = try createRunDirectory(layout, specPath: specPath, plan: study.plan, run: run)
+        let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
+        let records = Dictionary(uniqueKeysWithValues: study.plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
+        let planner = RunPlanner(plan: study.plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:], canFollow: { _ in false })
         return RunSession(
             layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock,
             store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,
@@ -140,6 +137,26 @@ extension RunSession {
             plan: target.study.plan, cache: TaskCache(directory: target.layout.cacheDirectory), layout: target.layout, previous: previous,
             canFollow: launcher.canFollow
         ).decisions()
+    }
+
+    /// Makes the run's directory with its spec, plan and `run.json` in it, under a hidden name
+    /// that it then takes in one rename: a run directory never lacks its record, so an ablate
+    /// killed at any moment leaves either no run or one that `resume` continues. Returns the
+    /// run's lock, taken before the rename (it stays on the file).
+    private static func createRunDirectory(_ layout: RunLayout, specPath: String, plan: Plan, run: RunRecord) throws -> RunLock {
+        let staging = RunLayout(
+            runsDirectory: layout.runsDirectory, study: layout.study, runID: RunLayout.stagingPrefix + layout.runID,
+            cacheDirectory: layout.cacheDirectory)
+        try FileManager.default.createDirectory(atPath: staging.tasksDirectory, withIntermediateDirectories: true)
+        let lock = try RunLock(path: staging.lockFile)
+        try copySpec(specPath, to: staging)
+        try AtomicFile.write(try PlanJSON.encode(plan), to: staging.planFile)
+        try AtomicFile.writeJSON(run, to: staging.runRecord)
+        guard rename(staging.runDirectory, layout.runDirectory) == 0 else {
+            throw FileError.system("cannot create the run directory \(layout.runDirectory)", errno)
+        }
+        AtomicFile.syncDirectory(layout.runsDirectory + "/" + layout.study)
+        return lock
     }
 
     private static func copySpec(_ specPath: String, to layout: RunLayout) throws {

@@ -29,6 +29,9 @@ public struct RunLayout: Sendable {
     }
 
     public var runDirectory: String { "\(runsDirectory)/\(study)/\(runID)" }
+    /// A run directory is made under this prefix and its id, then renamed to its id once its
+    /// record is in it; a name with the prefix is not a run (one left by an ablate killed then).
+    public static let stagingPrefix = ".creating-"
     public var specCopy: String { runDirectory + "/spec.yaml" }
     public var planFile: String { runDirectory + "/plan.json" }
     public var runRecord: String { runDirectory + "/run.json" }

@@ -18,7 +18,7 @@ public struct StoredRun: Sendable {
         var found: [StoredRun] = []
         for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
             let studyPath = runsDirectory + "/" + study
-            for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] {
+            for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] where !run.hasPrefix(RunLayout.stagingPrefix) {
                 let layout = RunLayout(runDirectory: studyPath + "/" + run, cacheDirectory: cacheDirectory)
                 // A directory whose run.json cannot be read is not listed; naming it gives the reason.
                 if let record = try? layout.readRunRecord() { found.append(StoredRun(layout: layout, record: record)) }
