@@ -34,11 +34,15 @@ public final class Scheduler: Sendable {
     /// slot and resources at once; a successful one is then recorded by the delegate
     /// (`finished`: reading its metrics, caching its outputs) in a child task of its own, beside
     /// the attempts that start meanwhile, and only then counts as completed for its dependants.
+    /// While the slots are taken, the next ready tasks' directories are made ready (`stage`),
+    /// so that a slot that frees starts its next attempt with less to do.
     private enum Event: Sendable {
         case ended(task: String, attempt: Int, result: AttemptResult, allocation: ResourcePool.Allocation)
         /// A successful attempt was recorded; `refusal` is what the delegate said.
         case recorded(task: String, refusal: String?)
         case retryDue(task: String)
+        /// A task's directory was made ready ahead of its first attempt, or could not be.
+        case staged(task: String, ready: Bool)
     }
 
     /// Runs until every task has an outcome or nothing more can start.
@@ -51,6 +55,10 @@ public final class Scheduler: Sendable {
         // Successful attempts being recorded: starts wait while more of them pile up than there
         // are job slots.
         var recording = 0
+        // Tasks whose directories are being made ready, and those made ready, for their first
+        // attempt: a task starts once its staging is over.
+        var staging: Set<String> = []
+        var staged: Set<String> = []
         var failed = false
 
         await withTaskGroup(of: Event.self) { group in
@@ -59,16 +67,27 @@ public final class Scheduler: Sendable {
                 if !stopping {
                     for id in state.readyInOrder() {
                         guard pool.hasFreeSlot, recording <= limits.jobs else { break }
+                        guard !staging.contains(id) else { continue }
                         let devices = attempts[id] == nil ? tasks[id]?.adoptedDevices : nil
                         guard let task = tasks[id], let allocation = pool.acquire(task.resources, devices: devices) else { continue }
                         state.started(id)
                         let attempt = (attempts[id] ?? 0) + 1
                         attempts[id] = attempt
-                        group.addTask { await self.attempt(task, number: attempt, allocation: allocation) }
+                        let wasStaged = staged.remove(id) != nil
+                        group.addTask { await self.attempt(task, number: attempt, allocation: allocation, staged: wasStaged) }
+                    }
+                    // The tasks next in line, as many as there are slots, are staged meanwhile.
+                    for id in state.readyInOrder().prefix(limits.jobs)
+                    where attempts[id] == nil && tasks[id]?.adopting == nil && !staging.contains(id) && !staged.contains(id) {
+                        staging.insert(id)
+                        group.addTask { .staged(task: id, ready: self.delegate.stage(task: id)) }
                     }
                 }
                 guard let event = await group.next() else { break }
                 switch event {
+                case .staged(let id, let ready):
+                    staging.remove(id)
+                    if ready { staged.insert(id) }
                 case .retryDue(let id):
                     state.makeReady(id)
                 case .recorded(let id, let refusal):
@@ -130,7 +149,7 @@ public final class Scheduler: Sendable {
     }
 
     /// One attempt: prepare and launch it (or follow the one an earlier ablate started), report.
-    private func attempt(_ task: ScheduledTask, number: Int, allocation: ResourcePool.Allocation) async -> Event {
+    private func attempt(_ task: ScheduledTask, number: Int, allocation: ResourcePool.Allocation, staged: Bool) async -> Event {
         let registry = self.registry
         let delegate = self.delegate
         var result = AttemptResult(exit: nil, timedOut: false, interrupted: false)
@@ -142,7 +161,7 @@ public final class Scheduler: Sendable {
                 await delegate.waitForRoom(task: task.id)
                 let request: LaunchRequest
                 do {
-                    request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation)
+                    request = try delegate.prepare(task: task.id, attempt: number, allocation: allocation, staged: staged)
                 } catch {
                     result.failure = .notPrepared("\(error)")
                     return .ended(task: task.id, attempt: number, result: result, allocation: allocation)
@@ -221,7 +240,8 @@ struct ReadyQueue {
         ready.sort()
     }
 
-    func readyInOrder() -> [String] { ready.map { order[$0] } }
+    /// The ready tasks, first in line first (a view of them as they are now).
+    func readyInOrder() -> LazyMapSequence<[Int], String> { ready.lazy.map { [order] in order[$0] } }
 
     func dependants(of id: String) -> [String] { dependantsOf[id] ?? [] }
 

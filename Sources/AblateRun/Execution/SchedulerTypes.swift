@@ -92,8 +92,12 @@ public protocol SchedulerDelegate: AnyObject, Sendable {
     /// Returns once there is room on the disk for the task's outputs (at once when there is, or
     /// when the run is being stopped); meanwhile the task keeps its slot.
     func waitForRoom(task: String) async
-    /// Prepares the task's directory and returns what to launch; throwing fails the attempt.
-    func prepare(task: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest
+    /// Makes the task's directory ready for its first attempt ahead of its start, while the job
+    /// slots are taken; false when it could not (`prepare` then does it, and says why).
+    func stage(task: String) -> Bool
+    /// Prepares the task's directory (unless `staged` says `stage` did) and returns what to
+    /// launch; throwing fails the attempt.
+    func prepare(task: String, attempt: Int, allocation: ResourcePool.Allocation, staged: Bool) throws -> LaunchRequest
     /// Records what the executor started, before anything else happens.
     func started(task: String, attempt: Int, handle: LaunchHandle)
     /// An attempt an earlier ablate started is being followed again.

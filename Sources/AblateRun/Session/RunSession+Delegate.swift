@@ -21,33 +21,62 @@ extension RunSession: SchedulerDelegate {
         if waited && !registry.isInterrupted { observer?.warning("\(id): there is room on the disk now: starting") }
     }
 
-    public func prepare(task id: String, attempt: Int, allocation: ResourcePool.Allocation) throws -> LaunchRequest {
+    /// Makes the task's directory, and the command of a task that takes no devices (the only
+    /// part of its start that depends on the slot it gets), ready ahead of its first attempt.
+    public func stage(task id: String) -> Bool {
+        guard let task = tasksByID[id], (try? makeDirectoryReady(for: task)) != nil else { return false }
+        if task.resources.totalGPUs == 0 {
+            let number = nextAttemptNumber(of: id)
+            let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : [])
+            if (try? AtomicFile.writeJSONLine(CommandRecord(request), to: layout.command(id), durability: .deferred)) != nil {
+                stagedCommands.withLock { $0[id] = StagedCommand(attempt: number, request: request) }
+            }
+        }
+        return true
+    }
+
+    public func prepare(task id: String, attempt: Int, allocation: ResourcePool.Allocation, staged: Bool) throws -> LaunchRequest {
         guard let task = tasksByID[id] else { throw RunSessionError.stateNotRecorded(task: id, "the task is not in the plan") }
         // A task starts on inputs that are on the disk: what stored them is flushed first.
         if !task.dependencies.isEmpty { commits.flush() }
-        // Start clean: a failed attempt's partial outputs (or a link to an older result) go, and
-        // so do its metrics; a directory made now holds neither.
-        let outputs = layout.outputs(id)
-        let empty = try store.makeTaskDirectory(id)
-        var existing = stat()
-        if !empty, lstat(outputs, &existing) == 0 { try FileManager.default.removeItem(atPath: outputs) }
-        try Directories.make(outputs)
-        for output in task.outputs { try Directories.make(outputs + "/" + output) }
-        if !empty { unlink(layout.metrics(id)) }
+        if !staged { try makeDirectoryReady(for: task) }
         // A task's checkpoints (or results per prompt) outlive the attempt; those of an earlier
         // version of the task go.
         if task.kind.descriptor.keepsProgressAcrossAttempts, try TaskCheckpoints(layout: layout, task: id).prepare(for: task.fingerprint) {
             observer?.warning(
                 "\(id): its checkpoints were of an earlier version of the task (its fingerprint changed): discarded, it starts from the beginning")
         }
-        // The number the attempt gets when it starts below (attempts are numbered across sessions).
-        let number = (record(of: id)?.lastAttempt?.number ?? 0) + 1
-        let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
-        try AtomicFile.writeJSONLine(CommandRecord(request), to: layout.command(id), durability: .deferred)
+        let number = nextAttemptNumber(of: id)
+        let request: LaunchRequest
+        if staged, allocation.gpus.isEmpty, let command = stagedCommands.withLock({ $0.removeValue(forKey: id) }), command.attempt == number {
+            request = command.request
+        } else {
+            request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
+            try AtomicFile.writeJSONLine(CommandRecord(request), to: layout.command(id), durability: .deferred)
+        }
         // The record is written once the process exists and its group id is known (`started`).
         try transition(id, .attemptStarted(gpus: task.resources.totalGPUs), persist: false)
         observer?.taskStarted(id, attempt: attempt)
         return request
+    }
+
+    /// The number the task's next attempt gets when it starts (attempts are numbered across
+    /// sessions).
+    private func nextAttemptNumber(of id: String) -> Int {
+        (record(of: id)?.lastAttempt?.number ?? 0) + 1
+    }
+
+    /// Makes the task's directory and its empty outputs. Start clean: a failed attempt's
+    /// partial outputs (or a link to an older result) go, and so do its metrics; a directory
+    /// made now holds neither.
+    private func makeDirectoryReady(for task: PlannedTask) throws {
+        let outputs = layout.outputs(task.id)
+        let empty = try store.makeTaskDirectory(task.id)
+        var existing = stat()
+        if !empty, lstat(outputs, &existing) == 0 { try FileManager.default.removeItem(atPath: outputs) }
+        try Directories.make(outputs)
+        for output in task.outputs { try Directories.make(outputs + "/" + output) }
+        if !empty { unlink(layout.metrics(task.id)) }
     }
 
     public func started(task id: String, attempt: Int, handle: LaunchHandle) {

@@ -30,6 +30,8 @@ public final class RunSession: @unchecked Sendable {
     let tracking: TrackingSpec
     /// Uploads of offline tracker runs under way.
     let uploads = Mutex<[Task<Void, Never>]>([])
+    /// The commands `stage` resolved and recorded ahead of the tasks' first attempts.
+    let stagedCommands = Mutex<[String: StagedCommand]>([:])
     /// Held while temporary outputs are released: tasks that read the same ones may end at once.
     private let releasing = Mutex(())
     /// The run's id and study, fixed for the session (the record around them changes).
@@ -315,4 +317,11 @@ public enum RunSessionError: Error, CustomStringConvertible {
             return "the run stopped: the state \(whose) could not be recorded (\(cause)); fix the cause, then 'ablate resume' the run"
         }
     }
+}
+
+/// A task's command, resolved and written to `command.json` before its attempt got a slot.
+struct StagedCommand: Sendable {
+    /// The number of the attempt it is for.
+    var attempt: Int
+    var request: LaunchRequest
 }
