@@ -42,6 +42,9 @@ let package = Package(
             name: "AblateHTTP",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
+        // posix_spawn with the GNU extensions that start a task in a session of its own (C: Swift's
+        // Glibc module leaves them out).
+        .target(name: "AblateSpawn"),
         // Running a plan: the cache, the executors, the scheduler, resume.
         .target(
             name: "AblateRun",
@@ -72,7 +75,7 @@ let package = Package(
         // Runs one local task and records how it ended, so that the task outlives ablate: only
         // the C library, so that it starts in a millisecond.
         .executableTarget(
-            name: "ablate-supervisor", path: "Sources/AblateSupervisor",
+            name: "ablate-supervisor", dependencies: ["AblateSpawn"], path: "Sources/AblateSupervisor",
             // A static executable: started on its own, it was once per task, and loading and
             // relocating shared libraries was most of its start (3.9 ms to 1.8 ms with its task,
             // `true`, 1 ms); a run now starts it once, as the server that forks the others.

@@ -2,27 +2,33 @@
     import Glibc
 #endif
 
-/// `ablate-supervisor --serve ROOM`: stays resident while one ablate runs local tasks, and forks
-/// a supervisor for each task ablate sends it (a `ForkRequest`), which spares every task the
-/// start of a new program. Standard input is a stream socket to ablate. The server answers in
-/// lines:
-/// - `started ID PID` once the forked supervisor leads a session of its own, has the task's
-///   files, directory and environment, and shows `--exit-record PATH` as its command line,
-///   written over ROOM (the server's own last argument, blank), as a supervisor that ablate
-///   started would;
-/// - `failed ID REASON` when it could not get that far (the supervisor then never ran the task);
-/// - `ended PID STATUS`, a `waitpid` status, when a supervisor it forked has ended.
+/// `ablate-supervisor --serve ROOM`: stays resident while one ablate runs local tasks, and
+/// starts each task ablate sends it (a `ForkRequest`): it supervises the task itself
+/// (`ServedTasks`), which spares every task a supervisor process, or, for a task a warm
+/// interpreter starts, forks a supervisor for it, which spares that supervisor the start of a new
+/// program. Standard input is a stream socket to ablate. The server answers in lines:
+/// - `started ID PID` once the task leads a session of its own (PID is the task's), or once the
+///   forked supervisor does, has the task's files, directory and environment, and shows
+///   `--exit-record PATH` as its command line, written over ROOM (the server's own last
+///   argument, blank), as a supervisor that ablate started would (PID is the supervisor's);
+/// - `failed ID REASON` when it could not get that far (the task never ran);
+/// - `ended PID STATUS TIMED-OUT` when a task it serves has ended, with its `waitpid` status and
+///   1 when it ran out of time (0 when not), and `ended PID STATUS` when a supervisor it forked
+///   has ended (its exit record says more).
 ///
 /// ablate starts it as the leader of a session of its own, so that a terminal's Ctrl-C reaches
-/// ablate and not it. It exits when ablate closes the socket or dies: the supervisors it forked
-/// go on without it, exactly like those ablate starts itself.
+/// ablate and not it. When ablate closes the socket or dies, it takes no more requests, goes on
+/// serving its tasks until the last has ended and is recorded, and exits; the supervisors it
+/// forked go on without it, exactly like those ablate starts itself.
 enum ForkServer {
     static let flag = "--serve"
 
     /// The socket to ablate.
     private static let connection: Int32 = 0
-    /// The pipe a SIGCHLD writes a byte to, so that `poll` wakes up when a supervisor ends.
+    /// The pipe a SIGCHLD writes a byte to, so that `poll` wakes up when a child ends.
     nonisolated(unsafe) private static var wakeUp: (read: Int32, write: Int32) = (-1, -1)
+    /// Whether ablate is still there to send requests and read answers.
+    nonisolated(unsafe) private static var connected = true
 
     static func serve() -> Never {
         closeInheritedDescriptors()
@@ -37,19 +43,24 @@ enum ForkServer {
             errno = saved
         }
         var waiting = [
-            pollfd(fd: connection, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0), pollfd(fd: connection, events: Int16(POLLIN), revents: 0),
         ]
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             reapEnded()
-            guard poll(&waiting, 2, -1) > 0 else { continue }
-            if waiting[1].revents != 0 { while read(wakeUp.read, &buffer, buffer.count) > 0 {} }
-            guard waiting[0].revents != 0 else { continue }
+            ServedTasks.enforceTimeLimits()
+            if !connected && ServedTasks.isEmpty { exit(0) }
+            guard poll(&waiting, connected ? 2 : 1, ServedTasks.millisecondsToNextDeadline) > 0 else { continue }
+            if waiting[0].revents != 0 { while read(wakeUp.read, &buffer, buffer.count) > 0 {} }
+            guard connected, waiting[1].revents != 0 else { continue }
             let count = read(connection, &buffer, buffer.count)
             if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            // ablate closed the socket, or is gone.
-            guard count > 0 else { exit(0) }
+            // ablate closed the socket, or is gone: the tasks served go on to their end.
+            guard count > 0 else {
+                connected = false
+                continue
+            }
             received += buffer[0..<count]
             while let request = takeRequest(from: &received) { start(request) }
         }
@@ -82,8 +93,19 @@ enum ForkServer {
         exit(2)
     }
 
-    /// Forks the request's supervisor and answers once it is ready, or failed.
+    /// Starts the request's task, served here, or forks its supervisor when a warm interpreter
+    /// is to start it.
     private static func start(_ request: ForkRequest) {
+        guard let arguments = SupervisorArguments.parse(request.arguments), arguments.warmSocket == nil else { return startSupervisor(request) }
+        do {
+            answer("started \(request.id) \(try ServedTasks.start(request, arguments))")
+        } catch {
+            answer("failed \(request.id) \(error.reason)")
+        }
+    }
+
+    /// Forks the request's supervisor and answers once it is ready, or failed.
+    private static func startSupervisor(_ request: ForkRequest) {
         guard let report = pipeEnds(nonBlocking: false) else {
             return answer("failed \(request.id) cannot make a pipe: \(String(cString: strerror(errno)))")
         }
@@ -93,6 +115,7 @@ enum ForkServer {
             close(wakeUp.read)
             close(wakeUp.write)
             close(report.read)
+            ServedTasks.closeMarkers()
             signal(SIGCHLD, SIG_DFL)
             do {
                 let arguments = try ForkedSupervisor.prepare(request)
@@ -122,24 +145,27 @@ enum ForkServer {
         answer("failed \(request.id) \(text)")
     }
 
-    /// Tells ablate of every supervisor that has ended.
+    /// Ends every task served that has ended, and tells ablate of every supervisor that has.
     private static func reapEnded() {
         var status: Int32 = 0
         while true {
             let pid = waitpid(-1, &status, WNOHANG)
             guard pid > 0 else { return }
-            answer("ended \(pid) \(status)")
+            if !ServedTasks.ended(pid, waitStatus: status, answer: answer) { answer("ended \(pid) \(status)") }
         }
     }
 
-    /// Sends one line to ablate; exits when ablate is gone.
+    /// Sends one line to ablate, while it is there.
     private static func answer(_ line: String) {
         let bytes = Array((line + "\n").utf8)
         var offset = 0
-        while offset < bytes.count {
+        while connected && offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 && errno == EINTR { continue }
-            guard sent > 0 else { exit(0) }
+            guard sent > 0 else {
+                connected = false
+                return
+            }
             offset += sent
         }
     }

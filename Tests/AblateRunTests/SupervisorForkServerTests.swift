@@ -7,11 +7,11 @@ import Testing
 
 @testable import AblateRun
 
-/// The resident `ablate-supervisor --serve` that forks each local task's supervisor: what it forks
-/// is what ablate would start (its own session, the task's files, directory and environment,
-/// no descriptor of ablate's, `--exit-record PATH` as its command line), a start that fails says
-/// why, and when the server dies its tasks are followed to their end and later ones start
-/// their supervisors themselves.
+/// The resident `ablate-supervisor --serve` that starts and supervises each local task: the task
+/// is what a supervisor would start (its own session, the task's files, directory and
+/// environment, no descriptor of ablate's), its time limit is enforced, its end recorded, also
+/// once ablate is gone, a start that fails says why, and when the server dies what is left of its
+/// tasks is stopped and later ones start their supervisors themselves.
 @Suite struct SupervisorForkServerTests {
     let directory = NSTemporaryDirectory() + "ablate-fork-server-" + UUID().uuidString
     let launcher = SubprocessLauncher(killGrace: 1, supervisor: SupervisorProgram.beside(executable: CommandLine.arguments[0]))
@@ -20,13 +20,15 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
-    func request(_ name: String, _ line: String, standardOutput: String? = nil) throws -> LaunchRequest {
+    func request(_ name: String, _ line: String, standardOutput: String? = nil, timeLimitSeconds: Int? = nil) throws -> LaunchRequest {
         let task = directory + "/" + name
         try FileManager.default.createDirectory(atPath: task, withIntermediateDirectories: true)
+        var resources = TaskResources()
+        resources.timeLimitSeconds = timeLimitSeconds
         return LaunchRequest(
             name: name, arguments: ["/bin/sh", "-c", line], environment: ["FORK_SERVER_PROBE": "probe value"], workingDirectory: task,
             standardOutput: standardOutput ?? task + "/stdout.log", standardError: task + "/stderr.log", exitRecord: task + "/exit-1.json",
-            batchScript: task + "/job.sh", placement: nil, resources: TaskResources())
+            batchScript: task + "/job.sh", placement: nil, resources: resources)
     }
 
     /// Launches the request in a task of its own; returns its handle once it started, and the task.
@@ -37,6 +39,13 @@ import Testing
         #expect(await Waiting.until(timeout: 10) { handle.withLock { $0 } != nil })
         guard case .processGroup(let pid, _)? = handle.withLock({ $0 }) else { throw CannotFollow(handle: .processGroup(0, exitRecord: nil)) }
         return (pid, outcome)
+    }
+
+    /// The exit record of the request's attempt, once it is written (the server tells ablate how
+    /// a task ended first, and records it just after), or nil after 10 seconds.
+    func record(of request: LaunchRequest) async -> ExitRecord? {
+        _ = await Waiting.until(timeout: 10) { FileManager.default.fileExists(atPath: request.exitRecord) }
+        return try? AtomicFile.readJSON(ExitRecord.self, from: request.exitRecord)
     }
 
     /// The parent of a process, from `/proc/PID/status`.
@@ -50,7 +59,7 @@ import Testing
         return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    @Test func aForkedSupervisorIsWhatAStartedOneWouldBe() async throws {
+    @Test func aTaskTheServerSupervisesIsWhatASupervisorWouldStart() async throws {
         let request = try request(
             "probe",
             """
@@ -66,20 +75,23 @@ import Testing
         // A descriptor of ablate's that does not close on exec: the task must not hold it.
         let inheritable = open("/dev/null", O_RDONLY)
         defer { close(inheritable) }
-        let (supervisor, outcome) = try await launch(request)
-        let words = commandLine(of: supervisor)
-        #expect(words.first?.hasSuffix("/ablate-supervisor") == true)
-        #expect(Array(words.dropFirst()) == ["--exit-record", request.exitRecord], "ps and a resuming ablate tell the supervisor by it")
-        #expect(SupervisorProgram.isRunning(supervisor, exitRecord: request.exitRecord))
-        #expect(SupervisorProgram.running()[request.exitRecord] == supervisor)
-        let server = try #require(parent(of: supervisor))
-        #expect(server != getpid() && commandLine(of: server).dropFirst().first == "--serve", "the server forked it")
+        let (task, outcome) = try await launch(request)
+        #expect(commandLine(of: task).first == "/bin/sh", "the task itself, with no supervisor process")
+        // A resuming ablate tells the task by its running marker, which names it.
+        #expect(RunningMarker.pid(recordingTo: request.exitRecord) == task)
+        #expect(SupervisorProgram.isRunning(task, exitRecord: request.exitRecord))
+        #expect(SupervisorProgram.supervisedAttempt(recordingTo: request.exitRecord, supervisors: [:]) == task)
+        #expect(!SupervisorProgram.isRunning(getpid(), exitRecord: request.exitRecord), "another process is not it")
+        let server = try #require(parent(of: task))
+        #expect(server != getpid() && commandLine(of: server).dropFirst().first == "--serve", "the server started it")
         #expect(try await outcome.value == LaunchOutcome(exit: .exited(3)))
-        #expect(try AtomicFile.readJSON(ExitRecord.self, from: request.exitRecord) == ExitRecord(exitCode: 3))
+        #expect(await record(of: request) == ExitRecord(exitCode: 3))
+        #expect(!FileManager.default.fileExists(atPath: request.exitRecord + RunningMarker.suffix), "the marker became the record")
+        #expect(!SupervisorProgram.isRunning(task, exitRecord: request.exitRecord))
         func read(_ name: String) throws -> String {
             try String(contentsOfFile: request.workingDirectory + "/" + name, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try read("session") == String(supervisor), "the supervisor leads the task's session")
+        #expect(try read("session") == String(task), "the task leads a session of its own")
         #expect(try read("stdin") == "/dev/null")
         #expect(try read("descriptors").split(separator: "\n") == ["0", "1", "2", "3"], "only the standard ones, and ls's own")
         #expect(try read("variable") == "probe value")
@@ -102,12 +114,42 @@ import Testing
         await expectAMissingLogDirectoryFailsTheStartNamingTheFile()
     }
 
-    @Test func whenTheServerDiesItsTasksAreFollowedAndLaterOnesStartTheirOwnSupervisor() async throws {
-        let (supervisor, outcome) = try await launch(try request("first", "sleep 1; exit 4"))
-        let server = try #require(parent(of: supervisor))
+    @Test func theServerEnforcesTheTimeLimitWithSIGTERMThenSIGKILLAfterTheGrace() async throws {
+        let started = Date()
+        // The task ignores SIGTERM: the grace (1 second) runs out, and SIGKILL ends it.
+        let request = try request("slow", "trap '' TERM; sleep 30 & wait; sleep 30", timeLimitSeconds: 1)
+        let (_, outcome) = try await launch(request)
+        #expect(try await outcome.value == LaunchOutcome(exit: .signaled(SIGKILL), timedOut: true))
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(await record(of: request) == ExitRecord(signal: SIGKILL, timedOut: true))
+    }
+
+    @Test func aTaskGoesOnToItsRecordedEndWhenAblateClosesTheServer() async throws {
+        let program = SupervisorProgram.beside(executable: CommandLine.arguments[0])
+        var server = SupervisorForkServer(program: program)
+        let request = try request("orphan", "sleep 1; exit 7")
+        let start = await server?.start(
+            arguments: program.arguments(exitRecord: request.exitRecord, timeLimitSeconds: nil, grace: 1, command: request.arguments),
+            environment: [], workingDirectory: request.workingDirectory, standardOutput: request.standardOutput,
+            standardError: request.standardError)
+        guard case .started(let task)? = start else { throw CannotFollow(handle: .processGroup(0, exitRecord: request.exitRecord)) }
+        let serverProcess = try #require(parent(of: task))
+        // ablate closes the socket (it ends, or dies): the server records the task's end, then exits.
+        server = nil
+        #expect(await record(of: request) == ExitRecord(exitCode: 7))
+        #expect(await Waiting.until(timeout: 10) { kill(serverProcess, 0) != 0 }, "the server exits once it serves nothing")
+    }
+
+    @Test func whenTheServerDiesWhatIsLeftOfItsTasksIsStoppedAndLaterOnesStartTheirOwnSupervisor() async throws {
+        let (task, outcome) = try await launch(try request("first", "sleep 30; exit 4"))
+        let server = try #require(parent(of: task))
         #expect(commandLine(of: server).dropFirst().first == "--serve")
         kill(server, SIGKILL)
-        #expect(try await outcome.value == LaunchOutcome(exit: .exited(4)), "the supervisor goes on, and its record is read")
+        // Nothing would record how the task ends: it is stopped, and its attempt fails.
+        let ended = try await outcome.value
+        #expect(ended.exit == nil)
+        #expect(ended.failure?.contains("its supervisor ended without recording how the task ended") == true)
+        #expect(!LocalSession.isAlive(task), "what was left of the task was stopped")
         let (later, laterOutcome) = try await launch(try request("later", "sleep 1; exit 5"))
         #expect(parent(of: later) == getpid(), "started as a program of its own")
         #expect(try await laterOutcome.value == LaunchOutcome(exit: .exited(5)))
@@ -115,7 +157,7 @@ import Testing
         await expectAMissingLogDirectoryFailsTheStartNamingTheFile()
     }
 
-    @Test func aCommandWithANULByteStartsItsSupervisorAsBefore() async throws {
+    @Test func aCommandWithANULByteStartsItsSupervisorAsAProgram() async throws {
         // The protocol separates fields with NULs; such a command goes to swift-subprocess, which
         // ends each argument at its first NUL, as it did before there was a server.
         let (supervisor, outcome) = try await launch(try request("nul", "sleep 1; exit 6\u{0}; exit 7"))

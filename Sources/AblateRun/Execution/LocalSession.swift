@@ -4,9 +4,9 @@ import Foundation
     import Glibc
 #endif
 
-/// The processes of one local task: its supervisor leads a session, and the task and whatever it
-/// starts run in it. Forcing a task to stop kills the whole session, since SIGKILL cannot be
-/// passed on by the supervisor.
+/// The processes of one local task: the task, or its supervisor, leads a session, and whatever
+/// the task starts runs in it. Forcing a task to stop kills the whole session, since SIGKILL
+/// cannot be passed on by a supervisor, and reaches what the task started in groups of their own.
 enum LocalSession {
     /// SIGKILLs every process of the session led by `leader`; a few passes catch what forked
     /// meanwhile.

@@ -9,14 +9,16 @@ import SystemPackage
 #endif
 
 /// Starts tasks on this machine: arguments as an array (no shell), stdin closed, stdout and
-/// stderr straight into the task's log files, each task under ablate-supervisor, which leads a
-/// new session and runs the task as a process group of its own. The supervisor passes stop
-/// signals on to the task's group, enforces the time limit (SIGTERM, then SIGKILL after
+/// stderr straight into the task's log files, each task supervised by ablate-supervisor, which
+/// enforces the time limit (SIGTERM to the task's process group, then SIGKILL after
 /// `killGrace`) and records the exit, so that a task outlives the ablate that started it and a
-/// later one follows it to its end. The supervisors are forked by the launcher's resident
-/// `ablate-supervisor --serve` (`SupervisorForkServer`), or started here with swift-subprocess,
-/// as programs of their own, when it cannot run. A built-in stage's task is forked by its
-/// environment's warm interpreter where there is one.
+/// later one follows it to its end. The launcher's resident `ablate-supervisor --serve`
+/// (`SupervisorForkServer`) starts each task as the leader of a session of its own and
+/// supervises it itself; a built-in stage's task, which its environment's warm interpreter
+/// forks where there is one, gets a supervisor of its own, forked by the server. When the
+/// server cannot run, each task's supervisor is started here with swift-subprocess, as a
+/// program of its own that leads a new session and runs the task as a process group of its own,
+/// passing stop signals on to it.
 public struct SubprocessLauncher: ProcessLauncher {
     /// Seconds between SIGTERM and SIGKILL when a task runs out of time.
     public var killGrace: Double
@@ -99,8 +101,8 @@ public struct SubprocessLauncher: ProcessLauncher {
         }
     }
 
-    /// Has the fork server fork the attempt's supervisor; nil when there is no server (any more),
-    /// and the supervisor is started as a program of its own.
+    /// Has the fork server start the attempt; nil when there is no server (any more), and the
+    /// supervisor is started as a program of its own.
     private func launchForked(
         _ request: LaunchRequest, supervisorArguments: [String], environment: [[UInt8]], started: @Sendable (LaunchHandle) -> Void
     ) async throws -> LaunchOutcome? {
@@ -112,20 +114,24 @@ public struct SubprocessLauncher: ProcessLauncher {
         case .started(let pid):
             let handle = LaunchHandle.processGroup(pid, exitRecord: request.exitRecord)
             started(handle)
-            guard let status = await server.end(of: pid) else { return try await follow(handle, resources: request.resources) }
-            return Self.recordedOutcome(request.exitRecord) ?? LaunchOutcome(exit: Self.exit(waitStatus: status))
+            guard let end = await server.end(of: pid) else { return try await follow(handle, resources: request.resources) }
+            // The server says how a task it supervised ended; a supervisor's record says it.
+            if let timedOut = end.timedOut { return LaunchOutcome(exit: Self.exit(waitStatus: end.waitStatus), timedOut: timedOut) }
+            return Self.recordedOutcome(request.exitRecord) ?? LaunchOutcome(exit: Self.exit(waitStatus: end.waitStatus))
         case .failed(let reason): throw LaunchError.cannotStart(request.arguments[0], reason)
         case .unavailable: return nil
         }
     }
 
-    /// An attempt whose supervisor still runs, or has recorded how the task ended.
+    /// An attempt that is still supervised, or whose end was recorded.
     public func canFollow(_ handle: LaunchHandle) -> Bool {
         guard case .processGroup(let group, let exitRecord?) = handle else { return false }
         return FileManager.default.fileExists(atPath: exitRecord) || SupervisorProgram.isRunning(group, exitRecord: exitRecord)
     }
 
-    /// Waits for the supervisor's record (the supervisor enforces the time limit itself).
+    /// Waits for the attempt's exit record (its supervisor enforces the time limit). When the
+    /// supervisor is gone with no record written (it was killed), what is left of the task is
+    /// stopped: nothing would record its end, and the task may run again.
     public func follow(_ handle: LaunchHandle, resources: TaskResources) async throws -> LaunchOutcome {
         guard case .processGroup(let group, let exitRecord?) = handle else { throw CannotFollow(handle: handle) }
         while true {
@@ -133,7 +139,10 @@ public struct SubprocessLauncher: ProcessLauncher {
             let running = SupervisorProgram.isRunning(group, exitRecord: exitRecord)
             if let outcome = Self.recordedOutcome(exitRecord) { return outcome }
             guard running else {
-                return LaunchOutcome(exit: nil, failure: "its supervisor (process \(group)) ended without recording how the task ended")
+                let left = LocalSession.isAlive(group)
+                if left { LocalSession.kill(group) }
+                let stopped = left ? "; what was left of the task was stopped" : ""
+                return LaunchOutcome(exit: nil, failure: "its supervisor ended without recording how the task ended (process \(group))\(stopped)")
             }
             try await Task.sleep(for: followInterval)
         }

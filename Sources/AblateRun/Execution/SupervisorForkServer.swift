@@ -5,17 +5,21 @@ import Synchronization
     import Glibc
 #endif
 
-/// The resident `ablate-supervisor --serve` of one launcher, which forks the supervisor of each
-/// local task instead of ablate starting the program anew: with no program to load, and
-/// nothing for swift-subprocess to set up in ablate, a thousand short tasks ran in 0.89 of the
-/// time. The supervisor it forks
-/// is the one ablate would start (the leader of a session of its own, the task's files,
-/// directory and environment, `--exit-record PATH` on its command line), so following, stopping
-/// and adopting a task are the same either way. The server writes its answers as lines, read
-/// here on a thread of their own; its side of the protocol is in the supervisor's `ForkServer`.
+/// The resident `ablate-supervisor --serve` of one launcher, which starts and supervises each
+/// local task itself instead of ablate starting a supervisor program for it: with no program to
+/// load, no supervisor process, and nothing for swift-subprocess to set up in ablate, a thousand
+/// short tasks ran in well under 0.8 of the time. A task it supervises leads a session of its
+/// own, with the task's files, directory and environment; its pid is the handle, the server
+/// enforces its time limit, and its running marker (`RunningMarker`) and exit record tell a
+/// later ablate what became of it, so following, stopping and adopting it are as for a task
+/// under a supervisor. A task that a warm interpreter starts gets a forked supervisor: the one
+/// ablate would start (`--exit-record PATH` on its command line). The server writes its answers
+/// as lines, read here on a thread of their own; its side of the protocol is in the
+/// supervisor's `ForkServer`.
 final class SupervisorForkServer: Sendable {
     /// How the server answered a request.
     enum Start: Equatable {
+        /// The pid of the task, or of its supervisor.
         case started(pid_t)
         /// The supervisor could not be set up (a log file that cannot be created): the task
         /// did not start.
@@ -67,9 +71,18 @@ final class SupervisorForkServer: Sendable {
         }
     }
 
-    /// The `waitpid` status of a supervisor the server forked, once it ended; nil when the server
-    /// went away first (the supervisor's exit record says how its task ended).
-    func end(of pid: pid_t) async -> Int32? {
+    /// How a task the server started, or a supervisor it forked, ended.
+    struct End: Equatable, Sendable {
+        /// Its `waitpid` status.
+        var waitStatus: Int32
+        /// Whether a task the server supervised ran out of time; nil for a supervisor (its exit
+        /// record says).
+        var timedOut: Bool?
+    }
+
+    /// How a task or supervisor the server started ended, once it did; nil when the server went
+    /// away first (the exit record says how the task ended, once it is written).
+    func end(of pid: pid_t) async -> End? {
         await withCheckedContinuation { continuation in channel.awaitEnd(of: pid, continuation) }
     }
 
@@ -95,9 +108,9 @@ private final class Channel: Sendable {
         var open = true
         var lastID = 0
         var starts: [Int: CheckedContinuation<SupervisorForkServer.Start, Never>] = [:]
-        var ends: [pid_t: CheckedContinuation<Int32?, Never>] = [:]
-        /// Supervisors that ended before anyone waited for them.
-        var ended: [pid_t: Int32] = [:]
+        var ends: [pid_t: CheckedContinuation<SupervisorForkServer.End?, Never>] = [:]
+        /// Tasks and supervisors that ended before anyone waited for them.
+        var ended: [pid_t: SupervisorForkServer.End] = [:]
     }
     private let waiting = Mutex(Waiting())
     /// Held while a request is written, so that requests do not interleave.
@@ -118,8 +131,8 @@ private final class Channel: Sendable {
         }
     }
 
-    func awaitEnd(of pid: pid_t, _ continuation: CheckedContinuation<Int32?, Never>) {
-        let known: Int32?? = waiting.withLock { waiting in
+    func awaitEnd(of pid: pid_t, _ continuation: CheckedContinuation<SupervisorForkServer.End?, Never>) {
+        let known: SupervisorForkServer.End?? = waiting.withLock { waiting in
             if let status = waiting.ended.removeValue(forKey: pid) { return .some(status) }
             guard waiting.open else { return .some(nil) }
             waiting.ends[pid] = continuation
@@ -171,24 +184,26 @@ private final class Channel: Sendable {
 
     /// Hands one answer to whoever waits for it; false for a line that is not an answer.
     private func answer(_ line: String) -> Bool {
-        let words = line.split(separator: " ", maxSplits: 2).map(String.init)
-        guard words.count == 3, let first = Int32(words[1]) else { return false }
+        // A failure's reason is the rest of its line.
+        let words = line.split(separator: " ", maxSplits: line.hasPrefix("failed ") ? 2 : 3).map(String.init)
+        guard words.count >= 3, let first = Int32(words[1]) else { return false }
         switch words[0] {
         case "started":
-            guard let pid = pid_t(words[2]), pid > 1 else { return false }
+            guard words.count == 3, let pid = pid_t(words[2]), pid > 1 else { return false }
             answerStart(Int(first), .started(pid))
         case "failed":
             answerStart(Int(first), .failed(words[2]))
         case "ended":
-            guard let status = Int32(words[2]) else { return false }
+            guard let status = Int32(words[2]), words.count == 3 || words[3] == "0" || words[3] == "1" else { return false }
+            let end = SupervisorForkServer.End(waitStatus: status, timedOut: words.count == 4 ? words[3] == "1" : nil)
             let waiter = waiting.withLock { waiting in
                 guard let waiter = waiting.ends.removeValue(forKey: first) else {
-                    waiting.ended[first] = status
-                    return nil as CheckedContinuation<Int32?, Never>?
+                    waiting.ended[first] = end
+                    return nil as CheckedContinuation<SupervisorForkServer.End?, Never>?
                 }
                 return waiter
             }
-            waiter?.resume(returning: status)
+            waiter?.resume(returning: end)
         default: return false
         }
         return true

@@ -32,11 +32,20 @@ public struct SupervisorProgram: Sendable, Hashable {
         return arguments + ["--"] + command
     }
 
-    /// Whether the supervisor of a handle's attempt still runs: its pid is alive and is that
-    /// supervisor (its command line names the exit record), not a process that reused the pid.
+    /// Whether a handle's attempt is still supervised: its pid is alive and is its supervisor
+    /// (its command line names the exit record), not a process that reused the pid, or it is a
+    /// task the fork server supervises itself (its running marker is held, and names the pid).
     static func isRunning(_ group: Int32, exitRecord: String) -> Bool {
-        guard group > 1, kill(group, 0) == 0 || errno == EPERM else { return false }
-        return Self.exitRecord(ofProcess: group) == exitRecord
+        guard group > 1 else { return false }
+        if kill(group, 0) == 0 || errno == EPERM, Self.exitRecord(ofProcess: group) == exitRecord { return true }
+        return RunningMarker.pid(recordingTo: exitRecord) == group
+    }
+
+    /// The pid of the attempt that will write `exitRecord`, while it is supervised: its
+    /// supervisor's among `supervisors` (what `running` found), or the task's that a fork server
+    /// supervises itself.
+    static func supervisedAttempt(recordingTo exitRecord: String, supervisors: [String: Int32]) -> Int32? {
+        supervisors[exitRecord] ?? RunningMarker.pid(recordingTo: exitRecord)
     }
 
     /// The supervisors running on this machine, by the exit record each writes: they find the

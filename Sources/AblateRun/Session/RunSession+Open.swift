@@ -55,15 +55,16 @@ extension RunSession {
         let fingerprints = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) })
         let gpus = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.resources.totalGPUs) })
         // An ablate that died between starting a local task and recording its group left an
-        // attempt that only its supervisor's command line, or the exit record it wrote, names:
-        // it is recorded now, to be followed (or stopped, when the task changed) like any other.
+        // attempt that only its supervisor's command line, its running marker, or the exit record
+        // written for it names: it is recorded now, to be followed (or stopped, when the task
+        // changed) like any other.
         let supervisors = SupervisorProgram.running()
         for (id, record) in previous where !record.state.isDone {
             let last = record.lastAttempt
             let startedUnlaunched = record.state == .running && last?.endedAt == nil && last?.handle == nil ? last?.number : nil
             for number in [startedUnlaunched, (last?.number ?? 0) + 1].compactMap({ $0 }) {
                 let exitRecord = layout.exitRecord(id, attempt: number)
-                let group = supervisors[exitRecord]
+                let group = SupervisorProgram.supervisedAttempt(recordingTo: exitRecord, supervisors: supervisors)
                 guard group != nil || FileManager.default.fileExists(atPath: exitRecord) else { continue }
                 let found = number == startedUnlaunched ? record : try store.transition(record, .attemptStarted(gpus: gpus[id] ?? 0), runID: run.id)
                 // A supervisor that has ended is known by its record alone.

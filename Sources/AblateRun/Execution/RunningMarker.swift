@@ -1,0 +1,28 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The running marker of a task the fork server supervises itself: the exit record's path with
+/// `.running` appended, locked (`flock`) by the server for as long as it supervises the task,
+/// and holding the task's pid (written by the supervisor's `ServedTasks`). It is how an ablate
+/// with no connection to that server (one that resumes a run) tells that the task runs, and
+/// finds its pid when no record names it.
+enum RunningMarker {
+    static let suffix = ".running"
+
+    /// The pid of the task whose exit record will be `exitRecord`, while its server supervises
+    /// it; nil when no server does (the task ended and was recorded, or was never started here).
+    static func pid(recordingTo exitRecord: String) -> Int32? {
+        let descriptor = open(exitRecord + suffix, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        // A lock this reader can take means that no server holds it.
+        guard flock(descriptor, LOCK_SH | LOCK_NB) != 0, errno == EWOULDBLOCK else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = read(descriptor, &bytes, bytes.count)
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: bytes[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
