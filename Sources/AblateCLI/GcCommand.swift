@@ -13,7 +13,9 @@ struct GcCommand: ParsableCommand {
             created since --keep-since, and any run an ablate drives now; each of them still resumes as \
             fully cached. gc removes every cache entry none of their plans needs, and the checkpoints of \
             the runs not kept. The runs' own records (spec, logs, metrics, index) stay, so reports still \
-            show them; 'ablate rm RUN' removes a run whole. --dry-run lists what would go. gc refuses \
+            show them; 'ablate rm RUN' removes a run whole. gc also removes what an ablate killed while it \
+            created a run left (a hidden .creating-ID directory in the study's folder). --dry-run lists \
+            what would go. gc refuses \
             while another ablate uses the cache, or waits for it with --wait.
             """
     )
@@ -69,6 +71,7 @@ struct GcCommand: ParsableCommand {
                     return row
                 },
                 "checkpoints": collection.checkpoints.map { ["run": "\($0.run.record.study)/\($0.run.record.id)", "task": $0.task, "bytes": $0.bytes] },
+                "interruptedCreations": collection.interruptedCreations.map { ["path": $0.path, "bytes": $0.bytes] },
                 "bytes": collection.bytes, "freedBytes": freed.map { $0 as Any } ?? NSNull(), "dryRun": dryRun,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
@@ -84,8 +87,16 @@ struct GcCommand: ParsableCommand {
                 "free   \(DiskUsage.format(checkpoints.bytes).leftPadded(to: 8, with: " "))  checkpoints of \(checkpoints.task) in \(checkpoints.run.record.study)/\(checkpoints.run.record.id)"
             )
         }
-        let what =
-            "\(collection.entries.count) cache entr\(collection.entries.count == 1 ? "y" : "ies") and \(collection.checkpoints.count) checkpoint folder\(collection.checkpoints.count == 1 ? "" : "s")"
+        for creation in collection.interruptedCreations {
+            print("free   \(DiskUsage.format(creation.bytes).leftPadded(to: 8, with: " "))  \(creation.path) (its ablate was killed while it created the run)")
+        }
+        var parts = [
+            "\(collection.entries.count) cache entr\(collection.entries.count == 1 ? "y" : "ies")",
+            "\(collection.checkpoints.count) checkpoint folder\(collection.checkpoints.count == 1 ? "" : "s")",
+        ]
+        let interrupted = collection.interruptedCreations.count
+        if interrupted > 0 { parts.append("\(interrupted) unfinished run director\(interrupted == 1 ? "y" : "ies")") }
+        let what = parts.dropLast().joined(separator: ", ") + " and " + (parts.last ?? "")
         if let freed {
             print("freed \(DiskUsage.format(freed)) (\(what)); kept \(collection.kept.count) run\(collection.kept.count == 1 ? "" : "s")")
         } else {

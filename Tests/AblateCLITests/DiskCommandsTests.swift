@@ -83,6 +83,44 @@ import Testing
         await #expect(try ablate(["report", "blobs/" + ids[1]]).status == 0, "a freed run's records stay for reports")
     }
 
+    @Test func gcRemovesWhatAnAblateKilledWhileCreatingARunLeftAndNothingBeingCreated() async throws {
+        await #expect(try ablate(["run", try writeBlobStudy(label: "kept", kilobytes: 10)]).status == 0)
+        let id = try #require(try runIDs().first)
+        /// A directory an ablate left while it created a run: its plan, its lock, touched `age` seconds ago.
+        func creation(_ name: String, age: TimeInterval) throws -> String {
+            let path = runs + "/blobs/" + RunLayout.stagingPrefix + name
+            try FileManager.default.createDirectory(atPath: path + "/tasks", withIntermediateDirectories: true)
+            try Data(count: 30_000).write(to: URL(fileURLWithPath: path + "/plan.json"))
+            FileManager.default.createFile(atPath: RunLayout(runDirectory: path).lockFile, contents: nil)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
+            return path
+        }
+        let left = try creation("20260101-000000-deadbeef", age: 600)
+        // One an ablate creates now (it holds the lock), and one that was made a moment ago.
+        let creating = try creation("20260101-000000-feedface", age: 600)
+        let lock = try RunLock(path: RunLayout(runDirectory: creating).lockFile)
+        defer { lock.release() }
+        let young = try creation("20260101-000000-0badcafe", age: 0)
+
+        let dryRun = try await ablate(["gc", "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("\(left) (its ablate was killed while it created the run)"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("and 1 unfinished run directory"), "\(dryRun.stdout)")
+        #expect(!dryRun.stdout.contains(creating) && !dryRun.stdout.contains(young), "\(dryRun.stdout)")
+        #expect(FileManager.default.fileExists(atPath: left), "a dry run removes nothing")
+
+        let gc = try await ablate(["gc", "--json"])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(gc.stdout.utf8)) as? [String: Any])
+        let removed = try #require(report["interruptedCreations"] as? [[String: Any]])
+        #expect(removed.compactMap { $0["path"] as? String } == [left])
+        #expect(try #require(report["freedBytes"] as? Int) >= 30_000)
+        #expect(!FileManager.default.fileExists(atPath: left))
+        #expect(FileManager.default.fileExists(atPath: creating) && FileManager.default.fileExists(atPath: young))
+        let resume = try await ablate(["resume", "blobs/" + id, "--dry-run"])
+        #expect(resume.stdout.contains("0 to run"), "the run itself is untouched: \(resume.stdout)")
+    }
+
     @Test func gcRefusesWhileARunUsesTheCacheAndLosesNothing() async throws {
         await #expect(try ablate(["run", try writeBlobStudy(label: "kept")]).status == 0)
         try """

@@ -15,9 +15,10 @@ public struct KeepPolicy: Sendable {
     }
 }
 
-/// What `ablate gc` keeps and what it frees: cache entries that no kept run's plan needs, and
-/// the checkpoints of runs that are not kept. The runs' own records (spec, plan, logs, metrics,
-/// index) stay, so that reports still show them; `ablate rm` removes a run whole.
+/// What `ablate gc` keeps and what it frees: cache entries that no kept run's plan needs, the
+/// checkpoints of runs that are not kept, and what an ablate killed while it created a run left
+/// (a hidden directory that never became a run). The runs' own records (spec, plan, logs,
+/// metrics, index) stay, so that reports still show them; `ablate rm` removes a run whole.
 public struct CacheCollection: Sendable {
     /// A run gc keeps, and why.
     public struct KeptRun: Sendable {
@@ -47,13 +48,22 @@ public struct CacheCollection: Sendable {
         public var bytes: Int64
     }
 
+    /// A run directory whose creation was interrupted.
+    public struct InterruptedCreation: Sendable {
+        public var path: String
+        public var bytes: Int64
+    }
+
     public var kept: [KeptRun]
     public var notKept: [StoredRun]
     public var entries: [Entry]
     public var checkpoints: [Checkpoints]
+    public var interruptedCreations: [InterruptedCreation]
 
     /// Everything gc frees, in bytes.
-    public var bytes: Int64 { entries.reduce(0) { $0 + $1.bytes } + checkpoints.reduce(0) { $0 + $1.bytes } }
+    public var bytes: Int64 {
+        entries.reduce(0) { $0 + $1.bytes } + checkpoints.reduce(0) { $0 + $1.bytes } + interruptedCreations.reduce(0) { $0 + $1.bytes }
+    }
 }
 
 /// `ablate gc`: decides what a keep policy frees, then frees it under the cache's exclusive lock.
@@ -87,7 +97,10 @@ public enum CacheCollector {
                 return .init(run: run, task: task.id, bytes: DiskUsage.bytes(at: path))
             }
         }
-        return CacheCollection(kept: kept, notKept: notKept, entries: entries, checkpoints: checkpoints)
+        let interrupted = StoredRun.interruptedCreations(in: runsDirectory).map {
+            CacheCollection.InterruptedCreation(path: $0, bytes: DiskUsage.bytes(at: $0))
+        }
+        return CacheCollection(kept: kept, notKept: notKept, entries: entries, checkpoints: checkpoints, interruptedCreations: interrupted)
     }
 
     /// Frees what `collection` lists and returns the bytes freed. Takes the cache's lock
@@ -103,6 +116,10 @@ public enum CacheCollector {
             let path = checkpoints.run.layout.checkpoints(checkpoints.task)
             freed += DiskUsage.bytes(at: path)
             try FileManager.default.removeItem(atPath: path)
+        }
+        for creation in collection.interruptedCreations {
+            freed += DiskUsage.bytes(at: creation.path)
+            try FileManager.default.removeItem(atPath: creation.path)
         }
         return freed
     }

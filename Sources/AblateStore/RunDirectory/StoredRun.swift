@@ -27,6 +27,25 @@ public struct StoredRun: Sendable {
         return found.sorted { ($0.record.createdAt, $0.record.id) < ($1.record.createdAt, $1.record.id) }
     }
 
+    /// The run directories whose creation was interrupted (`RunLayout.stagingPrefix`: an ablate
+    /// died before it could give the run its name): no ablate holds their lock, and none was
+    /// touched in the last `minimumAge` seconds (a run being created now holds its lock a moment
+    /// after its directory exists).
+    public static func interruptedCreations(in runsDirectory: String, minimumAge: TimeInterval = 60) -> [String] {
+        let manager = FileManager.default
+        var found: [String] = []
+        for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
+            let studyPath = runsDirectory + "/" + study
+            for name in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] where name.hasPrefix(RunLayout.stagingPrefix) {
+                let path = studyPath + "/" + name
+                let modified = (try? manager.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+                guard Date().timeIntervalSince(modified) >= minimumAge, !RunLock.isHeld(path: RunLayout(runDirectory: path).lockFile) else { continue }
+                found.append(path)
+            }
+        }
+        return found.sorted()
+    }
+
     /// Kept by every `ablate gc` until `ablate unpin`.
     public var isPinned: Bool { FileManager.default.fileExists(atPath: layout.pinFile) }
 
