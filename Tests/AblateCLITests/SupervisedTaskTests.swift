@@ -3,7 +3,7 @@ import AblateTestSupport
 import Foundation
 import Testing
 
-/// Local tasks outlive the ablate that started them: each runs under ablate-supervisor, which
+/// Local tasks outlive the ablate that started them: ablate-supervisor, which supervises each,
 /// records how it ended, and `ablate resume` follows a task still running, or takes the result of
 /// one that ended meanwhile, instead of killing it and running it again.
 @Suite(.serialized) struct SupervisedTaskTests {

@@ -5,9 +5,10 @@ import Foundation
     import Glibc
 #endif
 
-/// ablate-supervisor, the small program every local task runs under (built and installed beside
-/// `ablate`): it records the task's exit in the task's directory and enforces its time limit,
-/// so that the task outlives ablate and a later `ablate resume` adopts it.
+/// ablate-supervisor, the small program that supervises every local task (built and installed
+/// beside `ablate`), as the run's resident server or as a process of the task's own: it records
+/// the task's exit in the task's directory and enforces its time limit, so that the task
+/// outlives ablate and a later `ablate resume` adopts it.
 public struct SupervisorProgram: Sendable, Hashable {
     public static let name = "ablate-supervisor"
 
