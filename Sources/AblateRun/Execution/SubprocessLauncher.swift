@@ -123,10 +123,12 @@ public struct SubprocessLauncher: ProcessLauncher {
         }
     }
 
-    /// An attempt that is still supervised, or whose end was recorded.
+    /// An attempt that is still supervised, or whose end was recorded. Looked at in that order:
+    /// a supervisor writes the record before it stops being one, so an attempt whose supervisor
+    /// ended between the two looks has its record.
     public func canFollow(_ handle: LaunchHandle) -> Bool {
         guard case .processGroup(let group, let exitRecord?) = handle else { return false }
-        return FileManager.default.fileExists(atPath: exitRecord) || SupervisorProgram.isRunning(group, exitRecord: exitRecord)
+        return SupervisorProgram.isRunning(group, exitRecord: exitRecord) || FileManager.default.fileExists(atPath: exitRecord)
     }
 
     /// Waits for the attempt's exit record (its supervisor enforces the time limit). When the
