@@ -100,9 +100,38 @@ import Testing
         record.attempts[record.attempts.count - 1].pid = nil
         record.attempts[record.attempts.count - 1].exitRecord = nil
         try AtomicFile.writeJSON(record, to: layout.status("long"))
+        try await expectResumeFollows(group, layout)
+    }
+
+    /// Resumes, and expects the attempt of `group` to have been followed to its end.
+    private func expectResumeFollows(_ group: Int32, _ layout: RunLayout) async throws {
         let resumed = try await resume()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try expectRanOnce(layout)
         #expect(try layout.readTaskRecord("long")?.lastAttempt?.pid == group)
+    }
+
+    @Test func aTaskWithNoRecordAtAllWhoseFirstAttemptRunsIsFoundAndFollowed() async throws {
+        let (layout, group) = try await runAndKillAblate()
+        // As if ablate had died after it sent the task to the fork server and before it wrote
+        // anything of it down: only its command.json, written before the start, names it.
+        try FileManager.default.removeItem(atPath: layout.status("long"))
+        try await expectResumeFollows(group, layout)
+    }
+
+    @Test func aTaskWithNoRecordWhoseAttemptRanAnotherVersionIsStoppedAndRunsAgain() async throws {
+        let (layout, group) = try await runAndKillAblate()
+        try FileManager.default.removeItem(atPath: layout.status("long"))
+        // Its command.json names another version of the task (say, the spec changed since).
+        let command = layout.command("long")
+        let text = try String(contentsOfFile: command, encoding: .utf8)
+        let fingerprint = try #require(text.range(of: #""fingerprint":"[0-9a-f]{64}""#, options: .regularExpression))
+        try text.replacingCharacters(in: fingerprint, with: "\"fingerprint\":\"\(String(repeating: "0", count: 64))\"")
+            .write(toFile: command, atomically: true, encoding: .utf8)
+        let resumed = try await resume()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(!Processes.isAlive(group), "the attempt of the other version was stopped")
+        #expect(log == ["start", "start", "done"], "stopped before it was done, then run again: \(log)")
+        #expect(try layout.readTaskRecord("long")?.state == .completed)
     }
 }

@@ -84,9 +84,13 @@ import Testing
             CommandRecord.self,
             """
             {"arguments": ["python3", "-c", \(try Self.quoted(Self.awkward))], "workingDirectory": "/runs/r/tasks/t",
-             "environment": {"HF_TOKEN": "<redacted>", "PATH": "/usr/bin:/bin", "Z": \(try Self.quoted(Self.awkward))}}
+             "environment": {"HF_TOKEN": "<redacted>", "PATH": "/usr/bin:/bin", "Z": \(try Self.quoted(Self.awkward))},
+             "fingerprint": "7e26552d0be0dd01f7d34e7c8a674d46a2b55c4e54346bda5b75773f19c6eba4"}
             """)
         try Self.expectSameBytes(record)
+        var older = record
+        older.fingerprint = nil
+        try Self.expectSameBytes(older)
     }
 
     /// `text` as a JSON string literal.

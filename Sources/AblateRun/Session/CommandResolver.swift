@@ -69,14 +69,19 @@ struct CommandResolver {
     }
 }
 
-/// `command.json`: the exact command a task ran, with secrets in its environment hidden.
+/// `command.json`: the exact command a task ran, with secrets in its environment hidden, and
+/// the fingerprint of the task it ran for (which tells a resuming ablate whether an attempt no
+/// record names is of the task as it is now).
 struct CommandRecord: Codable {
     var arguments: [String]
     var environment: [String: String]
+    /// Absent from the records of older versions.
+    var fingerprint: String?
     var workingDirectory: String
 
-    init(_ request: LaunchRequest) {
+    init(_ request: LaunchRequest, fingerprint: String) {
         arguments = request.arguments
+        self.fingerprint = fingerprint
         workingDirectory = request.workingDirectory
         environment = request.environment.reduce(into: [:]) { result, entry in
             result[entry.key] = Self.isSecret(entry.key) ? "<redacted>" : entry.value
@@ -108,6 +113,10 @@ extension CommandRecord: JSONTextWritable {
         json.array(arguments)
         json.key("environment")
         json.object(environment) { json, value in json.string(value) }
+        if let fingerprint {
+            json.key("fingerprint")
+            json.string(fingerprint)
+        }
         json.key("workingDirectory")
         json.string(workingDirectory)
         json.endObject()

@@ -28,7 +28,8 @@ extension RunSession: SchedulerDelegate {
         if task.resources.totalGPUs == 0 {
             let number = nextAttemptNumber(of: id)
             let request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : [])
-            if (try? AtomicFile.writeJSONLine(CommandRecord(request), to: layout.command(id), durability: .deferred)) != nil {
+            let command = CommandRecord(request, fingerprint: task.fingerprint.value)
+            if (try? AtomicFile.writeJSONLine(command, to: layout.command(id), durability: .deferred)) != nil {
                 stagedCommands.withLock { $0[id] = StagedCommand(attempt: number, request: request) }
             }
         }
@@ -52,7 +53,7 @@ extension RunSession: SchedulerDelegate {
             request = command.request
         } else {
             request = resolver.request(for: task, attempt: number, gpus: runtime.limits.assignedByExecutor ? nil : allocation.gpus)
-            try AtomicFile.writeJSONLine(CommandRecord(request), to: layout.command(id), durability: .deferred)
+            try AtomicFile.writeJSONLine(CommandRecord(request, fingerprint: task.fingerprint.value), to: layout.command(id), durability: .deferred)
         }
         // The record is written once the process exists and its group id is known (`started`).
         try transition(id, .attemptStarted(gpus: task.resources.totalGPUs), persist: false)

@@ -59,6 +59,7 @@ extension RunSession {
         // written for it names: it is recorded now, to be followed (or stopped, when the task
         // changed) like any other.
         let supervisors = SupervisorProgram.running()
+        try await adoptFirstAttemptsWithoutRecords(plan: plan, layout: layout, launcher: launcher, supervisors: supervisors, into: &previous)
         for (id, record) in previous where !record.state.isDone {
             let last = record.lastAttempt
             let startedUnlaunched = record.state == .running && last?.endedAt == nil && last?.handle == nil ? last?.number : nil
@@ -122,6 +123,34 @@ extension RunSession {
             runtime: runtime, options: options, tracking: options.tracking(target.study.tracking), observer: observer)
         if !changed.isEmpty { session.commits.note() }
         return session
+    }
+
+    /// A task that no record names may still have run: an ablate that died after it sent a
+    /// task's first attempt to the fork server, before it wrote anything of the task down, left
+    /// it running, or ended. When its `command.json` (written before the start) was for the task
+    /// as it is now, the task gets a pending record, and the scan for unrecorded attempts that
+    /// follows adopts the attempt; one for another version of the task is stopped, and the task
+    /// runs again.
+    private static func adoptFirstAttemptsWithoutRecords(
+        plan: Plan, layout: RunLayout, launcher: any ProcessLauncher, supervisors: [String: Int32], into previous: inout [String: TaskRecord]
+    ) async throws {
+        for task in plan.tasks where previous[task.id] == nil {
+            let exitRecord = layout.exitRecord(task.id, attempt: 1)
+            let group = SupervisorProgram.supervisedAttempt(recordingTo: exitRecord, supervisors: supervisors)
+            guard group != nil || FileManager.default.fileExists(atPath: exitRecord) else { continue }
+            let ran = try? AtomicFile.readJSON(CommandRecord.self, from: layout.command(task.id))
+            if ran?.fingerprint == task.fingerprint.value {
+                previous[task.id] = TaskRecord(task: task, state: .pending)
+            } else if let group {
+                try await launcher.recover(.processGroup(group, exitRecord: exitRecord))
+                // Its server lets go of the attempt once it has recorded the end (at most 10 s).
+                var waits = 0
+                while RunningMarker.pid(recordingTo: exitRecord) != nil && waits < 1000 {
+                    try await Task.sleep(for: .milliseconds(10))
+                    waits += 1
+                }
+            }
+        }
     }
 
     /// What `resume` would do, without taking the lock or changing anything.
