@@ -14,15 +14,10 @@ public struct StoredRun: Sendable {
 
     /// Every run under a runs directory whose `run.json` can be read, oldest first.
     public static func all(in runsDirectory: String, cacheDirectory: String? = nil) -> [StoredRun] {
-        let manager = FileManager.default
-        var found: [StoredRun] = []
-        for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
-            let studyPath = runsDirectory + "/" + study
-            for run in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] where !run.hasPrefix(RunLayout.stagingPrefix) {
-                let layout = RunLayout(runDirectory: studyPath + "/" + run, cacheDirectory: cacheDirectory)
-                // A directory whose run.json cannot be read is not listed; naming it gives the reason.
-                if let record = try? layout.readRunRecord() { found.append(StoredRun(layout: layout, record: record)) }
-            }
+        let found = directories(in: runsDirectory, staging: false).compactMap { path -> StoredRun? in
+            let layout = RunLayout(runDirectory: path, cacheDirectory: cacheDirectory)
+            // A directory whose run.json cannot be read is not listed; naming it gives the reason.
+            return (try? layout.readRunRecord()).map { StoredRun(layout: layout, record: $0) }
         }
         return found.sorted { ($0.record.createdAt, $0.record.id) < ($1.record.createdAt, $1.record.id) }
     }
@@ -32,18 +27,24 @@ public struct StoredRun: Sendable {
     /// touched in the last `minimumAge` seconds (a run being created now holds its lock a moment
     /// after its directory exists).
     public static func interruptedCreations(in runsDirectory: String, minimumAge: TimeInterval = 60) -> [String] {
+        directories(in: runsDirectory, staging: true).filter { path in
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+            return Date().timeIntervalSince(modified) >= minimumAge && !RunLock.isHeld(path: RunLayout(runDirectory: path).lockFile)
+        }.sorted()
+    }
+
+    /// The paths of the run directories in each study's folder (`Runs/<study>/<run>`), or of
+    /// those still being created (`staging`: named with `RunLayout.stagingPrefix`).
+    private static func directories(in runsDirectory: String, staging: Bool) -> [String] {
         let manager = FileManager.default
         var found: [String] = []
         for study in (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [] where !study.hasPrefix(".") {
             let studyPath = runsDirectory + "/" + study
-            for name in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] where name.hasPrefix(RunLayout.stagingPrefix) {
-                let path = studyPath + "/" + name
-                let modified = (try? manager.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
-                guard Date().timeIntervalSince(modified) >= minimumAge, !RunLock.isHeld(path: RunLayout(runDirectory: path).lockFile) else { continue }
-                found.append(path)
+            for name in (try? manager.contentsOfDirectory(atPath: studyPath)) ?? [] where name.hasPrefix(RunLayout.stagingPrefix) == staging {
+                found.append(studyPath + "/" + name)
             }
         }
-        return found.sorted()
+        return found
     }
 
     /// Kept by every `ablate gc` until `ablate unpin`.
