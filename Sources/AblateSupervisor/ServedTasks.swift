@@ -83,8 +83,12 @@ enum ServedTasks {
         guard let served = running.removeValue(forKey: pid) else { return false }
         kill(-pid, SIGKILL)
         answer("ended \(pid) \(waitStatus) \(served.timedOut ? 1 : 0)")
+        // Written over the pid, which is shorter, and cut to its length: emptying the file
+        // first would make ext4 flush it to the disk when it is closed.
         let text = Array(ExitRecordFile.json(ChildStatus(waitStatus: waitStatus), timedOut: served.timedOut).utf8)
-        let written = ftruncate(served.marker, 0) == 0 && text.withUnsafeBytes { pwrite(served.marker, $0.baseAddress, $0.count, 0) } == text.count
+        let written =
+            text.withUnsafeBytes { pwrite(served.marker, $0.baseAddress, $0.count, 0) } == text.count
+            && ftruncate(served.marker, off_t(text.count)) == 0
         if !written || rename(served.exitRecord + markerSuffix, served.exitRecord) != 0 { unlink(served.exitRecord + markerSuffix) }
         close(served.marker)
         return true
