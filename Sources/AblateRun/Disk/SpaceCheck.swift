@@ -66,11 +66,13 @@ final class SpaceCheck: @unchecked Sendable {
         return bytes > 0 ? Estimate(bytes: bytes, basis: "the size of the model it reads, \(producer)'s outputs") : nil
     }
 
-    /// A task's outputs are final: they count towards its stage's largest, where that is kept.
-    func completed(_ id: String) {
-        guard let task = tasksByID[id], lock.withLock({ largest[task.stage] != nil }) else { return }
-        let bytes = size(of: task)
+    /// A task's outputs are final, and measure `bytes`: they count towards its stage's largest,
+    /// where that is kept.
+    func completed(_ id: String, bytes: Int64) {
+        guard let task = tasksByID[id] else { return }
         lock.withLock {
+            measured[task.fingerprint.value] = bytes
+            guard largest[task.stage] != nil else { return }
             if bytes > 0, bytes > (largest[task.stage]??.bytes ?? 0) { largest[task.stage] = .some((id, bytes)) }
         }
     }

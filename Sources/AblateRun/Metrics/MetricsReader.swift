@@ -12,12 +12,16 @@ public struct MetricsReader: Sendable {
         public var record = MetricsRecord()
         /// One line per file (or set of lines) that was not what it should be.
         public var problems: [String] = []
+        /// The bytes of the regular files under the outputs, counted on the same walk (the
+        /// session's disk space estimates use them).
+        public var outputBytes: Int64 = 0
     }
 
     /// All metrics found under `outputs`, plus the declared files (relative to it).
     public func read(outputs: String, declared: [String]) -> Reading {
         var reading = Reading()
-        let files = Self.files(under: outputs)
+        let (files, bytes) = Self.files(under: outputs)
+        reading.outputBytes = bytes
         for path in files {
             let name = (path as NSString).lastPathComponent
             if name == "metrics.json" {
@@ -78,14 +82,16 @@ public struct MetricsReader: Sendable {
     }
 
     /// The files under `directory` that hold metrics, in order of their paths.
-    static func files(under directory: String) -> [String] {
+    static func files(under directory: String) -> (paths: [String], bytes: Int64) {
         var paths: [String] = []
-        FileTree.forEachRegularFile(under: directory) { folder, name, _ in
+        var bytes: Int64 = 0
+        FileTree.forEachRegularFile(under: directory) { folder, name, size in
+            bytes += size
             if name == "metrics.json" || name == "metrics.jsonl" || name == "items.jsonl" || (name.hasPrefix("results_") && name.hasSuffix(".json")) {
                 paths.append(directory + "/" + folder + name)
             }
         }
-        return paths.sorted()
+        return (paths.sorted(), bytes)
     }
 
     /// Python's `json` writes NaN and Infinity as bare words, which are not JSON: they are

@@ -96,9 +96,11 @@ extension RunSession: SchedulerDelegate {
         var refusal: String?
         var metrics = MetricsRecord()
         var outputs: [String: String] = [:]
+        var outputBytes: Int64 = 0
         if result.succeeded {
             do {
                 let reading = MetricsReader().read(outputs: layout.outputs(id), declared: task.metricFiles)
+                outputBytes = reading.outputBytes
                 for problem in reading.problems { observer?.warning("\(id): \(problem)") }
                 metrics = reading.record
                 // The attempt started without a metrics file (`prepare`): none is left to remove.
@@ -124,7 +126,7 @@ extension RunSession: SchedulerDelegate {
             reason: refusal ?? Self.describe(result, lastError: result.succeeded ? nil : LastLine.of(file: layout.stderr(id))), outputs: outputs)
         if let record = transitionOrStop(id, .attemptEnded(end), metrics: metrics) { observer?.taskEnded(record, willRetry: end.willRetry) }
         if outcome == .completed {
-            spaceCheck.completed(id)
+            spaceCheck.completed(id, bytes: outputBytes)
             releaseTemporaries(among: task.dependencies.compactMap { tasksByID[$0] })
         }
         uploadOfflineTrackerRuns(of: task)
