@@ -106,6 +106,7 @@ struct CheckpointResumeTests {
         // Kill the trainer and its supervisor (not ablate) once its second checkpoint is complete.
         let (status, layout) = try await study.run(when: { layout in
             FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
+                && (try? layout.readTaskRecord("sft"))??.lastAttempt?.pid != nil
         }) { layout in
             if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { Processes.killSession(pid) }
         }

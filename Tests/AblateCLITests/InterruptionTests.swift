@@ -22,13 +22,15 @@ import Testing
         return path
     }
 
-    private func start(_ arguments: [String]) throws -> Process {
+    /// Starts ablate; its standard error goes to `errors` in the scratch directory, if given.
+    private func start(_ arguments: [String], errors: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLIRunner.executable)
         process.arguments = arguments + ["--runs-dir", directory + "/Runs"]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let errors { _ = FileManager.default.createFile(atPath: directory + "/scratch/" + errors, contents: nil) }
+        process.standardError = FileHandle(forWritingAtPath: errors.map { directory + "/scratch/" + $0 } ?? "/dev/null")
         try process.run()
         return process
     }
@@ -156,10 +158,10 @@ import Testing
             kill(ablate.processIdentifier, SIGKILL)
             await ablate.waitForExit()
         }
-        let finish = try start(["resume", "chaos", "--jobs", "2"])
+        let finish = try start(["resume", "chaos", "--jobs", "2"], errors: "resume-errors")
         #expect(await Waiting.until(timeout: 60) { !finish.isRunning })
         await finish.waitForExit()
-        #expect(finish.terminationStatus == 0)
+        #expect(finish.terminationStatus == 0, "\(lines("resume-errors").suffix(20).joined(separator: "\n"))")
 
         let layout = RunLayout(runDirectory: try runDirectory())
         let tasks = try layout.taskRecords()
@@ -184,27 +186,40 @@ import Testing
         #expect(try RunIndex(path: layout.index).dump() == live)
     }
 
-    @Test func cancelWithoutAnAblateKillsTheLocalTasksADeadOneLeftBehind() async throws {
+    /// Runs a study of one long local task, `name`, kills ablate (SIGKILL) once the task runs
+    /// (and, when `recorded`, once its record names its group; when not, its record goes), and
+    /// cancels the run; returns the run, whose task the cancel stopped.
+    private func cancelAfterKillingAblate(_ name: String, recorded: Bool) async throws -> RunLayout {
         let spec = try write(
             """
             ablate: 1
-            name: orphaned
+            name: \(name)
             stages:
               long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 60"}
             """)
         let ablate = try start(["run", spec])
         #expect(await Waiting.until(timeout: 20) { lines("pids").count == 1 }, "the task started")
         let layout = RunLayout(runDirectory: try runDirectory())
-        #expect(await Waiting.until(timeout: 10) { (try? layout.readTaskRecord("long"))??.lastAttempt?.pid != nil }, "its group is recorded")
+        if recorded {
+            #expect(await Waiting.until(timeout: 10) { (try? layout.readTaskRecord("long"))??.lastAttempt?.pid != nil }, "its group is recorded")
+        }
         kill(ablate.processIdentifier, SIGKILL)
         await ablate.waitForExit()
+        // Killed within the task's first second, ablate has almost always written no record;
+        // when it did, the record goes, and the run is as if it had not.
+        if !recorded { unlink(layout.status("long")) }
         let shell = try #require(lines("pids").first.flatMap(Int32.init))
         #expect(Processes.isAlive(shell), "a local task goes on when its ablate is killed")
 
-        let cancel = try await CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
+        let cancel = try await CLIRunner.run(["cancel", name, "--runs-dir", directory + "/Runs"], in: directory)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("killed the process groups it left behind: "), "\(cancel.stdout)")
         #expect(await Waiting.until(timeout: 10) { !Processes.isAlive(shell) }, "the task's group is gone")
+        return layout
+    }
+
+    @Test func cancelWithoutAnAblateKillsTheLocalTasksADeadOneLeftBehind() async throws {
+        let layout = try await cancelAfterKillingAblate("orphaned", recorded: true)
         let record = try #require(try layout.readTaskRecord("long"))
         #expect(record.state == .interrupted && record.lastAttempt?.state == .interrupted && record.lastAttempt?.endedAt != nil)
         #expect(record.reason?.contains("was stopped with 'ablate cancel' while no ablate followed it") == true, "\(record.reason ?? "")")
@@ -212,5 +227,15 @@ import Testing
         #expect(indexed == "interrupted", "the index says what the task's file says")
         let again = try await CLIRunner.run(["cancel", "orphaned", "--runs-dir", directory + "/Runs"], in: directory)
         #expect(again.status == 1 && again.stderr.contains("is not running"))
+    }
+
+    /// A task's first attempt has no record for its first second; an ablate killed within it
+    /// leaves a task that only its running marker names, and cancel finds it there.
+    @Test func cancelWithoutAnAblateKillsAFirstAttemptThatHasNoRecordYet() async throws {
+        let layout = try await cancelAfterKillingAblate("unrecorded", recorded: false)
+        // Its server records the end, which a resume takes as the attempt's.
+        let resume = try await CLIRunner.run(["resume", "unrecorded", "--runs-dir", directory + "/Runs"], in: directory)
+        let record = try #require(try layout.readTaskRecord("long"))
+        #expect(record.attempts.first?.signal == SIGKILL, "\(record.attempts) \(resume.stderr)")
     }
 }

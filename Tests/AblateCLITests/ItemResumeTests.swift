@@ -26,7 +26,9 @@ struct ItemResumeTests {
         let (status, layout) = try await study.run(when: { layout in
             struct Progress: Decodable { var done: Int }
             guard let data = FileManager.default.contents(atPath: layout.checkpoints("generate") + "/progress.json") else { return false }
-            return ((try? JSONDecoder().decode(Progress.self, from: data))?.done ?? 0) >= 2
+            // Its record names its process once it has run a second.
+            let recorded = (try? layout.readTaskRecord("generate"))??.lastAttempt?.pid != nil
+            return ((try? JSONDecoder().decode(Progress.self, from: data))?.done ?? 0) >= 2 && recorded
         }) { layout in
             if let pid = try layout.readTaskRecord("generate")?.lastAttempt?.pid { Processes.killSession(pid) }
         }

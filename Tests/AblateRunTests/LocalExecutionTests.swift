@@ -47,6 +47,29 @@ import Testing
         #expect(cachedOutput == "1\n")
     }
 
+    /// A first attempt's running record is written a second after it starts: a task that ends
+    /// before has its end as its first record, one that runs on has its running record.
+    @Test func aFirstAttemptIsRecordedAsRunningOnceItHasRunASecond() async throws {
+        let harness = try Harness(
+            """
+            ablate: 1
+            name: records
+            stages:
+              short:
+                kind: command
+                run: sleep 0.3; if test -e status.json; then echo recorded > $DIR/scratch/short; fi
+              long:
+                kind: command
+                run: sleep 2.5; if grep -q '"state":"running"' status.json; then echo running > $DIR/scratch/long; fi
+            """)
+        let (session, state) = try await harness.run()
+        #expect(state == .completed)
+        #expect(harness.lines(of: "short").isEmpty, "no record was written while the short task ran")
+        #expect(harness.lines(of: "long") == ["running"], "the long task's record said it was running")
+        let long = try #require(try session.layout.readTaskRecord("long"))
+        #expect(long.state == .completed && long.attempts.count == 1 && long.lastAttempt?.pid != nil)
+    }
+
     @Test func aFailedTaskIsRetriedAndThenSucceeds() async throws {
         let harness = try Harness(
             """

@@ -12,9 +12,11 @@ public enum AbandonedJobs {
         let run = try layout.readRunRecord()
         let lock = try RunLock(path: layout.lockFile)
         defer { lock.release() }
-        let abandoned = try layout.taskRecords().filter { $0.state == .running && $0.lastAttempt?.endedAt == nil && $0.lastAttempt?.handle != nil }
-        guard !abandoned.isEmpty else { return [] }
-        let handles = abandoned.compactMap { $0.lastAttempt?.handle }
+        let records = try layout.taskRecords()
+        let abandoned = records.filter { $0.state == .running && $0.lastAttempt?.endedAt == nil && $0.lastAttempt?.handle != nil }
+        let unrecorded = try unrecordedFirstAttempts(layout: layout, recorded: Set(records.map(\.id)))
+        guard !abandoned.isEmpty || !unrecorded.isEmpty else { return [] }
+        let handles = abandoned.compactMap { $0.lastAttempt?.handle } + unrecorded
         var stopped: [LaunchHandle] = []
         for group in Dictionary(grouping: handles, by: \.executor).values {
             guard let first = group.first else { continue }
@@ -32,5 +34,20 @@ public enum AbandonedJobs {
         // The rows go to the index now, before ablate exits, not with a later batch.
         try store.closeIndex()
         return stopped
+    }
+
+    /// The first attempts still supervised of the tasks with no record (their records wait a
+    /// moment after they start: `RunSession.started`), found by their exit records' paths.
+    /// Stopped, each leaves an exit record that a resume takes as its end.
+    private static func unrecordedFirstAttempts(layout: RunLayout, recorded: Set<String>) throws -> [LaunchHandle] {
+        let unrecorded = try layout.plannedTaskIDs().filter { !recorded.contains($0) }
+        guard !unrecorded.isEmpty else { return [] }
+        let supervisors = SupervisorProgram.running()
+        return unrecorded.compactMap { id in
+            let exitRecord = layout.exitRecord(id, attempt: 1)
+            return SupervisorProgram.supervisedAttempt(recordingTo: exitRecord, supervisors: supervisors).map {
+                .processGroup($0, exitRecord: exitRecord)
+            }
+        }
     }
 }

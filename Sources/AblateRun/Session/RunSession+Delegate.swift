@@ -81,6 +81,15 @@ extension RunSession: SchedulerDelegate {
     }
 
     public func started(task id: String, attempt: Int, handle: LaunchHandle) {
+        // A task's first local attempt, while the task has no record on the disk, is found
+        // without one: by its running marker or its supervisor, which name its exit record
+        // (`RunSession.open`, `AbandonedJobs`). Its record waits a moment
+        // (`recordRunningAttempts`), and a short task's first record is the one of its end.
+        if attempt == 1, case .processGroup(_, _?) = handle, access(layout.status(id), F_OK) != 0 {
+            transitionOrStop(id, .launched(handle), persist: false)
+            awaitRecord(of: id, attempt: attempt)
+            return
+        }
         // The group id or job id is recorded before anything else happens, so that a resume
         // after a crash can find what this run left behind: it stops processes, and follows jobs.
         transitionOrStop(id, .launched(handle), metrics: MetricsRecord())

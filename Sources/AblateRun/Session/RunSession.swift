@@ -40,6 +40,9 @@ public final class RunSession: @unchecked Sendable {
 
     private let stateLock = NSLock()
     private var records: [String: TaskRecord]
+    /// First local attempts started with no record of their task on the disk, and when their
+    /// running record is due (`started`).
+    private var unrecordedAttempts: [String: (attempt: Int, due: ContinuousClock.Instant)] = [:]
     private var run: RunRecord
     /// The first state write that failed: the run stops, and `execute` throws it.
     private var writeFailure: RunSessionError?
@@ -118,13 +121,21 @@ public final class RunSession: @unchecked Sendable {
                 self?.beat()
             }
         }
+        let recorder = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.runningRecordDelay / 4)
+                self?.recordRunningAttempts()
+            }
+        }
         let scheduler = Scheduler(
             tasks: scheduled, limits: runtime.limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
         let outcomes = await scheduler.run()
         runtime.warm?.shutDown()
         for upload in uploads.withLock({ $0 }) { await upload.value }
         heartbeat.cancel()
+        recorder.cancel()
         await heartbeat.value
+        await recorder.value
         return try finish(outcomes)
     }
 
@@ -241,6 +252,7 @@ public final class RunSession: @unchecked Sendable {
             if persist {
                 next = try store.transition(record, event, runID: runID, metrics: metrics, durability: .deferred)
                 commits.note()
+                unrecordedAttempts[id] = nil
             } else {
                 let (changed, line) = TaskLifecycle.apply(event, to: record, at: Timestamp.now())
                 if let line { try store.journal.append(line) }
@@ -254,12 +266,40 @@ public final class RunSession: @unchecked Sendable {
     /// A transition from a scheduler callback, which cannot throw: a failed write stops the
     /// run, and `execute` then throws it.
     @discardableResult
-    func transitionOrStop(_ id: String, _ event: TaskEvent, metrics: MetricsRecord? = nil) -> TaskRecord? {
+    func transitionOrStop(_ id: String, _ event: TaskEvent, metrics: MetricsRecord? = nil, persist: Bool = true) -> TaskRecord? {
         do {
-            return try transition(id, event, metrics: metrics)
+            return try transition(id, event, metrics: metrics, persist: persist)
         } catch {
             stop(because: .stateNotRecorded(task: id, "\(error)"))
             return record(of: id)
+        }
+    }
+
+    /// How long a task's first local attempt runs before its running record is written, when
+    /// the task has no record on the disk yet: most short tasks end before, and their end is
+    /// their first record, one write instead of two.
+    static let runningRecordDelay: Duration = .seconds(1)
+
+    /// The running record of the task's attempt is written once it is due, unless the attempt
+    /// ended before.
+    func awaitRecord(of id: String, attempt: Int) {
+        stateLock.withLock { unrecordedAttempts[id] = (attempt, .now + Self.runningRecordDelay) }
+    }
+
+    /// Writes the running records that are due (`awaitRecord`).
+    private func recordRunningAttempts() {
+        do {
+            try stateLock.withLock {
+                let now = ContinuousClock.now
+                for (id, waiting) in unrecordedAttempts where waiting.due <= now {
+                    unrecordedAttempts[id] = nil
+                    guard let record = records[id], let last = record.lastAttempt, last.number == waiting.attempt, last.endedAt == nil else { continue }
+                    try store.save(record, runID: runID, metrics: MetricsRecord(), durability: .deferred)
+                    commits.note()
+                }
+            }
+        } catch {
+            stop(because: .stateNotRecorded(task: nil, "\(error)"))
         }
     }
 
