@@ -47,7 +47,9 @@ struct LogsCommand: ParsableCommand {
                 try? handle.close()
             }
             guard follow else { return }
-            let state = try layout.readTaskRecord(task)?.state
+            // A task with no record yet is about to start, or in its first second (its record
+            // says it runs once it has run one).
+            let state = try layout.readTaskRecord(task)?.state ?? .pending
             if state != .running && state != .pending { return }
             Thread.sleep(forTimeInterval: 0.3)
         } while true

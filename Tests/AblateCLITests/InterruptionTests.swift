@@ -22,6 +22,11 @@ import Testing
         return path
     }
 
+    /// Writes a study of one stage, given as its line under `stages:`.
+    private func writeStudy(_ name: String, stage: String) throws -> String {
+        try write("ablate: 1\nname: \(name)\nstages:\n  \(stage)\n")
+    }
+
     /// Starts ablate; its standard error goes to `errors` in the scratch directory, if given.
     private func start(_ arguments: [String], errors: String? = nil) throws -> Process {
         let process = Process()
@@ -48,13 +53,7 @@ import Testing
     /// renamed): an ablate killed at any moment leaves no run, or one that `resume` continues,
     /// never a directory that no command takes for a run.
     @Test func aRunDirectoryNeverAppearsWithoutItsRecord() async throws {
-        let spec = try write(
-            """
-            ablate: 1
-            name: appearing
-            stages:
-              quick: {kind: command, command: ["true"]}
-            """)
+        let spec = try writeStudy("appearing", stage: "quick: {kind: command, command: [\"true\"]}")
         let ablate = try start(["run", spec])
         let study = directory + "/Runs/appearing"
         let (seen, lacking) = try await onOwnThread { () -> (Bool, String?) in
@@ -103,13 +102,7 @@ import Testing
     }
 
     @Test func cancelStopsARunningRunFromAnotherProcess() async throws {
-        let spec = try write(
-            """
-            ablate: 1
-            name: cancellable
-            stages:
-              long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; exec sleep 60"}
-            """)
+        let spec = try writeStudy("cancellable", stage: "long: {kind: command, run: \"echo $$ >> $DIR/scratch/pids; exec sleep 60\"}")
         let ablate = try start(["run", spec, "--kill-grace", "2"])
         #expect(await Waiting.until(timeout: 20) { lines("pids").count == 1 })
         let cancel = try await CLIRunner.run(["cancel", "cancellable", "--runs-dir", directory + "/Runs"], in: directory)
@@ -186,17 +179,27 @@ import Testing
         #expect(try RunIndex(path: layout.index).dump() == live)
     }
 
+    /// `logs --follow` started in a task's first second, before its record says it runs,
+    /// follows it to its end.
+    @Test func logsFollowATaskFromItsFirstSecondToItsEnd() async throws {
+        let spec = try writeStudy("followed", stage: "talk: {kind: command, run: \"echo one; sleep 2; echo two\"}")
+        let ablate = try start(["run", spec])
+        #expect(await Waiting.until(timeout: 20) { (try? runDirectory()).map { said(RunLayout(runDirectory: $0).stdout("talk")) == ["one"] } ?? false })
+        let layout = RunLayout(runDirectory: try runDirectory())
+        let logs = try await CLIRunner.run(["logs", layout.runDirectory, "talk", "--follow"], in: directory)
+        #expect(logs.status == 0 && logs.stdout == "one\ntwo\n", "\(logs.stdout) \(logs.stderr)")
+        await ablate.waitForExit()
+    }
+
+    private func said(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
     /// Runs a study of one long local task, `name`, kills ablate (SIGKILL) once the task runs
     /// (and, when `recorded`, once its record names its group; when not, its record goes), and
     /// cancels the run; returns the run, whose task the cancel stopped.
     private func cancelAfterKillingAblate(_ name: String, recorded: Bool) async throws -> RunLayout {
-        let spec = try write(
-            """
-            ablate: 1
-            name: \(name)
-            stages:
-              long: {kind: command, run: "echo $$ >> $DIR/scratch/pids; sleep 60"}
-            """)
+        let spec = try writeStudy(name, stage: "long: {kind: command, run: \"echo $$ >> $DIR/scratch/pids; sleep 60\"}")
         let ablate = try start(["run", spec])
         #expect(await Waiting.until(timeout: 20) { lines("pids").count == 1 }, "the task started")
         let layout = RunLayout(runDirectory: try runDirectory())
