@@ -83,7 +83,7 @@ extension RunSession: SchedulerDelegate {
     public func started(task id: String, attempt: Int, handle: LaunchHandle) {
         // A task's first local attempt, while the task has no record on the disk, is found
         // without one: by its running marker or its supervisor, which name its exit record
-        // (`RunSession.open`, `AbandonedJobs`). Its record waits a moment
+        // (`adoptFirstAttemptsWithoutRecords` on resume, `AbandonedJobs`). Its record waits a moment
         // (`recordRunningAttempts`), and a short task's first record is the one of its end.
         if attempt == 1, case .processGroup(_, _?) = handle, access(layout.status(id), F_OK) != 0 {
             transitionOrStop(id, .launched(handle), persist: false)
