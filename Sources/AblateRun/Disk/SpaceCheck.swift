@@ -14,18 +14,19 @@ import Foundation
 /// number instead of walking (or even listing) its stage's outputs again.
 final class SpaceCheck: @unchecked Sendable {
     private let cache: TaskCache
-    private let tasksByStage: [String: [PlannedTask]]
-    private let tasksByID: [String: PlannedTask]
+    private let tasks: PlannedTasksByID
+    /// The positions of each stage's tasks among `tasks.tasks`.
+    private let positionsByStage: [String: [Int]]
     private let lock = NSLock()
     private var measured: [String: Int64] = [:]
     /// The largest outputs of each stage's done tasks, once the stage's first task asked: the
     /// tasks done then are measured in one pass, each one done later as it completes.
     private var largest: [String: (task: String, bytes: Int64)?] = [:]
 
-    init(plan: Plan, cache: TaskCache) {
+    init(tasks: PlannedTasksByID, cache: TaskCache) {
         self.cache = cache
-        tasksByStage = Dictionary(grouping: plan.tasks, by: \.stage)
-        tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
+        self.tasks = tasks
+        positionsByStage = Dictionary(grouping: tasks.tasks.indices) { tasks.tasks[$0].stage }
     }
 
     /// The bytes a task needs, and what the estimate comes from; nil when nothing tells.
@@ -51,16 +52,19 @@ final class SpaceCheck: @unchecked Sendable {
         if let known {
             stageLargest = known
         } else {
-            let siblings = (tasksByStage[task.stage] ?? []).filter { $0.id != task.id && isDone($0.id) }
-            stageLargest = siblings.compactMap { sibling -> (String, Int64)? in
+            var found: (task: String, bytes: Int64)?
+            for position in positionsByStage[task.stage] ?? [] {
+                let sibling = tasks.tasks[position]
+                guard sibling.id != task.id, isDone(sibling.id) else { continue }
                 let bytes = size(of: sibling)
-                return bytes > 0 ? (sibling.id, bytes) : nil
-            }.max { $0.1 < $1.1 }
+                if bytes > (found?.bytes ?? 0) { found = (sibling.id, bytes) }
+            }
+            stageLargest = found
             lock.withLock { if largest[task.stage] == nil { largest[task.stage] = .some(stageLargest) } }
         }
         if let (sibling, bytes) = stageLargest { return Estimate(bytes: bytes, basis: "the size of \(sibling)'s outputs") }
         guard Self.writesWholeModel(task.kind), let model = task.inputs.first(where: { $0.role == InputRole.model.rawValue }),
-            case .task(let producer, _) = model.source, let source = tasksByID[producer]
+            case .task(let producer, _) = model.source, let source = tasks[producer]
         else { return nil }
         let bytes = size(of: source)
         return bytes > 0 ? Estimate(bytes: bytes, basis: "the size of the model it reads, \(producer)'s outputs") : nil
@@ -69,7 +73,7 @@ final class SpaceCheck: @unchecked Sendable {
     /// A task's outputs are final, and measure `bytes`: they count towards its stage's largest,
     /// where that is kept.
     func completed(_ id: String, bytes: Int64) {
-        guard let task = tasksByID[id] else { return }
+        guard let task = tasks[id] else { return }
         lock.withLock {
             measured[task.fingerprint.value] = bytes
             guard largest[task.stage] != nil else { return }

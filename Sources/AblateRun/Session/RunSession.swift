@@ -21,7 +21,7 @@ public final class RunSession: @unchecked Sendable {
     let cacheLock: CacheLock
     let resolver: CommandResolver
     let observer: (any RunObserver)?
-    let tasksByID: [String: PlannedTask]
+    let tasksByID: PlannedTasksByID
     /// Whether a task's outputs fit on the disk before it starts.
     let spaceCheck: SpaceCheck
     /// The durability of the state the session writes, one flush for many writes.
@@ -66,9 +66,9 @@ public final class RunSession: @unchecked Sendable {
         self.runtime = runtime
         registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
-        spaceCheck = SpaceCheck(plan: plan, cache: cache)
+        tasksByID = PlannedTasksByID(plan.tasks)
+        spaceCheck = SpaceCheck(tasks: tasksByID, cache: cache)
         commits = GroupCommit(directories: [layout.runDirectory, layout.cacheDirectory])
-        tasksByID = Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0) })
         resolver = CommandResolver(
             layout: layout, cache: cache, fingerprints: Dictionary(uniqueKeysWithValues: plan.tasks.map { ($0.id, $0.fingerprint) }),
             hub: options.hub, tracking: TrackingEnvironment(tracking: tracking, layout: layout, study: run.study))
@@ -172,7 +172,7 @@ public final class RunSession: @unchecked Sendable {
 
     /// Deletes the outputs of the temporary tasks among `candidates` once every task of the plan
     /// that reads them is done (a temporary task that nothing reads keeps them).
-    func releaseTemporaries(among candidates: [PlannedTask]) {
+    func releaseTemporaries(among candidates: some Sequence<PlannedTask>) {
         let temporary = candidates.filter(\.temporaryOutputs)
         guard !temporary.isEmpty else { return }
         releasing.withLock { _ in releaseOnceRead(temporary) }
