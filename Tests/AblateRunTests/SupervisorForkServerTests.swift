@@ -157,6 +157,17 @@ import Testing
         await expectAMissingLogDirectoryFailsTheStartNamingTheFile()
     }
 
+    @Test func aMissingSupervisorFailsTheStartSayingWhereItBelongs() async throws {
+        // No server can start, and the supervisor is looked for before it is started as a program.
+        let missing = directory + "/bin/ablate-supervisor"
+        let launcher = SubprocessLauncher(killGrace: 1, supervisor: SupervisorProgram(path: missing))
+        await #expect {
+            _ = try await launcher.launch(try request("unsupervised", "exit 0")) { _ in }
+        } throws: { error in
+            "\(error)".contains("it is not at \(missing): it is built with ablate and must be installed in the same directory")
+        }
+    }
+
     @Test func aCommandWithANULByteStartsItsSupervisorAsAProgram() async throws {
         // The protocol separates fields with NULs; such a command goes to swift-subprocess, which
         // ends each argument at its first NUL, as it did before there was a server.

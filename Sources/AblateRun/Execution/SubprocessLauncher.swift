@@ -53,11 +53,7 @@ public struct SubprocessLauncher: ProcessLauncher {
 
     public func launch(_ request: LaunchRequest, started: @escaping @Sendable (LaunchHandle) -> Void) async throws -> LaunchOutcome {
         guard let program = request.arguments.first else { throw LaunchError.emptyCommand }
-        guard let supervisor, FileManager.default.isExecutableFile(atPath: supervisor.path) else {
-            throw LaunchError.cannotStart(
-                SupervisorProgram.name,
-                "it is not at \(supervisor?.path ?? "its place beside ablate"): it is built with ablate and must be installed in the same directory")
-        }
+        guard let supervisor else { throw Self.supervisorMissing(at: nil) }
         let environment =
             inherited.lazy.filter { request.environment[$0.name] == nil }.map(\.entry)
             + request.environment.map { Self.entry($0, $1) }
@@ -75,6 +71,8 @@ public struct SubprocessLauncher: ProcessLauncher {
         if let outcome = try await launchForked(request, supervisorArguments: arguments, environment: Array(environment), started: started) {
             return outcome
         }
+        // Looked for here, not for every attempt: a fork server runs, the supervisor is there.
+        guard FileManager.default.isExecutableFile(atPath: supervisor.path) else { throw Self.supervisorMissing(at: supervisor.path) }
         let output = try Self.openLog(request.standardOutput, of: program)
         let error = try Self.openLog(request.standardError, of: program)
         var options = PlatformOptions()
@@ -99,6 +97,12 @@ public struct SubprocessLauncher: ProcessLauncher {
         case .exited(let code): return LaunchOutcome(exit: .exited(code))
         case .signaled(let signal): return LaunchOutcome(exit: .signaled(signal))
         }
+    }
+
+    private static func supervisorMissing(at path: String?) -> LaunchError {
+        .cannotStart(
+            SupervisorProgram.name,
+            "it is not at \(path ?? "its place beside ablate"): it is built with ablate and must be installed in the same directory")
     }
 
     /// Has the fork server start the attempt; nil when there is no server (any more), and the
