@@ -38,8 +38,22 @@ enum CommandFailure {
         // answered by a command whose run throws the help request, and a command that finds its
         // arguments wrong after parsing throws a ValidationError, a usage error like any other.
         if AblateCommand.exitCode(for: error) != .failure { return reportParsingError(error) }
-        write("error: \(error)")
+        write("error: " + message(for: error))
         return ExitCode.failure.rawValue
+    }
+
+    /// What follows `error: `. Foundation's file errors would print as `Error Domain=
+    /// NSCocoaErrorDomain Code=512 "(null)" UserInfo={…}`: they say what could not be done to
+    /// which file, and the system's reason.
+    static func message(for error: any Error) -> String {
+        guard let failure = error as? CocoaError, failure.isFileError else { return "\(error)" }
+        let code = (failure.underlying as? POSIXError)?.code.rawValue
+        let reason = code.map { String(cString: strerror($0)) } ?? failure.localizedDescription
+        guard let path = failure.filePath ?? failure.url?.path else { return reason }
+        // CocoaError's file codes: 256 to 511 are reads, 512 to 1023 writes.
+        let action = (512...1023).contains(failure.code.rawValue) ? "cannot write " : (256...511).contains(failure.code.rawValue) ? "cannot read " : ""
+        let advice = code == ENOSPC ? "; free some space there (for one, 'ablate gc' frees the cached outputs that no kept run needs)" : ""
+        return action + path + ": " + reason + advice
     }
 
     private static func strippingPrefix(_ message: String) -> String {

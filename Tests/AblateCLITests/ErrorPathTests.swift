@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import AblateCLI
+
 /// One way errors reach a user: `error: …` on standard error, exit 2 for a command line that
 /// does not parse, 1 for anything else a user can fix; values that would trap are refused.
 @Suite struct ErrorPathTests {
@@ -50,6 +52,26 @@ import Testing
         let slurmOnly = try await CLIRunner.run(["run", "quick.yaml", "--runs-dir", "Runs", "--partition", "gpu"], in: directory)
         #expect(slurmOnly.status == 1)
         #expect(slurmOnly.stderr == "error: --partition applies to the slurm executor only; add --executor slurm, or leave --partition out\n")
+    }
+
+    @Test func aFileThatCannotBeMadeIsNamedWithTheSystemsReason() async throws {
+        let directory = try study()
+        // The runs directory would have to be made inside a file.
+        try "".write(toFile: directory + "/taken", atomically: true, encoding: .utf8)
+        let result = try await CLIRunner.run(["run", "quick.yaml", "--runs-dir", "taken/Runs"], in: directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: cannot write "), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("taken/Runs: Not a directory\n"), "\(result.stderr)")
+    }
+
+    @Test func aFullDiskSaysWhichFileAndHowToMakeRoom() {
+        let full = CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: "/data/Runs", NSUnderlyingErrorKey: POSIXError(.ENOSPC)])
+        #expect(
+            CommandFailure.message(for: full)
+                == "cannot write /data/Runs: No space left on device; free some space there (for one, 'ablate gc' frees the cached outputs that no kept run needs)"
+        )
+        // Errors of other kinds read as they describe themselves.
+        #expect(CommandFailure.message(for: UserError("no run named 'x'")) == "no run named 'x'")
     }
 
     @Test func aDamagedRunRecordIsNamedAsDamagedNotAsMissing() async throws {
