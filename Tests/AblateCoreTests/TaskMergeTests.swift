@@ -118,4 +118,21 @@ import Testing
         #expect(all.dependencies == ["per-j[j=a]", "per-j[j=b]"])
         #expect(all.variants.count == 6)
     }
+
+    @Test func aTaskThatGathersManyListsEachDependencyOnceInOrder() throws {
+        // Each of the 40 tasks is named twice: more than are looked for one by one.
+        let plan = try Compile.plan(
+            """
+            ablate: 1
+            name: gather-many
+            sweep:
+              grid:
+                i: [\((1...40).map(String.init).joined(separator: ", "))]
+            stages:
+              work: {kind: command, command: [echo, "${sweep.i}"]}
+              all: {kind: command, gather: [i], command: [cat, "${stages.work.output}", "${stages.work.output}"]}
+            """)
+        let all = try #require(plan.task(id: "all"))
+        #expect(all.dependencies == (1...40).map { "work[i=\($0)]" })
+    }
 }

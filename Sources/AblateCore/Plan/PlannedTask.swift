@@ -38,14 +38,26 @@ public struct PlannedTask: Codable, Hashable, Sendable, Identifiable {
 
     /// The tasks this task needs, in input order: derived from the inputs, never stored.
     public var dependencies: [String] {
-        // A task has a handful: a linear search costs less than hashing.
+        // Most tasks have a handful, where a linear search costs less than hashing; a task that
+        // gathers a sweep has thousands, where a linear search for each took seconds a run.
         var result: [String] = []
-        func note(_ id: String) { if !result.contains(id) { result.append(id) } }
+        var seen: Set<String> = []
+        func note(_ id: String) {
+            if result.count < Self.dependenciesSearchedInOrder {
+                if !result.contains(id) { result.append(id) }
+                return
+            }
+            if seen.isEmpty { seen = Set(result) }
+            if seen.insert(id).inserted { result.append(id) }
+        }
         for input in inputs { input.task.map(note) }
         for argument in command.arguments { for case .taskOutput(let task, _) in argument.parts { note(task) } }
         for variable in command.environment { for case .taskOutput(let task, _) in variable.value.parts { note(task) } }
         return result
     }
+
+    /// Up to this many dependencies, each new one is looked for among those found before.
+    private static let dependenciesSearchedInOrder = 16
 }
 
 /// A constraint on where a task runs.
