@@ -93,13 +93,15 @@ struct ReferenceResolver {
     /// is a task there; every task once, in variant order.
     private func gathered(_ expression: ReferenceExpression) -> Resolution {
         var collected: [(task: String, output: String)] = []
+        // A sweep's worth of tasks: looked up in a set, not among those collected.
+        var collectedIDs: Set<String> = []
         var absentStages: [String] = []
         for member in members {
             memberLoop: for case .stage(let name, let output) in expression.alternatives {
                 switch member.outcome(name) {
                 case .task(let index)?:
                     let id = tasks[index].id
-                    if !collected.contains(where: { $0.task == id }) { collected.append((id, output)) }
+                    if collectedIDs.insert(id).inserted { collected.append((id, output)) }
                     break memberLoop
                 case .absent?:
                     if !absentStages.contains(name) { absentStages.append(name) }

@@ -76,13 +76,12 @@ struct SweepParser {
             diagnostics.error(at: entry.value.location, "the axis '\(entry.key)' has no values; list at least one, e.g. [a, b]")
             return false
         }
-        var seen: [SettingValue] = []
+        var seen: Set<SettingValue> = []
         for (value, item) in zip(values, entry.value.sequence ?? [entry.value]) {
-            if seen.contains(value) {
+            guard seen.insert(value).inserted else {
                 diagnostics.error(at: item.location, "the value '\(value.text.truncatedForMessage)' appears twice on axis '\(entry.key)'; remove one")
                 return false
             }
-            seen.append(value)
         }
         sweep.axes.append(SweepSpec.Axis(name: entry.key, values: values, location: entry.keyLocation, zipGroup: zipGroup))
         return true
