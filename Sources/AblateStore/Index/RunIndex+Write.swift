@@ -74,14 +74,15 @@ extension RunIndex {
 
     private static func insertVariants(_ variants: [PlannedVariant], runID: String, _ db: Database) throws {
         try VariantRow.filter(Column("runId") == runID).deleteAll(db)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let insertVariant = try db.cachedStatement(sql: "INSERT INTO variant (runId, name, position, axisValues) VALUES (?, ?, ?, ?)")
         let insertEntry = try db.cachedStatement(sql: "INSERT INTO variantTask (runId, variant, stage, taskId) VALUES (?, ?, ?, ?)")
         for (position, variant) in variants.enumerated() {
             let values = Dictionary(variant.values.map { ($0.axis, $0.value) }, uniquingKeysWith: { first, _ in first })
-            let json = String(decoding: try encoder.encode(values), as: UTF8.self)
-            try insertVariant.execute(arguments: [runID, variant.name, position, json])
+            // Written by hand, keys sorted: a JSONEncoder for each of a sweep's variants was half
+            // of the time the run took to index them.
+            var json = JSONText(reservingCapacity: 64)
+            try json.object(values) { json, value in try value.write(to: &json) }
+            try insertVariant.execute(arguments: [runID, variant.name, position, String(decoding: json.bytes, as: UTF8.self)])
             for entry in variant.tasks { try insertEntry.execute(arguments: [runID, variant.name, entry.stage, entry.task]) }
         }
     }
