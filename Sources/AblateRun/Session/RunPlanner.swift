@@ -30,13 +30,15 @@ struct RunPlanner {
         }
         guard !released.isEmpty else { return decisions }
         let index = Dictionary(uniqueKeysWithValues: plan.tasks.enumerated().map { ($1.id, $0) })
+        let readers = plan.dependants()
         // Readers come after what they read: deciding from the end settles a chain of temporaries.
         for task in plan.tasks.reversed() {
             guard let release = released[task.id], let position = index[task.id] else { continue }
-            let reader = plan.tasks.first { $0.dependencies.contains(task.id) && index[$0.id].map { decisions[$0].executes } == true }
+            // The first that runs, in the plan's order (the order `dependants` lists them in).
+            let reader = readers[task.id]?.first { index[$0].map { decisions[$0].executes } == true }
             if let reader {
                 decisions[position] = TaskDecision(
-                    task: task.id, action: .run, reason: "its temporary outputs were deleted once its readers completed; \(reader.id) runs and reads them")
+                    task: task.id, action: .run, reason: "its temporary outputs were deleted once its readers completed; \(reader) runs and reads them")
             } else {
                 let done = previous[task.id].map { $0.state.isDone && $0.fingerprint == task.fingerprint } ?? false
                 decisions[position] = TaskDecision(

@@ -34,6 +34,8 @@ public final class RunSession: @unchecked Sendable {
     let stagedCommands = Mutex<[String: StagedCommand]>([:])
     /// Held while temporary outputs are released: tasks that read the same ones may end at once.
     private let releasing = Mutex(())
+    /// The tasks that read each temporary task's outputs (nothing when the plan has none).
+    private let readersOfTemporaries: [String: [String]]
     /// The run's id and study, fixed for the session (the record around them changes).
     let runID: String
     let study: String
@@ -67,6 +69,7 @@ public final class RunSession: @unchecked Sendable {
         registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
         tasksByID = PlannedTasksByID(plan.tasks)
+        readersOfTemporaries = plan.tasks.contains(where: \.temporaryOutputs) ? plan.dependants() : [:]
         spaceCheck = SpaceCheck(tasks: tasksByID, cache: cache)
         commits = GroupCommit(directories: [layout.runDirectory, layout.cacheDirectory])
         resolver = CommandResolver(
@@ -180,8 +183,8 @@ public final class RunSession: @unchecked Sendable {
 
     private func releaseOnceRead(_ candidates: [PlannedTask]) {
         for task in candidates where cache.entry(for: task.fingerprint) != nil {
-            let readers = plan.tasks.filter { $0.dependencies.contains(task.id) }
-            guard !readers.isEmpty, readers.allSatisfy({ record(of: $0.id)?.state.isDone == true }) else { continue }
+            let readers = readersOfTemporaries[task.id] ?? []
+            guard !readers.isEmpty, readers.allSatisfy({ record(of: $0)?.state.isDone == true }) else { continue }
             do {
                 try cache.release(task.fingerprint)
             } catch {
