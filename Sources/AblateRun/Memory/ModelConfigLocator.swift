@@ -22,6 +22,9 @@ struct ModelConfigLocator {
     private var shapesByPath: [String: ModelShape?] = [:]
     /// Snapshot folders found so far, by hub repository (nil: not in the hub cache).
     private var snapshotsByRepository: [String: String?] = [:]
+    /// The shapes of the models that tasks will make, found so far by the task's id (nil: not
+    /// known before it runs): every variant's evaluation follows its trainer to the same base.
+    private var shapesByProducer: [String: ModelShape?] = [:]
 
     init(plan: Plan, cache: TaskCache, hub: HubSettings) {
         self.plan = plan
@@ -49,10 +52,6 @@ struct ModelConfigLocator {
     /// The kinds whose model output has the architecture of their `model:` input.
     private static let shapeKeeping: Set<StageKind> = [.sft, .reward, .dpo, .ppo, .merge]
 
-    private func task(_ id: String) -> PlannedTask? {
-        taskIndex[id].map { plan.tasks[$0] }
-    }
-
     /// The argument after a flag (`--reward-model PATH`).
     private static func argument(of task: PlannedTask, flag: String) -> CommandArgument? {
         let arguments = task.command.arguments
@@ -69,10 +68,17 @@ struct ModelConfigLocator {
     /// shape-keeping task has not made yet, the shape of that task's own model input.
     private mutating func shape(of argument: CommandArgument, depth: Int) -> ModelShape? {
         if let path = path(of: argument), let shape = shape(at: path) { return shape }
-        guard depth < 16, argument.parts.count == 1, case .taskOutput(let producer, _) = argument.parts[0], let task = task(producer),
-            Self.shapeKeeping.contains(task.kind), let input = Self.argument(of: task, flag: "--model")
-        else { return nil }
-        return shape(of: input, depth: depth + 1)
+        guard depth < 16, argument.parts.count == 1, case .taskOutput(let producer, _) = argument.parts[0] else { return nil }
+        if let known = shapesByProducer[producer] { return known }
+        // Tasks are looked at in place, by their position: copying one costs a retain of each field.
+        var shape: ModelShape?
+        if let index = taskIndex[producer], Self.shapeKeeping.contains(plan.tasks[index].kind),
+            let input = Self.argument(of: plan.tasks[index], flag: "--model")
+        {
+            shape = self.shape(of: input, depth: depth + 1)
+        }
+        shapesByProducer[producer] = shape
+        return shape
     }
 
     /// Where an argument points, when it is a path that exists before the task runs.
@@ -83,13 +89,14 @@ struct ModelConfigLocator {
             case .literal(let literal): text += literal
             case .localPath(let path): text += path
             case .taskOutput(let producer, let output):
-                guard let task = task(producer) else { return nil }
-                if task.hubAccess == .online {
-                    guard let snapshot = snapshot(ofFetch: task) else { return nil }
+                guard let index = taskIndex[producer] else { return nil }
+                if plan.tasks[index].hubAccess == .online {
+                    guard let snapshot = snapshot(ofFetch: plan.tasks[index]) else { return nil }
                     text += snapshot
                 } else {
-                    guard cachedFingerprints.contains(task.fingerprint.value) else { return nil }
-                    text += cache.outputs(task.fingerprint) + "/" + output
+                    let fingerprint = plan.tasks[index].fingerprint
+                    guard cachedFingerprints.contains(fingerprint.value) else { return nil }
+                    text += cache.outputs(fingerprint) + "/" + output
                 }
             case .hubSnapshot(let repository):
                 guard let snapshot = snapshot(repository.id) else { return nil }
