@@ -179,9 +179,12 @@ extension RunSession {
             cacheDirectory: layout.cacheDirectory)
         try FileManager.default.createDirectory(atPath: staging.tasksDirectory, withIntermediateDirectories: true)
         let lock = try RunLock(path: staging.lockFile)
-        try copySpec(specPath, to: staging)
-        try AtomicFile.write(try PlanJSON.encode(plan), to: staging.planFile)
-        try AtomicFile.writeJSON(run, to: staging.runRecord)
+        // Nothing reads the staging directory: each file's content is flushed, and the directory
+        // once, before the rename that shows it.
+        try copySpec(specPath, to: staging, durability: .file)
+        try AtomicFile.write(try PlanJSON.encode(plan), to: staging.planFile, durability: .file)
+        try AtomicFile.writeJSON(run, to: staging.runRecord, durability: .file)
+        AtomicFile.syncDirectory(staging.runDirectory)
         guard rename(staging.runDirectory, layout.runDirectory) == 0 else {
             throw FileError.system("cannot create the run directory \(layout.runDirectory)", errno)
         }
@@ -189,9 +192,9 @@ extension RunSession {
         return lock
     }
 
-    private static func copySpec(_ specPath: String, to layout: RunLayout) throws {
+    private static func copySpec(_ specPath: String, to layout: RunLayout, durability: AtomicFile.Durability = .fileAndDirectory) throws {
         guard let data = FileManager.default.contents(atPath: specPath) else { return }
-        try AtomicFile.write(data, to: layout.specCopy)
+        try AtomicFile.write(data, to: layout.specCopy, durability: durability)
     }
 
     static func absolute(_ path: String) -> String {
