@@ -51,7 +51,12 @@ enum CommandFailure {
         let reason = code.map { String(cString: strerror($0)) } ?? failure.localizedDescription
         guard let path = failure.filePath ?? failure.url?.path else { return reason }
         // CocoaError's file codes: 256 to 511 are reads, 512 to 1023 writes.
-        let action = (512...1023).contains(failure.code.rawValue) ? "cannot write " : (256...511).contains(failure.code.rawValue) ? "cannot read " : ""
+        let action: String
+        switch failure.code.rawValue {
+        case 256...511: action = "cannot read "
+        case 512...1023: action = "cannot write "
+        default: action = ""
+        }
         let advice = code == ENOSPC ? "; free some space there (for one, 'ablate gc' frees the cached outputs that no kept run needs)" : ""
         return action + path + ": " + reason + advice
     }

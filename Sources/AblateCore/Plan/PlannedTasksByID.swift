@@ -15,4 +15,10 @@ public struct PlannedTasksByID: Sendable {
     public subscript(id: String) -> PlannedTask? {
         positions[id].map { tasks[$0] }
     }
+
+    /// The task's position in `tasks`: for a caller that reads a few fields of many tasks in
+    /// place, where the subscript copies the task.
+    public func position(of id: String) -> Int? {
+        positions[id]
+    }
 }

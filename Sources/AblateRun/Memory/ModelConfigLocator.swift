@@ -11,11 +11,9 @@ import Foundation
 /// cache is listed once: a sweep of 10,000 variants names a handful of models, and most of its
 /// tasks' outputs do not exist yet.
 struct ModelConfigLocator {
-    let plan: Plan
+    let tasks: PlannedTasksByID
     let cache: TaskCache
     let hub: HubSettings
-    /// The position of each task in the plan, by id.
-    private let taskIndex: [String: Int]
     /// The fingerprints with an entry in the cache: only their outputs can hold a model now.
     private let cachedFingerprints: Set<String>
     /// Shapes read so far, by model directory (nil: no config there).
@@ -27,10 +25,9 @@ struct ModelConfigLocator {
     private var shapesByProducer: [String: ModelShape?] = [:]
 
     init(plan: Plan, cache: TaskCache, hub: HubSettings) {
-        self.plan = plan
+        tasks = PlannedTasksByID(plan.tasks)
         self.cache = cache
         self.hub = hub
-        taskIndex = Dictionary(uniqueKeysWithValues: plan.tasks.indices.map { (plan.tasks[$0].id, $0) })
         cachedFingerprints = Set(cache.fingerprints())
     }
 
@@ -72,8 +69,8 @@ struct ModelConfigLocator {
         if let known = shapesByProducer[producer] { return known }
         // Tasks are looked at in place, by their position: copying one costs a retain of each field.
         var shape: ModelShape?
-        if let index = taskIndex[producer], Self.shapeKeeping.contains(plan.tasks[index].kind),
-            let input = Self.argument(of: plan.tasks[index], flag: "--model")
+        if let index = tasks.position(of: producer), Self.shapeKeeping.contains(tasks.tasks[index].kind),
+            let input = Self.argument(of: tasks.tasks[index], flag: "--model")
         {
             shape = self.shape(of: input, depth: depth + 1)
         }
@@ -89,12 +86,12 @@ struct ModelConfigLocator {
             case .literal(let literal): text += literal
             case .localPath(let path): text += path
             case .taskOutput(let producer, let output):
-                guard let index = taskIndex[producer] else { return nil }
-                if plan.tasks[index].hubAccess == .online {
-                    guard let snapshot = snapshot(ofFetch: plan.tasks[index]) else { return nil }
+                guard let index = tasks.position(of: producer) else { return nil }
+                if tasks.tasks[index].hubAccess == .online {
+                    guard let snapshot = snapshot(ofFetch: tasks.tasks[index]) else { return nil }
                     text += snapshot
                 } else {
-                    let fingerprint = plan.tasks[index].fingerprint
+                    let fingerprint = tasks.tasks[index].fingerprint
                     guard cachedFingerprints.contains(fingerprint.value) else { return nil }
                     text += cache.outputs(fingerprint) + "/" + output
                 }

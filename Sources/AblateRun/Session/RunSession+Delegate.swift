@@ -136,8 +136,7 @@ extension RunSession: SchedulerDelegate {
         if let record = transitionOrStop(id, .attemptEnded(end), metrics: metrics) { observer?.taskEnded(record, willRetry: end.willRetry) }
         if outcome == .completed {
             spaceCheck.completed(id, bytes: outputBytes)
-            // Looked at one by one: a task that gathers a sweep has thousands of dependencies.
-            releaseTemporaries(among: task.dependencies.lazy.compactMap { self.tasksByID[$0] })
+            releaseTemporaries(among: task.dependencies)
         }
         uploadOfflineTrackerRuns(of: task)
         return refusal

@@ -34,7 +34,8 @@ public final class RunSession: @unchecked Sendable {
     let stagedCommands = Mutex<[String: StagedCommand]>([:])
     /// Held while temporary outputs are released: tasks that read the same ones may end at once.
     private let releasing = Mutex(())
-    /// The tasks that read each temporary task's outputs (nothing when the plan has none).
+    /// The tasks that read each temporary task's outputs, by the temporary task's id: empty for
+    /// a plan without temporary outputs, where nothing is ever released.
     private let readersOfTemporaries: [String: [String]]
     /// The run's id and study, fixed for the session (the record around them changes).
     let runID: String
@@ -69,7 +70,8 @@ public final class RunSession: @unchecked Sendable {
         registry = ProcessRegistry(launcher: runtime.launcher)
         cache = TaskCache(directory: layout.cacheDirectory)
         tasksByID = PlannedTasksByID(plan.tasks)
-        readersOfTemporaries = plan.tasks.contains(where: \.temporaryOutputs) ? plan.dependants() : [:]
+        let temporaries = Set(plan.tasks.lazy.filter(\.temporaryOutputs).map(\.id))
+        readersOfTemporaries = temporaries.isEmpty ? [:] : plan.dependants().filter { temporaries.contains($0.key) }
         spaceCheck = SpaceCheck(tasks: tasksByID, cache: cache)
         commits = GroupCommit(directories: [layout.runDirectory, layout.cacheDirectory])
         resolver = CommandResolver(
@@ -173,18 +175,21 @@ public final class RunSession: @unchecked Sendable {
             task.id, .cached(origin: entry.origin, outputs: outputPaths(task), reason: decision.reason), metrics: entry.metrics)
     }
 
-    /// Deletes the outputs of the temporary tasks among `candidates` once every task of the plan
-    /// that reads them is done (a temporary task that nothing reads keeps them).
-    func releaseTemporaries(among candidates: some Sequence<PlannedTask>) {
-        let temporary = candidates.filter(\.temporaryOutputs)
+    /// Deletes the outputs of the temporary tasks among `candidates` (task ids) once every task of
+    /// the plan that reads them is done (a temporary task that nothing reads keeps them). A plan
+    /// without temporary outputs does not even list the candidates.
+    func releaseTemporaries(among candidates: @autoclosure () -> some Sequence<String>) {
+        guard !readersOfTemporaries.isEmpty else { return }
+        let temporary = candidates().filter { readersOfTemporaries[$0] != nil }
         guard !temporary.isEmpty else { return }
         releasing.withLock { _ in releaseOnceRead(temporary) }
     }
 
-    private func releaseOnceRead(_ candidates: [PlannedTask]) {
-        for task in candidates where cache.entry(for: task.fingerprint) != nil {
-            let readers = readersOfTemporaries[task.id] ?? []
-            guard !readers.isEmpty, readers.allSatisfy({ record(of: $0)?.state.isDone == true }) else { continue }
+    private func releaseOnceRead(_ candidates: [String]) {
+        for id in candidates {
+            guard let task = tasksByID[id], cache.entry(for: task.fingerprint) != nil,
+                let readers = readersOfTemporaries[id], readers.allSatisfy({ record(of: $0)?.state.isDone == true })
+            else { continue }
             do {
                 try cache.release(task.fingerprint)
             } catch {
@@ -194,7 +199,7 @@ public final class RunSession: @unchecked Sendable {
     }
 
     private func finish(_ outcomes: [String: ScheduledOutcome]) throws -> RunRecord.State {
-        releaseTemporaries(among: plan.tasks)
+        releaseTemporaries(among: plan.tasks.lazy.map(\.id))
         defer {
             cacheLock.release()
             lock.release()
