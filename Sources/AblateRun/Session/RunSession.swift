@@ -132,9 +132,11 @@ public final class RunSession: @unchecked Sendable {
                 self?.recordRunningAttempts()
             }
         }
+        let flusher = commits.flushingInBackground(every: Self.backgroundFlushInterval)
         let scheduler = Scheduler(
             tasks: scheduled, limits: runtime.limits, launcher: launcher, options: options.scheduler, registry: registry, delegate: self)
         let outcomes = await scheduler.run()
+        flusher.stop()
         runtime.warm?.shutDown()
         for upload in uploads.withLock({ $0 }) { await upload.value }
         heartbeat.cancel()
@@ -287,6 +289,11 @@ public final class RunSession: @unchecked Sendable {
     /// the task has no record on the disk yet: most short tasks end before, and their end is
     /// their first record, one write instead of two.
     static let runningRecordDelay: Duration = .seconds(1)
+
+    /// How often what the run wrote is flushed while its tasks run (`GroupCommit`): the flush
+    /// before a task that reads other tasks' outputs, or at the run's end, then waits for no
+    /// more than this much of the run's writes.
+    static let backgroundFlushInterval: Duration = .milliseconds(100)
 
     /// The running record of the task's attempt is written once it is due, unless the attempt
     /// ended before.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,10 +9,11 @@ import Foundation
 /// cache entries, their directories) are renamed into place without waiting for the disk and
 /// noted here; one `syncfs` per file system then makes every write before it durable. The run
 /// asks for that before a task whose inputs are other tasks' outputs starts (so that a task
-/// never runs on inputs a power loss could take back), on its heartbeat, and at its end. Renames
-/// are atomic whether or not they reach the disk, so an ablate that is killed leaves whole
-/// files either way; only a machine's crash can lose the writes since the last flush, and those
-/// tasks run again.
+/// never runs on inputs a power loss could take back), on its heartbeat, and at its end, and
+/// flushes in the background while its tasks run (`flushingInBackground`), so that what is
+/// left to flush at those points is little. Renames are atomic whether or not they reach the
+/// disk, so an ablate that is killed leaves whole files either way; only a machine's crash can
+/// lose the writes since the last flush, and those tasks run again.
 public final class GroupCommit: @unchecked Sendable {
     private let descriptors: [Int32]
     private let lock = NSLock()
@@ -47,6 +49,11 @@ public final class GroupCommit: @unchecked Sendable {
         if let syncfs { _ = syncfs(descriptor) } else { fsync(descriptor) }
     }
 
+    /// Whether a noted write has not been flushed yet.
+    public var hasUnflushedWrites: Bool {
+        lock.withLock { flushed < written }
+    }
+
     /// A write was left to the kernel: the next flush covers it.
     public func note() {
         lock.withLock { written += 1 }
@@ -62,5 +69,49 @@ public final class GroupCommit: @unchecked Sendable {
             for descriptor in descriptors { Self.syncFileSystem(descriptor) }
             lock.withLock { flushed = max(flushed, target) }
         }
+    }
+
+    /// Flushes what was noted, from a thread of its own, every `interval` until the returned
+    /// flusher is stopped. The flushes a run waits for (before a task that reads other tasks'
+    /// outputs, at its end) then only cover what was written since the last one: one syncfs after
+    /// a thousand short tasks took 65 to 145 ms, as long as about a hundred of them took to run.
+    /// A flush with nothing new noted costs nothing, so a run of long tasks is left alone.
+    public func flushingInBackground(every interval: Duration) -> BackgroundFlusher {
+        BackgroundFlusher(commits: self, interval: interval)
+    }
+}
+
+/// The thread of `GroupCommit.flushingInBackground`, until `stop` (or until the flusher goes).
+public final class BackgroundFlusher: Sendable {
+    private let stopped = Mutex(false)
+    /// Signalled once, to stop the thread.
+    private let wakeUp = DispatchSemaphore(value: 0)
+    /// Signalled by the thread as it ends.
+    private let done = DispatchSemaphore(value: 0)
+
+    fileprivate init(commits: GroupCommit, interval: Duration) {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let (wakeUp, done) = (wakeUp, done)
+        Thread.detachNewThread {
+            while wakeUp.wait(timeout: .now() + seconds) == .timedOut {
+                commits.flush()
+            }
+            done.signal()
+        }
+    }
+
+    /// Stops the thread, after the flush it may be in; a second call returns at once.
+    public func stop() {
+        let wasStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !wasStopped else { return }
+        wakeUp.signal()
+        done.wait()
+    }
+
+    deinit {
+        stop()
     }
 }
