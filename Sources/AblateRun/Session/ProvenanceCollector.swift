@@ -8,16 +8,28 @@ import Subprocess
 enum ProvenanceCollector {
     static let ablateVersion = "0.1.0"
 
+    /// The commit of the checkout that holds a spec, and whether it has changes.
+    struct Checkout: Sendable {
+        var commit: String?
+        var dirty: Bool?
+    }
+
+    /// Asks git about the checkout of `directory` (none: no commit). A run asks while its spec
+    /// compiles: `git status` in a large checkout takes a while.
+    static func checkout(of directory: String) async -> Checkout {
+        let commit = await output(of: "git", ["-C", directory, "rev-parse", "HEAD"])
+        let status = commit == nil ? nil : await output(of: "git", ["-C", directory, "status", "--porcelain"])
+        return Checkout(commit: commit, dirty: status.map { !$0.isEmpty })
+    }
+
     /// `usesPython`: some task runs the `python3` on PATH, whose version is then recorded (asking
     /// costs a process, through pyenv's shims tens of milliseconds, which a plan that never
     /// runs it need not pay).
-    static func collect(specDirectory: String, hubCommits: HubCommits, usesPython: Bool) async -> Provenance {
-        let commit = await output(of: "git", ["-C", specDirectory, "rev-parse", "HEAD"])
-        let status = commit == nil ? nil : await output(of: "git", ["-C", specDirectory, "status", "--porcelain"])
+    static func collect(checkout: Checkout, hubCommits: HubCommits, usesPython: Bool) async -> Provenance {
         var tools: [String: String] = [:]
         if usesPython, let python = await output(of: "python3", ["--version"]) { tools["python3"] = python }
         var provenance = Provenance(
-            gitCommit: commit, gitDirty: status.map { !$0.isEmpty }, host: ProcessInfo.processInfo.hostName,
+            gitCommit: checkout.commit, gitDirty: checkout.dirty, host: ProcessInfo.processInfo.hostName,
             ablateVersion: ablateVersion, toolVersions: tools, environmentFingerprint: environmentFingerprint())
         if !hubCommits.isEmpty {
             provenance.hubRevisions = Dictionary(uniqueKeysWithValues: hubCommits.map { ($0.key.description, $0.value) })

@@ -9,6 +9,7 @@ import Foundation
 extension RunSession {
     /// Creates a new run directory for the spec and decides what to run.
     public static func start(specPath: String, options: RunOptions, observer: (any RunObserver)?) async throws -> RunSession {
+        async let checkout = ProvenanceCollector.checkout(of: directory(of: specPath))
         let study = try CompiledStudy(specPath: specPath, hub: options.hub)
         for note in study.hubNotes { observer?.warning(note) }
         let executor = try options.executor.applied(to: study.executor)
@@ -19,14 +20,17 @@ extension RunSession {
             id: layout.runID, study: study.plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
             heartbeatAt: now, executor: executor,
             provenance: await ProvenanceCollector.collect(
-                specDirectory: directory(of: specPath), hubCommits: study.hubCommits, usesPython: ProvenanceCollector.usesPython(study.plan)))
+                checkout: checkout, hubCommits: study.hubCommits, usesPython: ProvenanceCollector.usesPython(study.plan)))
         let lock = try createRunDirectory(layout, specPath: specPath, plan: study.plan, run: run)
         let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
+        // The index is created (a few syncs) while the cache is looked up for every task.
+        async let store = RunStore(layout: layout)
         let records = Dictionary(uniqueKeysWithValues: study.plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
         let planner = RunPlanner(plan: study.plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:], canFollow: { _ in false })
+        let decisions = planner.decisions()
         return RunSession(
-            layout: layout, plan: study.plan, run: run, records: records, decisions: planner.decisions(), lock: lock, cacheLock: cacheLock,
-            store: try RunStore(layout: layout), runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,
+            layout: layout, plan: study.plan, run: run, records: records, decisions: decisions, lock: lock, cacheLock: cacheLock,
+            store: try await store, runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,
             tracking: options.tracking(study.tracking), observer: observer)
     }
 
