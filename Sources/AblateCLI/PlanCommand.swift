@@ -66,5 +66,6 @@ struct PlanCommand: AsyncParsableCommand {
         case .dot: print(PlanGraphRenderer(.dot).render(plan), terminator: "")
         case .mermaid: print(PlanGraphRenderer(.mermaid).render(plan), terminator: "")
         }
+        LeftToExit.keep(plan, memory)
     }
 }
