@@ -126,17 +126,26 @@ import Testing
 
     @Test func aTaskGoesOnToItsRecordedEndWhenAblateClosesTheServer() async throws {
         let program = SupervisorProgram.beside(executable: CommandLine.arguments[0])
-        var server = SupervisorForkServer(program: program)
         let request = try request("orphan", "sleep 1; exit 7")
-        let start = await server?.start(
-            arguments: program.arguments(exitRecord: request.exitRecord, timeLimitSeconds: nil, grace: 1, command: request.arguments),
-            environment: [], workingDirectory: request.workingDirectory, standardOutput: request.standardOutput,
-            standardError: request.standardError)
-        guard case .started(let task)? = start else { throw CannotFollow(handle: .processGroup(0, exitRecord: request.exitRecord)) }
-        let serverProcess = try #require(parent(of: task))
-        // ablate closes the socket (it ends, or dies): the server records the task's end, then exits.
-        server = nil
-        #expect(await record(of: request) == ExitRecord(exitCode: 7))
+        let serverProcess: pid_t
+        do {
+            let server = try #require(SupervisorForkServer(program: program))
+            let (pids, reportPID) = AsyncStream.makeStream(of: pid_t.self)
+            let attempt = Task {
+                await server.run(
+                    arguments: program.arguments(exitRecord: request.exitRecord, timeLimitSeconds: nil, grace: 1, command: request.arguments),
+                    environment: [], workingDirectory: request.workingDirectory, standardOutput: request.standardOutput,
+                    standardError: request.standardError
+                ) { reportPID.yield($0) }
+            }
+            var started = pids.makeAsyncIterator()
+            let task = try #require(await started.next())
+            serverProcess = try #require(parent(of: task))
+            // ablate closes the socket (it ends, or dies): the server records the task's end, then exits.
+            server.endRequests()
+            #expect(await record(of: request) == ExitRecord(exitCode: 7))
+            #expect(await attempt.value == .ended(task, nil), "a server ablate left answers no more: the exit record says how the task ended")
+        }
         #expect(await Waiting.until(timeout: 10) { kill(serverProcess, 0) != 0 }, "the server exits once it serves nothing")
     }
 

@@ -108,20 +108,20 @@ public struct SubprocessLauncher: ProcessLauncher {
     /// Has the fork server start the attempt; nil when there is no server (any more), and the
     /// supervisor is started as a program of its own.
     private func launchForked(
-        _ request: LaunchRequest, supervisorArguments: [String], environment: [[UInt8]], started: @Sendable (LaunchHandle) -> Void
+        _ request: LaunchRequest, supervisorArguments: [String], environment: [[UInt8]], started: @escaping @Sendable (LaunchHandle) -> Void
     ) async throws -> LaunchOutcome? {
         guard let server = forkServer?.current else { return nil }
-        let start = await server.start(
+        let exitRecord = request.exitRecord
+        let attempt = await server.run(
             arguments: supervisorArguments, environment: environment, workingDirectory: request.workingDirectory,
-            standardOutput: request.standardOutput, standardError: request.standardError)
-        switch start {
-        case .started(let pid):
-            let handle = LaunchHandle.processGroup(pid, exitRecord: request.exitRecord)
-            started(handle)
-            guard let end = await server.end(of: pid) else { return try await follow(handle, resources: request.resources) }
+            standardOutput: request.standardOutput, standardError: request.standardError
+        ) { pid in started(.processGroup(pid, exitRecord: exitRecord)) }
+        switch attempt {
+        case .ended(let pid, nil): return try await follow(.processGroup(pid, exitRecord: exitRecord), resources: request.resources)
+        case .ended(_, let end?):
             // The server says how a task it supervised ended; a supervisor's record says it.
             if let timedOut = end.timedOut { return LaunchOutcome(exit: Self.exit(waitStatus: end.waitStatus), timedOut: timedOut) }
-            return Self.recordedOutcome(request.exitRecord) ?? LaunchOutcome(exit: Self.exit(waitStatus: end.waitStatus))
+            return Self.recordedOutcome(exitRecord) ?? LaunchOutcome(exit: Self.exit(waitStatus: end.waitStatus))
         case .failed(let reason): throw LaunchError.cannotStart(request.arguments[0], reason)
         case .unavailable: return nil
         }

@@ -14,13 +14,14 @@ import Synchronization
 /// later ablate what became of it, so following, stopping and adopting it are as for a task
 /// under a supervisor. A task that a warm interpreter starts gets a forked supervisor: the one
 /// ablate would start (`--exit-record PATH` on its command line). The server writes its answers
-/// as lines, read here on a thread of their own; its side of the protocol is in the
-/// supervisor's `ForkServer`.
+/// as lines, read here on a thread of their own, which also reports each start: an attempt
+/// waits once, for its end. Its side of the protocol is in the supervisor's `ForkServer`.
 final class SupervisorForkServer: Sendable {
-    /// How the server answered a request.
-    enum Start: Equatable {
-        /// The pid of the task, or of its supervisor.
-        case started(pid_t)
+    /// How an attempt the server was asked to start went.
+    enum Attempt: Equatable {
+        /// The task, or its supervisor, started with this pid and ended; the end is nil when the
+        /// server went away first (the exit record says how the task ended, once it is written).
+        case ended(pid_t, End?)
         /// The supervisor could not be set up (a log file that cannot be created): the task
         /// did not start.
         case failed(String)
@@ -50,16 +51,21 @@ final class SupervisorForkServer: Sendable {
     }
 
     /// Asks the server to fork a supervisor with `arguments` (as `ablate-supervisor` takes them)
-    /// and `environment` (`NAME=VALUE` and a NUL each).
-    func start(
-        arguments: [String], environment: [[UInt8]], workingDirectory: String, standardOutput: String, standardError: String
-    ) async -> Start {
+    /// and `environment` (`NAME=VALUE` and a NUL each), and waits for its end. `started` gets
+    /// the pid of the task (or of its supervisor) as soon as the server answers, on the thread
+    /// that reads the answers, before the end can be reported: it must not wait for the server.
+    func run(
+        arguments: [String], environment: [[UInt8]], workingDirectory: String, standardOutput: String, standardError: String,
+        started: @escaping @Sendable (pid_t) -> Void
+    ) async -> Attempt {
         let fields = [workingDirectory, standardOutput, standardError, String(arguments.count)] + arguments
         guard !fields.contains(where: { $0.utf8.contains(0) }), !environment.contains(where: { $0.dropLast().contains(0) }) else {
             return .unavailable
         }
         return await withCheckedContinuation { continuation in
-            guard let id = channel.register(continuation) else { return continuation.resume(returning: .unavailable) }
+            guard let id = channel.register(Channel.Request(attempt: continuation, started: started)) else {
+                return continuation.resume(returning: .unavailable)
+            }
             var payload: [UInt8] = []
             for field in [String(id)] + fields {
                 payload += field.utf8
@@ -80,15 +86,15 @@ final class SupervisorForkServer: Sendable {
         var timedOut: Bool?
     }
 
-    /// How a task or supervisor the server started ended, once it did; nil when the server went
-    /// away first (the exit record says how the task ended, once it is written).
-    func end(of pid: pid_t) async -> End? {
-        await withCheckedContinuation { continuation in channel.awaitEnd(of: pid, continuation) }
+    /// Tells the server that no more requests come, as ablate's end (or death) does: it goes on
+    /// serving what it started, records each end, and exits; the reader then sees the end of
+    /// the socket.
+    func endRequests() {
+        shutdown(channel.descriptor, Int32(SHUT_WR))
     }
 
     deinit {
-        // The server exits at the end of its input; the reader then sees the end of the socket.
-        shutdown(channel.descriptor, Int32(SHUT_WR))
+        endRequests()
     }
 
     /// Starts `ablate-supervisor --serve ROOM` with `socket` as its standard input, its output
@@ -100,17 +106,24 @@ final class SupervisorForkServer: Sendable {
     }
 }
 
-/// The socket to the server and the requests waiting for its answers.
+/// The socket to the server and the attempts waiting for its answers.
 private final class Channel: Sendable {
     let descriptor: Int32
     let server: pid_t
+
+    /// An attempt the server was asked for: told of its start, then of its end.
+    struct Request {
+        var attempt: CheckedContinuation<SupervisorForkServer.Attempt, Never>
+        var started: @Sendable (pid_t) -> Void
+    }
+
     private struct Waiting {
         var open = true
         var lastID = 0
-        var starts: [Int: CheckedContinuation<SupervisorForkServer.Start, Never>] = [:]
-        var ends: [pid_t: CheckedContinuation<SupervisorForkServer.End?, Never>] = [:]
-        /// Tasks and supervisors that ended before anyone waited for them.
-        var ended: [pid_t: SupervisorForkServer.End] = [:]
+        /// Requests the server has not answered yet, by id.
+        var starts: [Int: Request] = [:]
+        /// Attempts that started, by pid: the server reports a start before its end.
+        var ends: [pid_t: CheckedContinuation<SupervisorForkServer.Attempt, Never>] = [:]
     }
     private let waiting = Mutex(Waiting())
     /// Held while a request is written, so that requests do not interleave.
@@ -122,23 +135,13 @@ private final class Channel: Sendable {
     }
 
     /// A new request's id; nil once the server is gone.
-    func register(_ continuation: CheckedContinuation<SupervisorForkServer.Start, Never>) -> Int? {
+    func register(_ request: Request) -> Int? {
         waiting.withLock { waiting in
             guard waiting.open else { return nil }
             waiting.lastID += 1
-            waiting.starts[waiting.lastID] = continuation
+            waiting.starts[waiting.lastID] = request
             return waiting.lastID
         }
-    }
-
-    func awaitEnd(of pid: pid_t, _ continuation: CheckedContinuation<SupervisorForkServer.End?, Never>) {
-        let known: SupervisorForkServer.End?? = waiting.withLock { waiting in
-            if let status = waiting.ended.removeValue(forKey: pid) { return .some(status) }
-            guard waiting.open else { return .some(nil) }
-            waiting.ends[pid] = continuation
-            return .none
-        }
-        if let known { continuation.resume(returning: known) }
     }
 
     /// Writes a request; a server that is gone is noticed by the reader, which answers for it.
@@ -154,7 +157,7 @@ private final class Channel: Sendable {
         }
     }
 
-    /// Reads the server's answers until it is gone, then answers every request left for it.
+    /// Reads the server's answers until it is gone, then answers every attempt left for it.
     func readAnswers() {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var line: [UInt8] = []
@@ -176,13 +179,13 @@ private final class Channel: Sendable {
         let left = waiting.withLock { waiting in
             waiting.open = false
             defer { (waiting.starts, waiting.ends) = ([:], [:]) }
-            return (Array(waiting.starts.values), Array(waiting.ends.values))
+            return (waiting.starts.values.map(\.attempt), waiting.ends)
         }
-        for start in left.0 { start.resume(returning: .unavailable) }
-        for end in left.1 { end.resume(returning: nil) }
+        for attempt in left.0 { attempt.resume(returning: .unavailable) }
+        for (pid, attempt) in left.1 { attempt.resume(returning: .ended(pid, nil)) }
     }
 
-    /// Hands one answer to whoever waits for it; false for a line that is not an answer.
+    /// Hands one answer to the attempt it is for; false for a line that is not an answer.
     private func answer(_ line: String) -> Bool {
         // A failure's reason is the rest of its line.
         let words = line.split(separator: " ", maxSplits: line.hasPrefix("failed ") ? 2 : 3).map(String.init)
@@ -190,27 +193,21 @@ private final class Channel: Sendable {
         switch words[0] {
         case "started":
             guard words.count == 3, let pid = pid_t(words[2]), pid > 1 else { return false }
-            answerStart(Int(first), .started(pid))
+            let request = waiting.withLock { waiting in
+                let request = waiting.starts.removeValue(forKey: Int(first))
+                if let request { waiting.ends[pid] = request.attempt }
+                return request
+            }
+            request?.started(pid)
         case "failed":
-            answerStart(Int(first), .failed(words[2]))
+            waiting.withLock { $0.starts.removeValue(forKey: Int(first)) }?.attempt.resume(returning: .failed(words[2]))
         case "ended":
             guard let status = Int32(words[2]), words.count == 3 || words[3] == "0" || words[3] == "1" else { return false }
             let end = SupervisorForkServer.End(waitStatus: status, timedOut: words.count == 4 ? words[3] == "1" : nil)
-            let waiter = waiting.withLock { waiting in
-                guard let waiter = waiting.ends.removeValue(forKey: first) else {
-                    waiting.ended[first] = end
-                    return nil as CheckedContinuation<SupervisorForkServer.End?, Never>?
-                }
-                return waiter
-            }
-            waiter?.resume(returning: end)
+            waiting.withLock { $0.ends.removeValue(forKey: first) }?.resume(returning: .ended(first, end))
         default: return false
         }
         return true
-    }
-
-    private func answerStart(_ id: Int, _ start: SupervisorForkServer.Start) {
-        waiting.withLock { $0.starts.removeValue(forKey: id) }?.resume(returning: start)
     }
 
     deinit {
