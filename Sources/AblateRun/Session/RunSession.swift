@@ -230,7 +230,7 @@ public final class RunSession: @unchecked Sendable {
             final = .failed
         } else if registry.isInterrupted {
             final = .interrupted
-        } else if taskRecords.allSatisfy({ $0.state.isDone }) {
+        } else if stateLock.withLock({ records.values.allSatisfy(\.state.isDone) }) {
             final = .completed
         } else {
             final = .failed
