@@ -1,5 +1,6 @@
 import AblateRun
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -8,16 +9,10 @@ import Testing
 struct ProvenanceTests {
     @discardableResult
     private func git(_ arguments: [String], in directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory, "-c", "user.name=ablate", "-c", "user.email=ablate@example.org"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "git \(arguments.joined(separator: " ")) failed")
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try capturedOutput(
+            of: ["/usr/bin/env", "git", "-C", directory, "-c", "user.name=ablate", "-c", "user.email=ablate@example.org"] + arguments)
+        #expect(result.status == 0, "git \(arguments.joined(separator: " ")) failed")
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func aRunRecordsItsSpecsCommitAndWhetherTheCheckoutHadChanges() async throws {

@@ -29,13 +29,14 @@ struct RunPlanner {
             decisions.append(decision)
         }
         guard !released.isEmpty else { return decisions }
-        let index = Dictionary(uniqueKeysWithValues: plan.tasks.enumerated().map { ($1.id, $0) })
+        let tasks = PlannedTasksByID(plan.tasks)
         let readers = plan.dependants()
         // Readers come after what they read: deciding from the end settles a chain of temporaries.
-        for task in plan.tasks.reversed() {
-            guard let release = released[task.id], let position = index[task.id] else { continue }
+        for position in plan.tasks.indices.reversed() {
+            let task = plan.tasks[position]
+            guard let release = released[task.id] else { continue }
             // The first that runs, in the plan's order (the order `dependants` lists them in).
-            let reader = readers[task.id]?.first { index[$0].map { decisions[$0].executes } == true }
+            let reader = readers[task.id]?.first { tasks.position(of: $0).map { decisions[$0].executes } == true }
             if let reader {
                 decisions[position] = TaskDecision(
                     task: task.id, action: .run, reason: "its temporary outputs were deleted once its readers completed; \(reader) runs and reads them")

@@ -90,7 +90,7 @@ public final class BackgroundFlusher: Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     fileprivate init(commits: GroupCommit, interval: Duration) {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = interval / .seconds(1)
         let (wakeUp, done) = (wakeUp, done)
         Thread.detachNewThread {
             while wakeUp.wait(timeout: .now() + seconds) == .timedOut {
