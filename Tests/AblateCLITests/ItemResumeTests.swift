@@ -3,6 +3,8 @@ import AblateTestSupport
 import Foundation
 import Testing
 
+@testable import AblateRun
+
 /// A sampling stage killed half-way continues at the first prompt it had not done: `status`
 /// says where, and the next attempt samples only the prompts left. It runs the real generate
 /// runner on the tiny model, so it needs the runners' environment (`ABLATE_TEST_PYTHON`).
@@ -23,14 +25,16 @@ struct ItemResumeTests {
                 """,
             datasets: "  prompts: {path: prompts.jsonl, format: prompt-only}", files: ["prompts.jsonl": prompts])
 
+        // The attempt's supervisor names its exit record on its command line: it is found at once,
+        // where the task's record names it only once it has run a second, by when the tiny model
+        // may have sampled every prompt.
+        func supervisor(of layout: RunLayout) -> Int32? { SupervisorProgram.running()[layout.exitRecord("generate", attempt: 1)] }
         let (status, layout) = try await study.run(when: { layout in
             struct Progress: Decodable { var done: Int }
             guard let data = FileManager.default.contents(atPath: layout.checkpoints("generate") + "/progress.json") else { return false }
-            // Its record names its process once it has run a second.
-            let recorded = (try? layout.readTaskRecord("generate"))??.lastAttempt?.pid != nil
-            return ((try? JSONDecoder().decode(Progress.self, from: data))?.done ?? 0) >= 2 && recorded
+            return ((try? JSONDecoder().decode(Progress.self, from: data))?.done ?? 0) >= 2 && supervisor(of: layout) != nil
         }) { layout in
-            if let pid = try layout.readTaskRecord("generate")?.lastAttempt?.pid { Processes.killSession(pid) }
+            if let pid = supervisor(of: layout) { Processes.killSession(pid) }
         }
         let killed = try #require(layout)
         #expect(status == 1)
