@@ -6,7 +6,9 @@
 /// starts each task ablate sends it (a `ForkRequest`): it supervises the task itself
 /// (`ServedTasks`), which spares every task a supervisor process, or, for a task a warm
 /// interpreter starts, forks a supervisor for it, which spares that supervisor the start of a new
-/// program. Standard input is a stream socket to ablate. The server answers in lines:
+/// program. Standard input is a stream socket that ablate writes the requests to, standard
+/// output one that the server answers on, in lines (two sockets, so that reading a request never
+/// wakes ablate's reader of the answers):
 /// - `started ID PID` once the task leads a session of its own (PID is the task's), or once the
 ///   forked supervisor does, has the task's files, directory and environment, and shows
 ///   `--exit-record PATH` as its command line, written over ROOM (the server's own last
@@ -17,14 +19,16 @@
 ///   has ended (its exit record says more).
 ///
 /// ablate starts it as the leader of a session of its own, so that a terminal's Ctrl-C reaches
-/// ablate and not it. When ablate closes the socket or dies, it takes no more requests, goes on
+/// ablate and not it. When ablate shuts its requests down or dies, it takes no more requests, goes on
 /// serving its tasks until the last has ended and is recorded, and exits; the supervisors it
 /// forked go on without it, exactly like those ablate starts itself.
 enum ForkServer {
     static let flag = "--serve"
 
-    /// The socket to ablate.
-    private static let connection: Int32 = 0
+    /// The socket of ablate's requests.
+    private static let requests: Int32 = 0
+    /// The socket of the answers to ablate.
+    private static let answers: Int32 = 1
     /// The pipe a SIGCHLD writes a byte to, so that `poll` wakes up when a child ends.
     nonisolated(unsafe) private static var wakeUp: (read: Int32, write: Int32) = (-1, -1)
     /// Whether ablate is still there to send requests and read answers.
@@ -43,7 +47,7 @@ enum ForkServer {
             errno = saved
         }
         var waiting = [
-            pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0), pollfd(fd: connection, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0), pollfd(fd: requests, events: Int16(POLLIN), revents: 0),
         ]
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -54,7 +58,7 @@ enum ForkServer {
             guard poll(&waiting, connected ? 2 : 1, ServedTasks.millisecondsToNextDeadline) > 0 else { continue }
             if waiting[0].revents != 0 { while read(wakeUp.read, &buffer, buffer.count) > 0 {} }
             guard connected, waiting[1].revents != 0 else { continue }
-            let count = read(connection, &buffer, buffer.count)
+            let count = read(requests, &buffer, buffer.count)
             if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             // ablate closed the socket, or is gone: the tasks served go on to their end.
             guard count > 0 else {
@@ -111,7 +115,8 @@ enum ForkServer {
         }
         let pid = fork()
         if pid == 0 {
-            close(connection)
+            close(requests)
+            close(answers)
             close(wakeUp.read)
             close(wakeUp.write)
             close(report.read)
@@ -160,7 +165,7 @@ enum ForkServer {
         let bytes = Array((line + "\n").utf8)
         var offset = 0
         while connected && offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes { send(answers, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else {
                 connected = false

@@ -38,16 +38,32 @@ final class SupervisorForkServer: Sendable {
 
     /// Starts the server; nil when it cannot be (tasks then start their supervisors themselves).
     init?(program: SupervisorProgram) {
-        var ends: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else { return nil }
-        defer { close(ends[1]) }
-        guard let server = Self.spawn(program, socket: ends[1]) else {
-            close(ends[0])
+        // One socket for the requests and one for the answers: a request the server reads
+        // would otherwise wake the thread that waits for answers on the same socket.
+        guard let requests = Self.socketPair() else { return nil }
+        guard let answers = Self.socketPair() else {
+            for end in requests { close(end) }
             return nil
         }
-        channel = Channel(descriptor: ends[0], server: server)
+        defer {
+            close(requests[1])
+            close(answers[1])
+        }
+        guard let server = Self.spawn(program, requests: requests[1], answers: answers[1]) else {
+            close(requests[0])
+            close(answers[0])
+            return nil
+        }
+        channel = Channel(requests: requests[0], answers: answers[0], server: server)
         let channel = channel
         Thread.detachNewThread { channel.readAnswers() }
+    }
+
+    /// A connected pair of stream sockets that close on exec; nil when there is none.
+    private static func socketPair() -> [Int32]? {
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else { return nil }
+        return ends
     }
 
     /// Asks the server to fork a supervisor with `arguments` (as `ablate-supervisor` takes them)
@@ -88,27 +104,31 @@ final class SupervisorForkServer: Sendable {
 
     /// Tells the server that no more requests come, as ablate's end (or death) does: it goes on
     /// serving what it started, records each end, and exits; the reader then sees the end of
-    /// the socket.
+    /// the answers.
     func endRequests() {
-        shutdown(channel.descriptor, Int32(SHUT_WR))
+        shutdown(channel.requests, Int32(SHUT_WR))
     }
 
     deinit {
         endRequests()
     }
 
-    /// Starts `ablate-supervisor --serve ROOM` with `socket` as its standard input, its output
-    /// discarded, its errors on ablate's, and no environment (each supervisor gets its task's).
-    private static func spawn(_ program: SupervisorProgram, socket: Int32) -> pid_t? {
+    /// Starts `ablate-supervisor --serve ROOM` with the sockets of the requests and of the
+    /// answers as its standard input and output, its errors on ablate's, and no environment
+    /// (each supervisor gets its task's).
+    private static func spawn(_ program: SupervisorProgram, requests: Int32, answers: Int32) -> pid_t? {
         ResidentProcess.spawn(
             [program.path, "--serve", String(repeating: " ", count: titleRoom)], environment: [],
-            streams: (.descriptor(socket), .file("/dev/null", flags: O_WRONLY), .descriptor(2)))
+            streams: (.descriptor(requests), .descriptor(answers), .descriptor(2)))
     }
 }
 
-/// The socket to the server and the attempts waiting for its answers.
+/// The sockets to the server and the attempts waiting for its answers.
 private final class Channel: Sendable {
-    let descriptor: Int32
+    /// Where the requests are written.
+    let requests: Int32
+    /// Where the answers are read.
+    let answers: Int32
     let server: pid_t
 
     /// An attempt the server was asked for: told of its start, then of its end.
@@ -129,8 +149,9 @@ private final class Channel: Sendable {
     /// Held while a request is written, so that requests do not interleave.
     private let writing = Mutex(())
 
-    init(descriptor: Int32, server: pid_t) {
-        self.descriptor = descriptor
+    init(requests: Int32, answers: Int32, server: pid_t) {
+        self.requests = requests
+        self.answers = answers
         self.server = server
     }
 
@@ -149,7 +170,7 @@ private final class Channel: Sendable {
         writing.withLock { _ in
             var offset = 0
             while offset < bytes.count {
-                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(requests, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if sent < 0 && errno == EINTR { continue }
                 guard sent > 0 else { return }
                 offset += sent
@@ -162,7 +183,7 @@ private final class Channel: Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var line: [UInt8] = []
         reading: while true {
-            let count = read(descriptor, &buffer, buffer.count)
+            let count = read(answers, &buffer, buffer.count)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
             for byte in buffer[0..<count] {
@@ -175,7 +196,8 @@ private final class Channel: Sendable {
             }
         }
         // A server that wrote something else is told to go, too.
-        shutdown(descriptor, Int32(SHUT_RDWR))
+        shutdown(requests, Int32(SHUT_RDWR))
+        shutdown(answers, Int32(SHUT_RDWR))
         let left = waiting.withLock { waiting in
             waiting.open = false
             defer { (waiting.starts, waiting.ends) = ([:], [:]) }
@@ -211,8 +233,9 @@ private final class Channel: Sendable {
     }
 
     deinit {
-        close(descriptor)
-        // The server exits once the socket is closed; it is ablate's child to reap.
+        close(requests)
+        close(answers)
+        // The server exits once the requests' socket is closed; it is ablate's child to reap.
         var status: Int32 = 0
         while waitpid(server, &status, 0) < 0 && errno == EINTR {}
     }
