@@ -15,6 +15,11 @@ extension RunSession {
         let executor = try options.executor.applied(to: study.executor)
         let layout = RunLayout(
             runsDirectory: options.runsDirectory, study: study.plan.study, runID: RunLayout.newRunID(), cacheDirectory: options.cacheDirectory)
+        // The cache is locked first: every task is looked up in it while the run directory and
+        // its index are made (a few syncs, and the plan written out).
+        let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
+        let planner = RunPlanner(plan: study.plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:], canFollow: { _ in false })
+        async let decisions = planner.decisions()
         let now = Timestamp.now()
         let run = RunRecord(
             id: layout.runID, study: study.plan.study, specFile: absolute(specPath), state: .running, createdAt: now, pid: getpid(),
@@ -22,14 +27,10 @@ extension RunSession {
             provenance: await ProvenanceCollector.collect(
                 checkout: checkout, hubCommits: study.hubCommits, usesPython: ProvenanceCollector.usesPython(study.plan)))
         let lock = try createRunDirectory(layout, specPath: specPath, plan: study.plan, run: run)
-        let cacheLock = try CacheLock(cacheDirectory: layout.cacheDirectory, mode: .shared, wait: true)
-        // The index is created (a few syncs) while the cache is looked up for every task.
         async let store = RunStore(layout: layout)
         let records = Dictionary(uniqueKeysWithValues: study.plan.tasks.map { ($0.id, TaskRecord(task: $0, state: .pending)) })
-        let planner = RunPlanner(plan: study.plan, cache: TaskCache(directory: layout.cacheDirectory), layout: layout, previous: [:], canFollow: { _ in false })
-        let decisions = planner.decisions()
         return RunSession(
-            layout: layout, plan: study.plan, run: run, records: records, decisions: decisions, lock: lock, cacheLock: cacheLock,
+            layout: layout, plan: study.plan, run: run, records: records, decisions: await decisions, lock: lock, cacheLock: cacheLock,
             store: try await store, runtime: ExecutorRuntime(executor, options: options, warmDirectory: layout.warmDirectory), options: options,
             tracking: options.tracking(study.tracking), observer: observer)
     }

@@ -94,7 +94,9 @@ public final class RunSession: @unchecked Sendable {
     /// Applies the decisions, runs what must run, and records how the run ended.
     public func execute() async throws -> RunRecord.State {
         try saveRun()
-        try store.index.record(variants: plan.variants, runID: runID)
+        // The variants' rows (a few milliseconds for a large sweep) are written while the first
+        // tasks start; the run waits for them before it records its end.
+        async let variantsIndexed: Void = store.index.record(variants: plan.variants, runID: runID)
         let started = runRecord
         try store.journal.append(RunEvent(started.createdAt == started.heartbeatAt ? .runStarted : .runResumed, message: runID))
         observer?.runStarted(started, decisions: decisions)
@@ -143,6 +145,7 @@ public final class RunSession: @unchecked Sendable {
         recorder.cancel()
         await heartbeat.value
         await recorder.value
+        try await variantsIndexed
         return try finish(outcomes)
     }
 
