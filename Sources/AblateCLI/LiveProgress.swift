@@ -44,7 +44,7 @@ final class LiveProgress: RunObserver, @unchecked Sendable {
                 if let duration = record.lastAttempt?.duration { durations.append(duration) }
             }
         }
-        let duration = record.lastAttempt?.duration.map { String(format: " in %.1fs", $0) } ?? ""
+        let duration = record.lastAttempt?.duration.map { " in \(SecondsText.tenths($0))s" } ?? ""
         clearAndWrite("\(willRetry ? "will retry" : record.state.rawValue) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
     }
 

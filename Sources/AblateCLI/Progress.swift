@@ -35,9 +35,10 @@ final class LineProgress: RunObserver, @unchecked Sendable {
             if !willRetry { done += 1 }
             return "[\(done)/\(total)]"
         }
-        let duration = record.lastAttempt?.duration.map { String(format: " in %.1fs", $0) } ?? ""
+        let duration = record.lastAttempt?.duration.map { " in \(SecondsText.tenths($0))s" } ?? ""
         let state = willRetry ? "will retry" : record.state.rawValue
-        write("\(count) \(state.padding(toLength: 11, withPad: " ", startingAt: 0)) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
+        let padding = String(repeating: " ", count: max(0, 11 - state.count))
+        write("\(count) \(state)\(padding) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
     }
 
     func runFinished(_ run: RunRecord, tasks: [TaskRecord]) {

@@ -55,7 +55,7 @@ struct StatusCommand: ParsableCommand {
         let width = min(max(tasks.map(\.id.count).max() ?? 4, 4), 60)
         print("  " + "TASK".padding(toLength: width, withPad: " ", startingAt: 0) + "  STATE        TRIES  DURATION")
         for task in tasks {
-            let duration = task.lastAttempt?.duration.map { String(format: "%.1fs", $0) } ?? "-"
+            let duration = task.lastAttempt?.duration.map { "\(SecondsText.tenths($0))s" } ?? "-"
             var columns: [String] = [
                 task.id.padding(toLength: width, withPad: " ", startingAt: 0),
                 task.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0),
