@@ -98,11 +98,19 @@ struct CommandRecord: Codable {
 
     /// `OPENAI_API_KEY`, `HF_TOKEN`, `DB_PASSWORD`: a name with such a word is a secret
     /// (`TOKENIZERS_PARALLELISM` is not).
+    /// Compared byte by byte, in any case, with no string made: every task's command record
+    /// asks this of every variable it sets.
     static func isSecret(_ name: String) -> Bool {
-        name.uppercased().split(separator: "_").contains { secretWords.contains(String($0)) }
+        name.utf8.split(separator: UInt8(ascii: "_")).contains { word in
+            secretWords.contains { $0.elementsEqual(word.lazy.map(uppercased)) }
+        }
     }
 
-    private static let secretWords: Set<String> = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIALS", "AUTH"]
+    private static let secretWords = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIALS", "AUTH"].map { Array($0.utf8) }
+
+    private static func uppercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 32 : byte
+    }
 }
 
 extension CommandRecord: JSONTextWritable {
