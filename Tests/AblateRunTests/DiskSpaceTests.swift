@@ -32,7 +32,9 @@ import Testing
             """)
         try FileManager.default.createDirectory(atPath: harness.runsDirectory, withIntermediateDirectories: true)
         #expect(mount("tmpfs", harness.runsDirectory, "tmpfs", 0, "size=64m") == 0, "mount a 64 MB tmpfs: \(String(cString: strerror(errno)))")
-        defer { umount(harness.runsDirectory) }
+        // Detached, so that it goes once nothing has a file on it open: a plain umount left the
+        // tmpfs mounted (busy) when the whole suite ran.
+        defer { umount2(harness.runsDirectory, Int32(MNT_DETACH)) }
         // 25 MB of other files: after two blobs of 15 MB, 12 MB are left, too few for a third.
         let filler = harness.runsDirectory + "/filler"
         try Data(count: 25_000_000).write(to: URL(fileURLWithPath: filler))
