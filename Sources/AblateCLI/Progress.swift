@@ -37,8 +37,7 @@ final class LineProgress: RunObserver, @unchecked Sendable {
         }
         let duration = record.lastAttempt?.duration.map { " in \(SecondsText.tenths($0))s" } ?? ""
         let state = willRetry ? "will retry" : record.state.rawValue
-        let padding = String(repeating: " ", count: max(0, 11 - state.count))
-        write("\(count) \(state)\(padding) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
+        write("\(count) \(state.rightPadded(to: 11)) \(record.id)\(duration)\(record.reason.map { ": \($0)" } ?? "")")
     }
 
     func runFinished(_ run: RunRecord, tasks: [TaskRecord]) {

@@ -78,4 +78,10 @@ extension String {
     public func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
+
+    /// The text followed by spaces up to `width` characters (a column of a table or a progress
+    /// line), without Foundation's `padding(toLength:)`.
+    public func rightPadded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
 }
