@@ -27,6 +27,28 @@ sys.stderr.write("to stderr\\n")
 sys.exit(int(mode))
 '''
 
+ENDING = '''
+import atexit, gc, os, sys, threading, time
+directory = sys.argv[1]
+open(os.path.join(directory, "frozen"), "w").write(str(gc.get_freeze_count()))
+left_open = open(os.path.join(directory, "left-open"), "w")
+left_open.write("written, never flushed or closed")
+def late():
+    time.sleep(0.3)
+    open(os.path.join(directory, "thread"), "w").write("the thread ended")
+threading.Thread(target=late).start()
+atexit.register(lambda: open(os.path.join(directory, "atexit"), "w").write("the handler ran"))
+class Cycle:
+    def __del__(self, open=open, path=os.path.join(directory, "finalized")):
+        open(path, "w").write("the garbage was finalized")
+gc.disable()
+cycle = Cycle()
+cycle.itself = cycle
+del cycle
+sys.stdout.write("unflushed output")
+sys.exit(sys.argv[2])
+'''
+
 
 @pytest.fixture
 def warm(tmp_path):
@@ -34,6 +56,7 @@ def warm(tmp_path):
     modules = tmp_path / "modules"
     modules.mkdir()
     (modules / "probe.py").write_text(PROBE)
+    (modules / "ending.py").write_text(ENDING)
     name = f"ablate-warm-test-{uuid.uuid4().hex}"
     environment = dict(os.environ, PYTHONPATH=f"{RUNNERS}{os.pathsep}{modules}")
     log = open(tmp_path / "warm.log", "w")
@@ -81,6 +104,28 @@ def test_a_task_runs_as_python_m_would_in_a_group_of_its_own(warm):
     assert seen["main"] == "__main__"
     assert seen["pid"] == pid and seen["pgid"] == pid and seen["sid"] == pid, "it leads a session and group of its own"
     assert (task / "err").read_text() == "to stderr\n"
+
+
+def test_a_task_ends_as_a_fresh_interpreter_ends(warm):
+    """Its threads, atexit handlers, garbage and open files are seen to; the modules the warm
+    interpreter imported are frozen, so the child's collections and exit leave them alone."""
+    name, environment, directory, _ = warm
+    warm_task, fresh_task = directory / "warm-task", directory / "fresh-task"
+    warm_task.mkdir()
+    fresh_task.mkdir()
+    connection, reader, first = request(
+        name, [sys.executable, "-m", "ending", str(warm_task), "the reason"], environment, warm_task, warm_task / "out", warm_task / "err")
+    assert first.startswith("started ")
+    assert reader.readline().strip() == "exited 1"
+    connection.close()
+    with open(fresh_task / "out", "w") as out, open(fresh_task / "err", "w") as err:
+        fresh = subprocess.run([sys.executable, "-m", "ending", str(fresh_task), "the reason"], env=environment, cwd=fresh_task, stdout=out, stderr=err)
+    assert fresh.returncode == 1
+    assert int((warm_task / "frozen").read_text()) > 1000
+    assert int((fresh_task / "frozen").read_text()) == 0
+    for name in ("out", "err", "left-open", "thread", "atexit", "finalized"):
+        assert (warm_task / name).read_text() == (fresh_task / name).read_text(), name
+    assert (warm_task / "err").read_text() == "the reason\n"
 
 
 def test_what_a_fresh_interpreter_would_run_differently_is_refused(warm):
