@@ -5,15 +5,15 @@ import Testing
 @testable import AblateRun
 
 /// Which warm interpreter a task goes to: one per Python and per value of the variables that
-/// libraries read when imported, so that a fetch task (online) and the offline stages each get an
-/// interpreter whose environment is theirs, whichever starts first.
+/// libraries read when imported, so that stages run online and offline each get an interpreter
+/// whose environment is theirs, whichever starts first; none for a fetch task, which starts cold.
 @Suite struct WarmInterpretersTests {
     let directory = NSTemporaryDirectory() + "ablate-warm-interpreters-" + UUID().uuidString
 
-    func request(_ variables: [String: String]) throws -> LaunchRequest {
+    func request(_ variables: [String: String], module: String = "ablate_runners.sft") throws -> LaunchRequest {
         let python = try #require(WarmStartTests.python)
         return LaunchRequest(
-            name: "task", arguments: [python, "-m", "ablate_runners.sft", "--output", directory],
+            name: "task", arguments: [python, "-m", module, "--output", directory],
             environment: ["PYTHONPATH": WarmStartTests.runners].merging(variables) { _, new in new }, workingDirectory: directory,
             standardOutput: directory + "/stdout.log", standardError: directory + "/stderr.log", exitRecord: directory + "/exit.json",
             batchScript: directory + "/job.sh", placement: nil, resources: TaskResources())
@@ -30,17 +30,19 @@ import Testing
     }
 
     @Test(.enabled(if: WarmStartTests.python != nil))
-    func anOnlineAndAnOfflineTaskGetAnInterpreterEachAndPerTaskVariablesDoNotMatter() async throws {
+    func anOnlineAndAnOfflineStageGetAnInterpreterEachAndPerTaskVariablesDoNotMatterAndFetchesStartCold() async throws {
         let interpreters = WarmInterpreters(directory: directory, preload: [])
         defer { interpreters.shutDown() }
         let online = try #require(interpreters.socket(for: try request(["HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:1"])))
         let offline = try #require(interpreters.socket(for: try request(["HF_HUB_OFFLINE": "1", "ABLATE_TASK": "sft"])))
-        #expect(online != offline, "the online fetch task's interpreter would refuse every offline stage")
+        #expect(online != offline, "the online stage's interpreter would refuse every offline stage")
         let onlineServes = await serving(online)
         let offlineServes = await serving(offline)
         #expect(onlineServes && offlineServes)
         #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "1", "ABLATE_TASK": "dpo", "OMP_NUM_THREADS": "1"])) == offline)
         #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:1"])) == online)
+        #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "0"], module: "ablate_runners.fetch")) == nil)
+        #expect(try interpreters.socket(for: request(["HF_HUB_OFFLINE": "1"], module: "ablate_runners.fetch")) == nil)
     }
 
     @Test func theImportTimeVariablesAreTheOnesTheInterpreterChecks() throws {
