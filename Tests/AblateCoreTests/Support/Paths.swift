@@ -1,3 +1,4 @@
+import AblateTestSupport
 import Foundation
 
 /// Where the repository's files are, found from this source file.
@@ -8,15 +9,20 @@ enum Paths {
     static let snapshots = testsDirectory + "/Snapshots"
     static let experiments = repository + "/Experiments"
 
-    /// The example specs under Experiments/ (not the shared defaults they extend).
+    static let benchmarks = repository + "/Benchmarks"
+
+    /// The example specs under Experiments/ (not the shared defaults they extend) and the
+    /// studies the benchmarks run.
     static var exampleSpecs: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: experiments)) ?? [])
-            .filter { $0.hasSuffix(".yaml") }.sorted().map { experiments + "/" + $0 }
+        [experiments, benchmarks].flatMap { directory in
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasSuffix(".yaml") }.sorted().map { directory + "/" + $0 }
+        }
     }
 
     /// A fresh temporary directory holding a copy of `Fixtures/<name>`.
     static func copyOfFixtures(_ name: String) throws -> String {
-        let directory = NSTemporaryDirectory() + "ablate-tests-" + UUID().uuidString
+        let directory = Scratch.path("tests")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let target = directory + "/" + name
         try FileManager.default.copyItem(atPath: fixtures + "/" + name, toPath: target)
