@@ -30,7 +30,7 @@ enum CLIRunner {
     static func run(_ arguments: [String], in directory: String = fixtures, environment: [String: String] = [:]) async throws -> Result {
         try await onOwnThread {
             // Output goes to files rather than pipes, so that a large plan can never block the child.
-            let base = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
+            let base = Scratch.path("cli")
             _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
             _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
             defer {

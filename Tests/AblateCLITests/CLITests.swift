@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func anInvalidSpecExitsOneWithLocatedErrors() async throws {
-        let directory = NSTemporaryDirectory() + "ablate-cli-" + UUID().uuidString
+        let directory = Scratch.path("cli")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "ablate: 1\nname: broken\nstages:\n  sft:\n    kind: stf\n".write(toFile: directory + "/broken.yaml", atomically: true, encoding: .utf8)
         for command in ["validate", "plan"] {

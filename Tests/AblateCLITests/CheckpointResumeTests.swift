@@ -33,7 +33,7 @@ struct TrainingStudy {
     /// beside it.
     init(name: String, sample: Int? = nil, stages: String, datasets: String = "", files: [String: String] = [:]) throws {
         self.name = name
-        directory = NSTemporaryDirectory() + "ablate-\(name)-" + UUID().uuidString
+        directory = Scratch.path(name)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: CLIRunner.testsDirectory + "/../../Experiments/data/quickstart/instructions.jsonl", toPath: directory + "/instructions.jsonl")

@@ -10,7 +10,7 @@ import Testing
     let directory: String
 
     init() throws {
-        directory = NSTemporaryDirectory() + "ablate-disk-" + UUID().uuidString
+        directory = Scratch.path("disk")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 

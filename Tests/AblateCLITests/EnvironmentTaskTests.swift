@@ -7,7 +7,7 @@ import Testing
 /// its cache directory and reuses; when the environment disappears, the next run builds it
 /// again. A stand-in runners folder with an empty requirements file keeps it to seconds.
 @Suite struct EnvironmentTaskTests {
-    let directory = NSTemporaryDirectory() + "ablate-environments-" + UUID().uuidString
+    let directory = Scratch.path("environments")
     var environments: String { directory + "/environments" }
 
     init() throws {

@@ -1,3 +1,4 @@
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite struct ErrorPathTests {
     /// A study of one quick task writing `metrics` (as a shell word) in a fresh directory.
     private func study(metrics: String = #"'{\"x\": 1}'"#) throws -> String {
-        let directory = NSTemporaryDirectory() + "ablate-errors-" + UUID().uuidString
+        let directory = Scratch.path("errors")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let spec = """
             ablate: 1

@@ -13,7 +13,7 @@ import Testing
 /// on the tiny model served by the fake hub.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] != nil))
 struct HubFetchTests {
-    let directory = NSTemporaryDirectory() + "ablate-hub-" + UUID().uuidString
+    let directory = Scratch.path("hub")
     let python = ProcessInfo.processInfo.environment["ABLATE_TEST_PYTHON"] ?? "python3"
     let hub: FakeHub
 

@@ -12,7 +12,7 @@ import Testing
     let directory: String
 
     init() throws {
-        directory = NSTemporaryDirectory() + "ablate-signals-" + UUID().uuidString
+        directory = Scratch.path("signals")
         try FileManager.default.createDirectory(atPath: directory + "/scratch", withIntermediateDirectories: true)
     }
 

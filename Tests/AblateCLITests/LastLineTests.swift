@@ -1,4 +1,5 @@
 import AblateRun
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func onlyTheEndOfALongLogIsRead() throws {
-        let path = NSTemporaryDirectory() + "ablate-last-line-" + UUID().uuidString
+        let path = Scratch.path("last-line")
         try (String(repeating: "old line\n", count: 10_000) + "the latest\n").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(LastLine.of(file: path, window: 64) == "the latest")
         #expect(LastLine.of(file: path + ".missing") == nil)

@@ -7,7 +7,7 @@ import Testing
 struct MemoryPlanTests {
     /// A study of Llama-2-7B's sizes (no weights are needed to plan) in a new directory.
     private static func study() throws -> String {
-        let directory = NSTemporaryDirectory() + "ablate-memory-" + UUID().uuidString
+        let directory = Scratch.path("memory")
         try FileManager.default.createDirectory(atPath: directory + "/llama", withIntermediateDirectories: true)
         try
             #"{"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000, "hidden_act": "silu", "tie_word_embeddings": false}"#

@@ -1,4 +1,5 @@
 import AblateRun
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// of the index.
 @Suite struct ReportCacheTests {
     @Test func aFinishedRunLeavesACacheThatTheFirstReportUses() async throws {
-        let directory = NSTemporaryDirectory() + "ablate-report-cache-" + UUID().uuidString
+        let directory = Scratch.path("report-cache")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try """
         ablate: 1

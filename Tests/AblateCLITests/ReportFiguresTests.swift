@@ -1,3 +1,4 @@
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 /// `--gpu-hour-price` takes only a price.
 @Suite struct ReportFiguresTests {
     @Test func eachChartOfThePageBecomesAFigureFile() async throws {
-        let directory = NSTemporaryDirectory() + "ablate-figures-" + UUID().uuidString
+        let directory = Scratch.path("figures")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try """
         ablate: 1

@@ -10,7 +10,7 @@ import Testing
     let directory: String
 
     init() throws {
-        directory = NSTemporaryDirectory() + "ablate-slurm-" + UUID().uuidString
+        directory = Scratch.path("slurm")
         try FileManager.default.createDirectory(atPath: directory + "/scratch", withIntermediateDirectories: true)
     }
 

@@ -10,7 +10,7 @@ import Testing
     let directory: String
 
     init() throws {
-        directory = NSTemporaryDirectory() + "ablate-supervised-" + UUID().uuidString
+        directory = Scratch.path("supervised")
         try FileManager.default.createDirectory(atPath: directory + "/scratch", withIntermediateDirectories: true)
         // A task of a few seconds that logs its start and end, and a task that reads its result.
         try """

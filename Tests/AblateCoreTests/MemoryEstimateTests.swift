@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -55,7 +56,7 @@ import Testing
                     model = AutoModelForCausalLM.from_config(AutoConfig.for_model(config.pop("model_type"), **config))
                 print(calculate_maximum_sizes(model)[0])
             """
-        let file = NSTemporaryDirectory() + "ablate-configs-" + UUID().uuidString + ".jsonl"
+        let file = Scratch.path("configs") + ".jsonl"
         let llamas = Self.models.filter { $0.config.contains(#""hidden_act": "silu""#) }
         try llamas.map(\.config).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let result = try await Python.run(["-c", script, file], variables: ["HF_HUB_OFFLINE=1"])

@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -113,7 +114,7 @@ import Testing
     }
 
     @Test func byteCodeAndHiddenFilesDoNotChangeAFolderDigest() throws {
-        let folder = NSTemporaryDirectory() + "ablate-digest-" + UUID().uuidString
+        let folder = Scratch.path("digest")
         try FileManager.default.createDirectory(atPath: folder + "/package", withIntermediateDirectories: true)
         try "print(1)\n".write(toFile: folder + "/package/runner.py", atomically: true, encoding: .utf8)
         let before = try DiskFiles().contentDigest(of: folder)

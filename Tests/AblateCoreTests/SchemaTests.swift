@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 import Testing
 import Yams
@@ -22,7 +23,7 @@ import Yams
     }
 
     private func temporaryDirectory() throws -> String {
-        let directory = NSTemporaryDirectory() + "ablate-schema-" + UUID().uuidString
+        let directory = Scratch.path("schema")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return directory
     }

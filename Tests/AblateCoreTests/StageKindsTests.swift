@@ -106,7 +106,7 @@ import Testing
             #expect(arguments[1] == "-m" && arguments[2] == "ablate_runners." + (descriptor.runner?.module ?? ""))
             cases.append(["kind": descriptor.kind.rawValue, "arguments": Array(arguments.dropFirst(3))])
         }
-        let directory = NSTemporaryDirectory() + "ablate-contract-" + UUID().uuidString
+        let directory = Scratch.path("contract")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let casesPath = directory + "/cases.json"
         try JSONSerialization.data(withJSONObject: cases, options: [.sortedKeys]).write(to: URL(fileURLWithPath: casesPath))

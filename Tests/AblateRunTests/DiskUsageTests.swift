@@ -1,11 +1,12 @@
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
 /// DiskUsage counts the regular files under a path, nested directories included, and follows
 /// no link (a run's outputs link into the cache, which is counted where it is).
 struct DiskUsageTests {
-    let directory = NSTemporaryDirectory() + "ablate-du-" + UUID().uuidString
+    let directory = Scratch.path("du")
 
     private func write(_ bytes: Int, to path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

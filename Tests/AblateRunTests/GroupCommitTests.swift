@@ -1,11 +1,12 @@
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
 /// A group commit's background flusher makes what was noted durable without a caller asking,
 /// and stops when told.
 struct GroupCommitTests {
-    let directory = NSTemporaryDirectory() + "ablate-commit-" + UUID().uuidString
+    let directory = Scratch.path("commit")
 
     /// Waits up to five seconds for `condition`; true once it holds.
     private func eventually(_ condition: () -> Bool) async -> Bool {

@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -218,7 +219,7 @@ import Testing
     /// The document headless Chromium builds from `html`.
     static func browserDOM(of html: String) async throws -> String {
         let browser = try #require(ProcessInfo.processInfo.environment["ABLATE_TEST_BROWSER"])
-        let directory = NSTemporaryDirectory() + "ablate-html-" + UUID().uuidString
+        let directory = Scratch.path("html")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/report.html"

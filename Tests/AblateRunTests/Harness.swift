@@ -1,6 +1,7 @@
 import AblateCore
 import AblateRun
 import AblateStore
+import AblateTestSupport
 import Foundation
 
 /// A study in a temporary directory, run in-process with real processes.
@@ -10,7 +11,7 @@ struct Harness {
 
     /// Writes `spec` (with `$DIR` replaced by the study's directory) to a fresh directory.
     init(_ spec: String) throws {
-        directory = NSTemporaryDirectory() + "ablate-run-" + UUID().uuidString
+        directory = Scratch.path("run")
         try FileManager.default.createDirectory(atPath: directory + "/scratch", withIntermediateDirectories: true)
         specPath = directory + "/study.yaml"
         try spec.replacingOccurrences(of: "$DIR", with: directory).write(toFile: specPath, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import AblateCore
 import AblateRun
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// and an unreachable hub falls back to them with a note (the hub itself is tested in
 /// `HubFetchTests`, against the fake hub).
 @Suite struct HubRevisionResolverTests {
-    let cache = NSTemporaryDirectory() + "ablate-hub-cache-" + UUID().uuidString
+    let cache = Scratch.path("hub-cache")
     let commit = String(repeating: "ab", count: 20)
     let model = HubRepository(kind: .model, id: "org/model", revision: nil)
     let dataset = HubRepository(kind: .dataset, id: "org/data", revision: "v2")

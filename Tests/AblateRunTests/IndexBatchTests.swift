@@ -1,5 +1,6 @@
 import AblateCore
 import AblateStore
+import AblateTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -54,7 +55,7 @@ import Testing
 
     /// A store of a new run directory whose index holds the run, and a task of a one-stage plan.
     private static func store() throws -> (RunStore, PlannedTask) {
-        let directory = NSTemporaryDirectory() + "ablate-index-batch-" + UUID().uuidString
+        let directory = Scratch.path("index-batch")
         let spec = """
             ablate: 1
             name: batch

@@ -1,5 +1,6 @@
 import AblateCore
 import AblateRun
+import AblateTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -98,7 +99,7 @@ import Testing
 
     /// A run directory whose index is new, and holds nothing yet.
     private static func runDirectory() throws -> RunLayout {
-        let directory = NSTemporaryDirectory() + "ablate-index-completeness-" + UUID().uuidString
+        let directory = Scratch.path("index-completeness")
         let layout = RunLayout(runsDirectory: directory + "/Runs", study: "study", runID: "r")
         try FileManager.default.createDirectory(atPath: layout.runDirectory, withIntermediateDirectories: true)
         return layout

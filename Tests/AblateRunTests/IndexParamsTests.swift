@@ -1,5 +1,6 @@
 import AblateCore
 import AblateStore
+import AblateTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func paramsHoldTheRunnersDefaultsBesideTheSpecsValues() throws {
-        let directory = NSTemporaryDirectory() + "ablate-params-" + UUID().uuidString
+        let directory = Scratch.path("params")
         try FileManager.default.createDirectory(atPath: directory + "/base", withIntermediateDirectories: true)
         try "{}".write(toFile: directory + "/base/config.json", atomically: true, encoding: .utf8)
         try "{}\n".write(toFile: directory + "/chat.jsonl", atomically: true, encoding: .utf8)

@@ -1,12 +1,13 @@
 import AblateRun
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
 /// Metrics are read from what the tools already write.
 @Suite struct MetricsReaderTests {
     private func outputs(_ files: [String: String]) throws -> String {
-        let directory = NSTemporaryDirectory() + "ablate-metrics-" + UUID().uuidString
+        let directory = Scratch.path("metrics")
         for (name, text) in files {
             let path = directory + "/" + name
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

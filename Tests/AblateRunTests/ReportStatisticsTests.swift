@@ -184,7 +184,7 @@ import Testing
         let directory = try await Self.seededRun()
         var table = try Self.table(directory)
         table.title = "Seeds & specials: 100% of $x_1$ {#~^\\}"
-        let folder = NSTemporaryDirectory() + "ablate-latex-" + UUID().uuidString
+        let folder = Scratch.path("latex")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try LaTeXRenderer().render(table).write(toFile: folder + "/table.tex", atomically: true, encoding: .utf8)
         try "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\begin{document}\n\\input{table}\n\\end{document}\n"

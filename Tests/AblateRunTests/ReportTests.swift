@@ -38,7 +38,7 @@ import Testing
     static func dataImpactRun() throws -> String {
         let spec = repository + "/Experiments/data-impact.yaml"
         let plan = try #require(StudyCompiler().compile(path: spec).plan)
-        let directory = NSTemporaryDirectory() + "ablate-report-" + UUID().uuidString + "/data-impact/fixture"
+        let directory = Scratch.path("report") + "/data-impact/fixture"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: spec, toPath: directory + "/spec.yaml")
         let index = try RunIndex(path: directory + "/index.sqlite")
@@ -173,7 +173,7 @@ import Testing
 /// Indexes written by an earlier version of the schema are still readable.
 @Suite struct OlderIndexTests {
     @Test func anIndexWithoutTheLatestMigrationIsMigratedBeforeAReport() throws {
-        let directory = NSTemporaryDirectory() + "ablate-old-index-" + UUID().uuidString
+        let directory = Scratch.path("old-index")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/index.sqlite"
         do {

@@ -1,3 +1,4 @@
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// it names the task's pid; not held, it names nothing; held before its pid is written (the
 /// moment between the lock and the task's start), it is read until the pid is there.
 @Suite struct RunningMarkerTests {
-    let directory = NSTemporaryDirectory() + "ablate-marker-" + UUID().uuidString
+    let directory = Scratch.path("marker")
 
     /// A marker at `exit-1.json.running` holding `content`, locked the way the server locks it
     /// when `held` (another open file description of this process conflicts like another

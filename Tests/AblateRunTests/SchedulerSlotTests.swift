@@ -1,5 +1,6 @@
 import AblateCore
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -11,7 +12,7 @@ import Testing
 /// the tasks that need the recorded one wait for the record. While the slots are taken, the
 /// tasks next in line are staged, so that a slot that frees has less to do.
 @Suite struct SchedulerSlotTests {
-    let directory = NSTemporaryDirectory() + "ablate-scheduler-" + UUID().uuidString
+    let directory = Scratch.path("scheduler")
 
     /// Records what the scheduler asks, and holds the record of `slow` until `awaited` was
     /// prepared (or 20 seconds passed). A task runs its entry in `commands`, or `/bin/true`;

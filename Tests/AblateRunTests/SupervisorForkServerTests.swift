@@ -13,7 +13,7 @@ import Testing
 /// once ablate is gone, a start that fails says why, and when the server dies what is left of its
 /// tasks is stopped and later ones start their supervisors themselves.
 @Suite struct SupervisorForkServerTests {
-    let directory = NSTemporaryDirectory() + "ablate-fork-server-" + UUID().uuidString
+    let directory = Scratch.path("fork-server")
     let launcher = SubprocessLauncher(killGrace: 1, supervisor: SupervisorProgram.beside(executable: CommandLine.arguments[0]))
 
     init() throws {

@@ -7,7 +7,7 @@ import Testing
 /// ablate-supervisor on its own: the exit record it writes for an exit, a signal and a time
 /// limit, the leftovers of a task it sweeps, and the arguments it refuses.
 struct SupervisorProgramTests {
-    let directory = NSTemporaryDirectory() + "ablate-supervisor-" + UUID().uuidString
+    let directory = Scratch.path("supervisor")
     let supervisor = SupervisorProgram.beside(executable: CommandLine.arguments[0])
 
     init() throws {

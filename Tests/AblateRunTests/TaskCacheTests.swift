@@ -1,5 +1,6 @@
 import AblateCore
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// writing the entry is completed by the next one (the attempt an ablate adopts after a crash),
 /// instead of failing with "file exists" on every later attempt.
 struct TaskCacheTests {
-    let directory = NSTemporaryDirectory() + "ablate-cache-" + UUID().uuidString
+    let directory = Scratch.path("cache")
     let fingerprint: Fingerprint
     let origin = CacheOrigin(run: "run", task: "task", study: "study")
 

@@ -1,5 +1,6 @@
 import AblateCore
 import AblateStore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -13,7 +14,7 @@ struct TaskCheckpointsTests {
     }
 
     static func checkpoints(progress: [String: String]) throws -> TaskCheckpoints {
-        let layout = RunLayout(runDirectory: NSTemporaryDirectory() + "ablate-checkpoints-" + UUID().uuidString)
+        let layout = RunLayout(runDirectory: Scratch.path("checkpoints"))
         let checkpoints = TaskCheckpoints(layout: layout, task: "generate")
         try checkpoints.prepare(for: fingerprint())
         for (file, text) in progress {

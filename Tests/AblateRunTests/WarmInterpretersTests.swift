@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// libraries read when imported, so that stages run online and offline each get an interpreter
 /// whose environment is theirs, whichever starts first; none for a fetch task, which starts cold.
 @Suite struct WarmInterpretersTests {
-    let directory = NSTemporaryDirectory() + "ablate-warm-interpreters-" + UUID().uuidString
+    let directory = Scratch.path("warm-interpreters")
 
     func request(_ variables: [String: String], module: String = "ablate_runners.sft") throws -> LaunchRequest {
         let python = try #require(WarmStartTests.python)

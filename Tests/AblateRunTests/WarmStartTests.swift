@@ -10,7 +10,7 @@ import Testing
 /// the time limit ends it, a forced stop kills it, and a task the interpreter refuses starts cold.
 @Suite(.serialized) struct WarmStartTests {
     static let runners = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Runners"
-    let directory = NSTemporaryDirectory() + "ablate-warm-" + UUID().uuidString
+    let directory = Scratch.path("warm")
     let supervisor = SupervisorProgram.beside(executable: CommandLine.arguments[0])
 
     /// A module the tasks run: writes its pid and parent's pid, then does what its arguments say.

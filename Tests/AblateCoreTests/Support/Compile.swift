@@ -1,4 +1,5 @@
 import AblateCore
+import AblateTestSupport
 import Foundation
 
 /// Shorthands for compiling specs in tests.
@@ -7,7 +8,7 @@ enum Compile {
     static func text(
         _ yaml: String, files: [String: String] = [:], reading disk: any LocalFiles = DiskFiles(), hubCommits: HubCommits = [:]
     ) throws -> StudyCompiler.Outcome {
-        let directory = NSTemporaryDirectory() + "ablate-spec-" + UUID().uuidString
+        let directory = Scratch.path("spec")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, content) in files {
             let path = directory + "/" + name
