@@ -136,25 +136,28 @@ def end_as_a_fresh_interpreter(code):
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
-    shutdown = getattr(threading, "_shutdown", None)
-    if shutdown is not None:
-        shutdown()
-    atexit._run_exitfuncs()
-    gc.collect()
-    # Objects the interpreter had before the fork are frozen (main): these are the task's own.
-    for left_open in [o for o in gc.get_objects() if isinstance(o, io.IOBase)]:
-        try:
-            if not left_open.closed:
-                left_open.flush()
-        except (OSError, ValueError):
-            pass
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            # As python does when it cannot flush standard output at exit.
-            code = 120
-    os._exit(code & 0xFF)
+    try:
+        shutdown = getattr(threading, "_shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        atexit._run_exitfuncs()
+        gc.collect()
+        # Objects the interpreter had before the fork are frozen (main): these are the task's own.
+        for left_open in [o for o in gc.get_objects() if isinstance(o, io.IOBase)]:
+            try:
+                if not left_open.closed:
+                    left_open.flush()
+            except (OSError, ValueError):
+                pass
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                # As python does when it cannot flush standard output at exit.
+                code = 120
+    finally:
+        # Whatever happened above, the child never returns into the interpreter's loop.
+        os._exit(code & 0xFF)
 
 
 def match_thread_counts():
