@@ -103,11 +103,17 @@ struct CheckpointResumeTests {
 
     @Test func aKilledTrainingContinuesFromItsLastCheckpointOnResume() async throws {
         let study = try #require(study)
-        // Kill the trainer and its supervisor (not ablate) once its second checkpoint is complete.
-        let (status, layout) = try await study.run(when: { layout in
-            FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
-                && (try? layout.readTaskRecord("sft"))??.lastAttempt?.pid != nil
-        }) { layout in
+        // Kill the trainer and its supervisor (not ablate) once its second checkpoint is complete
+        // and before its third. The trainer starts cold: warm, it trains its first 20 steps in
+        // about the second after which a running task's pid is recorded, and the kill, which
+        // needs that pid, came after the third checkpoint or the task's end.
+        let (status, layout) = try await study.run(
+            ["--no-warm-start"],
+            when: { layout in
+                FileManager.default.fileExists(atPath: layout.checkpoints("sft") + "/checkpoint-20/.ablate-complete")
+                    && (try? layout.readTaskRecord("sft"))??.lastAttempt?.pid != nil
+            }
+        ) { layout in
             if let pid = try layout.readTaskRecord("sft")?.lastAttempt?.pid { Processes.killSession(pid) }
         }
         let killed = try #require(layout)
