@@ -26,7 +26,9 @@ forks: only imports.
 """
 
 import argparse
+import atexit
 import gc
+import io
 import json
 import os
 import select
@@ -128,9 +130,6 @@ def end_as_a_fresh_interpreter(code):
     streams, and exits with SystemExit's status. What it leaves out is tearing down the modules
     the warm interpreter imported: that would write to every page the child shares with the
     interpreter, and copying them took over a second per task."""
-    import atexit
-    import io
-
     if code is None:
         code = 0
     elif not isinstance(code, int):

@@ -10,9 +10,9 @@ import Foundation
 /// imported (stages run online and offline get one each), started the first time a task of it
 /// launches. Each imports the stage libraries once and forks a child per task, so that a task
 /// starts in milliseconds instead of the seconds its imports take (`ablate_runners/warm.py`
-/// says how, and when a task starts cold instead). Fetch tasks start cold (`coldModules`). An interpreter leads a session of its own, so that a
-/// terminal's Ctrl-C reaches ablate and not it, and outlives an ablate that dies for as long as
-/// the tasks it started run.
+/// says how, and when a task starts cold instead). Fetch tasks start cold (`coldModules`). An
+/// interpreter leads a session of its own, so that a terminal's Ctrl-C reaches ablate and not
+/// it, and outlives an ablate that dies for as long as the tasks it started run.
 public final class WarmInterpreters: @unchecked Sendable {
     /// A started interpreter.
     private struct Interpreter {
@@ -33,11 +33,12 @@ public final class WarmInterpreters: @unchecked Sendable {
         "HF_", "HUGGINGFACE", "TRANSFORMERS_", "DATASETS_", "SENTENCE_TRANSFORMERS", "TORCH", "PYTORCH", "PYTHON", "XDG_", "LD_",
     ]
 
-    /// Runners that start cold. A fetch task imports little besides huggingface_hub and spends
-    /// its time downloading; an interpreter for it (fetch tasks run online, the stages offline)
-    /// would import every stage library for the few fetch tasks at a study's start, beside the
-    /// stages' interpreter, and made them slower than cold ones.
-    static let coldModules: Set<String> = ["ablate_runners.fetch"]
+    /// Runners that start cold: the warm interpreter itself, and fetch. A fetch task imports
+    /// little besides huggingface_hub and spends its time downloading; an interpreter for it
+    /// (fetch tasks run online, the stages offline) would import every stage library for the few
+    /// fetch tasks at a study's start, beside the stages' interpreter, and made them slower than
+    /// cold ones.
+    static let coldModules: Set<String> = ["ablate_runners.warm", "ablate_runners.fetch"]
 
     private let directory: String
     private let preload: [String]?
@@ -59,8 +60,8 @@ public final class WarmInterpreters: @unchecked Sendable {
     /// for a command that is not a built-in stage's, or when its interpreter is not there.
     func socket(for request: LaunchRequest) -> String? {
         let arguments = request.arguments
-        guard arguments.count >= 3, arguments[1] == "-m", arguments[2].hasPrefix("ablate_runners."), arguments[2] != "ablate_runners.warm",
-            !Self.coldModules.contains(arguments[2]), arguments[0].hasPrefix("/")
+        guard arguments.count >= 3, arguments[1] == "-m", arguments[2].hasPrefix("ablate_runners."), !Self.coldModules.contains(arguments[2]),
+            arguments[0].hasPrefix("/")
         else { return nil }
         let environment = inherited.merging(request.environment) { _, task in task }
         let key = Key(python: arguments[0], importTimeEnvironment: Self.importTimeLines(environment))
